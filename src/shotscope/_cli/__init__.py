@@ -1,0 +1,1 @@
+"""The ``shotscope`` command: thin wrappers over the library."""

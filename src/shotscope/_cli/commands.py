@@ -1,0 +1,3 @@
+"""Subcommands beyond ``info``; each one parses arguments and calls the library."""
+
+from __future__ import annotations

@@ -1,0 +1,196 @@
+"""Find and load models: hub ids or local directories, shotscope's own or the published layout."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+
+from .errors import ModelLoadError
+from .modeling import ShotScopeConfig, ShotScopeModel
+from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
+
+PUBLISHED_MODEL = "gullalc/videomae-base-finetuned-kinetics-movieshots-multitask"
+PUBLISHED_BACKBONE = "MCG-NJU/videomae-base-finetuned-kinetics"
+_HUB_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json", "*.json", "README.md"]
+# Config keys of the published checkpoint that are not VideoMAE/shotscope fields.
+_DROP_KEYS = {"architectures", "model_type", "transformers_version", "auto_map", "model_name"}
+
+
+def resolve_model_dir(name_or_path: str | os.PathLike, revision: str | None = None) -> Path:
+    """A local directory as is; otherwise a hub id fetched (or found in the cache).
+
+    Raises :class:`ModelLoadError` naming what was tried and how to pass a local path.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"{path}: not a model directory (no config.json)")
+        return path
+    name = str(name_or_path)
+    if path.exists():
+        raise ModelLoadError(f"{path}: is a file, expected a model directory or a hub id")
+    if name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name:
+        raise ModelLoadError(f"{name}: no such model directory")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, revision=revision, allow_patterns=_HUB_FILES))
+    except Exception as first:  # network, offline mode, unknown repo
+        try:
+            return Path(snapshot_download(name, revision=revision, allow_patterns=_HUB_FILES, local_files_only=True))
+        except Exception:
+            raise ModelLoadError(
+                f"could not load model {name!r}: it is not a local directory, the Hugging Face hub "
+                f"could not be reached or has no such model ({type(first).__name__}: {first}), and no "
+                f"cached copy was found. Download it where you have a network "
+                f"(`hf download {name} --local-dir DIR`) and pass the directory: --model DIR"
+            ) from None
+
+
+def read_config_dict(model_dir: Path) -> dict:
+    path = model_dir / "config.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path}: cannot read config ({exc})") from exc
+
+
+def is_published_layout(cfg: dict) -> bool:
+    """The published multitask checkpoint: ``model_type: videomae`` with our label maps."""
+    return cfg.get("model_type") == "videomae" and (
+        "scale_label2id" in cfg or "scale_id2label" in cfg or "CustomModel" in (cfg.get("architectures") or [])
+    )
+
+
+def config_from_dict(cfg: dict, **overrides: Any) -> ShotScopeConfig:
+    values = {k: v for k, v in cfg.items() if k not in _DROP_KEYS}
+    # VideoMAE classification configs carry id2label/label2id of Kinetics; not ours.
+    for k in ("id2label", "label2id", "num_labels"):
+        values.pop(k, None)
+    values.update(overrides)
+    return ShotScopeConfig(**values)
+
+
+def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
+    single = model_dir / "model.safetensors"
+    index = model_dir / "model.safetensors.index.json"
+    if single.is_file():
+        return load_file(str(single))
+    if index.is_file():
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        state: dict[str, torch.Tensor] = {}
+        for shard in shards:
+            state.update(load_file(str(model_dir / shard)))
+        return state
+    pickle_file = model_dir / "pytorch_model.bin"
+    if pickle_file.is_file():
+        try:
+            # Never full unpickling: tensors and plain containers only.
+            return torch.load(pickle_file, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ModelLoadError(
+                f"{pickle_file}: refused to load (only plain tensors are read from pickle files; {exc})"
+            ) from exc
+    raise ModelLoadError(f"{model_dir}: no weights (model.safetensors) found")
+
+
+def load_model(
+    name_or_path: str | os.PathLike = PUBLISHED_MODEL,
+    *,
+    revision: str | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> ShotScopeModel:
+    """Load a shotscope model or the published multitask checkpoint (hub id or local directory).
+
+    The preprocessing settings (``preprocessor_config.json``) come with it as
+    ``model.preprocess_config``; ``model.source`` says where the weights came from.
+    """
+    model_dir = resolve_model_dir(name_or_path, revision)
+    cfg_dict = read_config_dict(model_dir)
+    if cfg_dict.get("model_type") not in ("shotscope", "videomae"):
+        raise ModelLoadError(
+            f"{model_dir / 'config.json'}: model_type {cfg_dict.get('model_type')!r} is not a shotscope "
+            "or VideoMAE multitask model"
+        )
+    if cfg_dict.get("model_type") == "videomae" and not is_published_layout(cfg_dict):
+        raise ModelLoadError(
+            f"{model_dir}: a plain VideoMAE checkpoint without shot labels; start a new model from it "
+            "with ShotScopeModel via shotscope.from_backbone()"
+        )
+    try:
+        config = config_from_dict(cfg_dict)
+    except (TypeError, ValueError) as exc:
+        raise ModelLoadError(f"{model_dir / 'config.json'}: invalid config ({exc})") from exc
+    model = ShotScopeModel(config)
+    state = _load_state_dict(model_dir)
+    result = model.load_state_dict(state, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("position_embeddings")]
+    if missing or result.unexpected_keys:
+        raise ModelLoadError(
+            f"{model_dir}: weights do not match the model (missing {missing[:5]}, "
+            f"unexpected {result.unexpected_keys[:5]})"
+        )
+    model.eval()
+    if dtype is not None:
+        model.to(dtype)
+    if device is not None:
+        model.to(device)
+    model.preprocess_config = PreprocessConfig.load(model_dir, image_size=model.image_size) or PreprocessConfig(
+        image_size=model.image_size
+    )
+    model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"
+    model.name_or_path = str(name_or_path)
+    return model
+
+
+def from_backbone(
+    backbone: str | os.PathLike = PUBLISHED_BACKBONE,
+    *,
+    resize_mode: str = "squash",
+    **config_overrides: Any,
+) -> ShotScopeModel:
+    """A fresh two-head model whose VideoMAE backbone comes from a pretrained checkpoint."""
+    from transformers import VideoMAEModel
+
+    model_dir = resolve_model_dir(backbone)
+    cfg_dict = read_config_dict(model_dir)
+    config = config_from_dict(cfg_dict, **config_overrides)
+    try:
+        vmae = VideoMAEModel.from_pretrained(str(model_dir))
+    except Exception as exc:
+        raise ModelLoadError(f"{model_dir}: cannot load the VideoMAE backbone ({exc})") from exc
+    model = ShotScopeModel(config)
+    model.vmae.load_state_dict(vmae.state_dict())
+    pre = PreprocessConfig.load(model_dir, image_size=model.image_size)
+    base = pre or PreprocessConfig(image_size=model.image_size)
+    model.preprocess_config = PreprocessConfig(
+        image_size=model.image_size, resize_mode=resize_mode, shortest_edge=base.shortest_edge,
+        mean=base.mean, std=base.std, rescale_factor=base.rescale_factor,
+    )
+    model.source = f"backbone {backbone}"
+    return model
+
+
+def describe(model: ShotScopeModel) -> dict[str, Any]:
+    """What `shotscope info` prints."""
+    cfg = model.config
+    pre = model.preprocess_config
+    return {
+        "source": model.source,
+        "scale_labels": cfg.scale_labels,
+        "movement_labels": cfg.movement_labels,
+        "num_frames": cfg.num_frames,
+        "image_size": model.image_size,
+        "resize_mode": pre.resize_mode if pre else None,
+        "hidden_size": cfg.hidden_size,
+        "layers": cfg.num_hidden_layers,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "movement_fusion": model.movement_fusion is not None,
+        "preprocessor_file": PREPROCESSOR_FILE,
+    }

@@ -1,0 +1,51 @@
+"""Shared fixtures: tiny VideoMAE configs, and the real footage beside the project when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REAL_VIDEO_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real-video"
+
+TINY = dict(
+    image_size=32,
+    patch_size=16,
+    num_frames=4,
+    tubelet_size=2,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+)
+
+
+@pytest.fixture
+def tiny_config():
+    from shotscope import ShotScopeConfig
+
+    return ShotScopeConfig(**TINY)
+
+
+@pytest.fixture
+def tiny_model(tiny_config):
+    import torch
+
+    from shotscope import PreprocessConfig, ShotScopeModel
+
+    torch.manual_seed(0)
+    model = ShotScopeModel(tiny_config).eval()
+    model.preprocess_config = PreprocessConfig(image_size=tiny_config.image_size)
+    return model
+
+
+def real_video(name: str) -> Path:
+    """A file from ../shared/fixtures/real-video; the test skips when it is absent."""
+    path = REAL_VIDEO_DIR / name
+    if not path.is_file():
+        pytest.skip(f"real-video fixture {name} not present")
+    return path
