@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 class ShotscopeError(Exception):
     """Base class of every error shotscope raises on purpose."""
 
