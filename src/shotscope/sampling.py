@@ -1,0 +1,113 @@
+"""Choose and decode the frames a model sees: N uniform positions per view over a clip or a time range.
+
+Positions are times: view ``v`` of ``V`` takes ``t_i = start + (i + (v+1)/(V+1)) * (end-start) / N``
+and the frame shown at ``t_i`` (the last frame whose presentation time is <= ``t_i``). On a
+constant-frame-rate clip of L frames and one view that is frame ``floor((i + 0.5) * L / N)``;
+on a variable-frame-rate file it is the frame that belongs to the time. Frames are decoded in
+order and only the chosen ones are converted to RGB.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import VideoDecodeError
+from .video import DecodedFrame, VideoBackend, open_video
+
+_EPS = 1e-6
+
+
+@dataclass
+class SampledClip:
+    """Frames (views, N, H, W, 3) uint8 with the index and time of each, and how they were found."""
+
+    frames: np.ndarray
+    indices: np.ndarray  # (views, N) frame index in the stream
+    times: np.ndarray  # (views, N) presentation time in seconds
+    unique_frames: int  # distinct frames in the view with the fewest
+    repeated: bool  # True when a view repeats frames (the range held fewer frames than requested)
+    start: float
+    end: float
+    path: str
+
+    @property
+    def num_views(self) -> int:
+        return int(self.frames.shape[0])
+
+
+def sample_times(start: float, end: float, num_frames: int, views: int = 1) -> np.ndarray:
+    """Target times (views, num_frames) spread uniformly over ``[start, end)``."""
+    if num_frames < 1 or views < 1:
+        raise ValueError("num_frames and views must be >= 1")
+    span = max(end - start, 0.0)
+    offsets = (np.arange(views) + 1) / (views + 1)
+    grid = np.arange(num_frames)[None, :] + offsets[:, None]
+    return start + grid * span / num_frames
+
+
+def sample_frames(
+    video: VideoBackend | str | os.PathLike,
+    num_frames: int,
+    start: float | None = None,
+    end: float | None = None,
+    views: int = 1,
+) -> SampledClip:
+    """Decode ``num_frames`` frames per view, uniformly over ``[start, end)`` (default: the whole clip)."""
+    own = not isinstance(video, VideoBackend)
+    vid = open_video(video) if own else video
+    try:
+        info = vid.info
+        lo = 0.0 if start is None else max(0.0, float(start))
+        hi = info.duration if end is None else float(end)
+        if end is None and hi <= lo:
+            hi = lo + num_frames / info.fps
+        if hi <= lo:
+            raise VideoDecodeError(vid.path, f"empty time range [{lo:.3f}, {hi:.3f})")
+        targets = sample_times(lo, hi, num_frames, views)
+        return _collect(vid, targets, lo, None if end is None else hi)
+    finally:
+        if own:
+            vid.close()
+
+
+def _collect(vid: VideoBackend, targets: np.ndarray, start: float, end: float | None) -> SampledClip:
+    """Decode [start, end) in order; each target time takes the frame shown at that time."""
+    flat = targets.ravel()
+    order = np.argsort(flat, kind="stable")
+    chosen: list[DecodedFrame | None] = [None] * flat.size
+    rgb_cache: dict[int, np.ndarray] = {}
+    pos = 0
+    prev: DecodedFrame | None = None
+
+    def assign(frame: DecodedFrame, upto: float | None) -> None:
+        nonlocal pos
+        first = pos
+        while pos < flat.size and (upto is None or flat[order[pos]] < upto - _EPS):
+            chosen[order[pos]] = frame
+            pos += 1
+        if pos > first:  # only frames that were chosen are converted
+            rgb_cache[frame.index] = vid.to_rgb(frame)
+
+    for frame in vid.frames(start if start > 0 else None, end):
+        if prev is not None:
+            assign(prev, frame.time)
+        prev = frame
+        if pos >= flat.size:
+            break
+    if prev is None:
+        raise VideoDecodeError(vid.path, f"no frames in [{start:.3f}, {end if end is not None else 'end'})")
+    if pos < flat.size:
+        assign(prev, None)
+    if end is None:
+        end = max(vid.info.duration, prev.time + 1.0 / vid.info.fps)
+    frames = np.stack([rgb_cache[c.index] for c in chosen]).reshape(*targets.shape, *rgb_cache[chosen[0].index].shape)
+    indices = np.array([c.index for c in chosen]).reshape(targets.shape)
+    times = np.array([c.time for c in chosen]).reshape(targets.shape)
+    unique = min(len(np.unique(row)) for row in indices)
+    return SampledClip(
+        frames=frames, indices=indices, times=times, unique_frames=unique,
+        repeated=unique < targets.shape[1], start=start, end=end, path=str(vid.path),
+    )

@@ -1,0 +1,282 @@
+"""Decoding: open a video, read its geometry and timing, and decode frames in order.
+
+The backend is an abstract class; :class:`PyAVBackend` (FFmpeg bundled in the ``av``
+wheels, no system libraries) is the one shipped. Frames come out in display geometry:
+rotation side data and non-square pixels are applied; any pixel format becomes RGB24.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from .errors import VideoDecodeError
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file says about itself (display geometry, timing, streams)."""
+
+    path: str
+    width: int  # display width (after rotation and sample aspect ratio)
+    height: int
+    stored_width: int
+    stored_height: int
+    sample_aspect_ratio: Fraction
+    rotation: int  # degrees counter-clockwise to apply for display (0, 90, 180, 270)
+    fps: float  # average frame rate
+    duration: float  # seconds, from the container or stream header
+    frame_count: int  # from the header, or estimated from duration x fps when absent
+    frame_count_exact: bool
+    start_time: float
+    codec: str
+    pixel_format: str
+    other_streams: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def display_aspect(self) -> float:
+        return self.width / self.height
+
+
+@dataclass
+class DecodedFrame:
+    """One decoded frame: its index in the stream, its presentation time, and the raw frame."""
+
+    index: int
+    time: float
+    frame: object  # backend frame; convert with VideoBackend.to_rgb
+
+
+class VideoBackend(abc.ABC):
+    """A decoder for one file. Subclasses decode frames in presentation order."""
+
+    name: str = "abstract"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    @property
+    @abc.abstractmethod
+    def info(self) -> VideoInfo: ...
+
+    @abc.abstractmethod
+    def frames(self, start: float | None = None, end: float | None = None) -> Iterator[DecodedFrame]:
+        """Decoded frames whose presentation time lies in ``[start, end)`` (seconds), in order."""
+
+    @abc.abstractmethod
+    def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
+        """The frame as uint8 RGB (H, W, 3) in display geometry."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> VideoBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise VideoDecodeError(path, "no such file")
+    if path.is_dir():
+        raise VideoDecodeError(path, "is a directory, not a video file")
+    if path.stat().st_size == 0:
+        raise VideoDecodeError(path, "empty file")
+
+
+class PyAVBackend(VideoBackend):
+    """FFmpeg through PyAV, with frame-threaded decoding on all cores."""
+
+    name = "pyav"
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0):
+        super().__init__(path)
+        import av
+
+        self._av = av
+        _check_file(self.path)
+        try:
+            self._container = av.open(str(self.path))
+        except av.error.FFmpegError as exc:
+            raise VideoDecodeError(self.path, f"not a readable video file ({_reason(exc)})") from None
+        if not self._container.streams.video:
+            kinds = sorted({s.type for s in self._container.streams}) or ["none"]
+            self._container.close()
+            raise VideoDecodeError(self.path, f"no video stream (streams: {', '.join(kinds)})")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._stream.thread_count = threads
+        self._rotation = 0
+        self._display_size: tuple[int, int] | None = None
+        self._info = self._read_info()  # a bad header fails here, naming the file
+
+    # -- metadata ---------------------------------------------------------------------------
+    @property
+    def info(self) -> VideoInfo:
+        return self._info
+
+    def _read_info(self) -> VideoInfo:
+        s, c = self._stream, self._container
+        cc = s.codec_context
+        rate = s.average_rate or s.guessed_rate or s.base_rate
+        fps = float(rate) if rate else 25.0
+        tb = s.time_base
+        start = float(s.start_time * tb) if s.start_time is not None and tb else 0.0
+        if s.duration and tb:
+            duration = float(s.duration * tb)
+        elif c.duration:
+            duration = c.duration / 1_000_000 - start
+        else:
+            duration = 0.0
+        exact = bool(s.frames)
+        count = int(s.frames) if s.frames else max(1, round(duration * fps))
+        sar = cc.sample_aspect_ratio or s.sample_aspect_ratio
+        sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
+        self._rotation = self._probe_rotation()
+        w, h = cc.width, cc.height
+        if not w or not h:
+            raise VideoDecodeError(self.path, "video stream has no frame size (corrupt header)")
+        disp_w = max(2, round(w * sar)) if sar != 1 else w
+        self._display_size = (disp_w, h)
+        dw, dh = (h, disp_w) if self._rotation in (90, 270) else (disp_w, h)
+        others = tuple(st.type for st in c.streams if st.index != s.index)
+        return VideoInfo(
+            path=str(self.path), width=dw, height=dh, stored_width=w, stored_height=h,
+            sample_aspect_ratio=sar, rotation=self._rotation, fps=fps, duration=duration,
+            frame_count=count, frame_count_exact=exact, start_time=start, codec=cc.name,
+            pixel_format=cc.pix_fmt or "unknown", other_streams=others,
+        )
+
+    def _probe_rotation(self) -> int:
+        """Rotation from the display matrix, read off the first frame (then seek back)."""
+        try:
+            for frame in self._container.decode(self._stream):
+                rot = int(round(getattr(frame, "rotation", 0) or 0))
+                break
+            else:
+                rot = 0
+        except self._av.error.FFmpegError:
+            rot = 0
+        self._container.seek(self._stream.start_time or 0, stream=self._stream, any_frame=False, backward=True)
+        return rot % 360
+
+    # -- decoding -------------------------------------------------------------------------------
+    def frames(self, start: float | None = None, end: float | None = None) -> Iterator[DecodedFrame]:
+        info = self.info
+        s = self._stream
+        tb = float(s.time_base)
+        stream_start = info.start_time
+        from_start = start is None or start <= stream_start + 1e-6
+        if from_start:
+            self._container.seek(s.start_time or 0, stream=s, backward=True, any_frame=False)
+        else:
+            self._container.seek(int((start + stream_start) / tb), stream=s, backward=True, any_frame=False)
+        count = 0
+        decoded_any = False
+        errors = 0
+        for packet in self._container.demux(s):
+            try:
+                decoded = packet.decode()
+            except self._av.error.FFmpegError as exc:
+                errors += 1
+                warnings.warn(f"{self.path}: skipped a packet that failed to decode ({_reason(exc)})", stacklevel=2)
+                continue
+            for frame in decoded:
+                decoded_any = True
+                t = (frame.pts * tb if frame.pts is not None else count / info.fps) - stream_start
+                if start is not None and t < start - 1e-6:
+                    continue
+                if end is not None and t >= end - 1e-6:
+                    return
+                index = count if from_start else int(round(t * info.fps))
+                count += 1
+                yield DecodedFrame(index=index, time=t, frame=frame)
+        if not decoded_any:
+            raise VideoDecodeError(self.path, "no decodable video frames (truncated or corrupt)")
+
+    def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
+        av_frame = frame.frame
+        w, h = self._display_size or (av_frame.width, av_frame.height)
+        if (w, h) != (av_frame.width, av_frame.height):
+            rgb = av_frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+        else:
+            rgb = av_frame.to_ndarray(format="rgb24")
+        if self._rotation:
+            rgb = np.ascontiguousarray(np.rot90(rgb, k=self._rotation // 90))
+        return rgb
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(": '")[0].strip() or type(exc).__name__
+
+
+BACKENDS: dict[str, type[VideoBackend]] = {"pyav": PyAVBackend}
+
+
+def open_video(path: str | os.PathLike, backend: str = "pyav") -> VideoBackend:
+    """Open a video file; raises :class:`VideoDecodeError` naming the file and the reason."""
+    try:
+        cls = BACKENDS[backend]
+    except KeyError:
+        raise ValueError(f"unknown video backend {backend!r}; available: {sorted(BACKENDS)}") from None
+    return cls(path)
+
+
+
+
+def write_video(
+    path: str | os.PathLike,
+    frames: Iterator[np.ndarray] | np.ndarray,
+    fps: float = 25.0,
+    codec: str = "libx264",
+    crf: int = 18,
+    pixel_format: str = "yuv420p",
+    gop: int | None = None,
+) -> Path:
+    """Encode uint8 RGB frames (H, W, 3) to a video file, atomically (temp file, then rename)."""
+    import tempfile
+    from fractions import Fraction as _F
+
+    import av
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        with av.open(tmp, "w") as out:
+            stream = None
+            for rgb in frames:
+                rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+                if stream is None:
+                    stream = out.add_stream(codec, rate=_F(fps).limit_denominator(100000))
+                    stream.height, stream.width = rgb.shape[:2]
+                    stream.pix_fmt = pixel_format
+                    if codec == "libx264":
+                        stream.options = {"crf": str(crf), "preset": "veryfast"}
+                    if gop:
+                        stream.codec_context.gop_size = gop
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    out.mux(packet)
+            if stream is None:
+                raise ValueError(f"{path}: no frames to write")
+            for packet in stream.encode():
+                out.mux(packet)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
