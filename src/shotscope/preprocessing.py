@@ -134,19 +134,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 # --- tensor operations --------------------------------------------------------------------
 
 
-def to_float_chw(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """uint8 frames (..., H, W, 3) -> float32 (..., 3, H, W), still in 0..255."""
+def to_chw(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 frames (..., H, W, 3) -> a (..., 3, H, W) view (channels-last in memory, no copy)."""
     t = torch.as_tensor(frames)
     if t.ndim < 3 or t.shape[-1] != 3:
         raise ValueError(f"expected frames shaped (..., H, W, 3), got {tuple(t.shape)}")
-    return t.movedim(-1, -3).float()
+    return t.movedim(-1, -3)
 
 
 def _resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Antialiased bilinear resize (as PIL's); uint8 input stays uint8 and takes torch's fast path."""
     if x.shape[-2:] == (height, width):
         return x
     lead = x.shape[:-3]
     flat = x.reshape(-1, *x.shape[-3:])
+    if flat.dtype == torch.uint8:
+        flat = flat.contiguous(memory_format=torch.channels_last)
     out = F.interpolate(flat, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
     return out.reshape(*lead, *out.shape[-3:])
 
@@ -190,14 +193,15 @@ def resize_frames(x: torch.Tensor, cfg: PreprocessConfig) -> torch.Tensor:
 
 
 def normalize(x: torch.Tensor, cfg: PreprocessConfig) -> torch.Tensor:
-    mean = torch.tensor(cfg.mean, dtype=x.dtype).view(3, 1, 1)
-    std = torch.tensor(cfg.std, dtype=x.dtype).view(3, 1, 1)
-    return (x * cfg.rescale_factor - mean) / std
+    """0..255 pixels (uint8 or float) -> rescaled, normalised float32 (contiguous)."""
+    scale = torch.tensor([cfg.rescale_factor / s for s in cfg.std]).view(3, 1, 1)
+    shift = torch.tensor([m / s for m, s in zip(cfg.mean, cfg.std, strict=True)]).view(3, 1, 1)
+    return (x.float() * scale - shift).contiguous()
 
 
 def preprocess(frames: np.ndarray | torch.Tensor, cfg: PreprocessConfig) -> torch.Tensor:
     """uint8 frames (T, H, W, 3) or (N, T, H, W, 3) -> normalised float (.., T, 3, S, S)."""
-    return normalize(resize_frames(to_float_chw(frames), cfg), cfg)
+    return normalize(resize_frames(to_chw(frames), cfg), cfg)
 
 
 # --- training augmentations ---------------------------------------------------------------

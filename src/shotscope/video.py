@@ -117,7 +117,11 @@ class PyAVBackend(VideoBackend):
         self._stream.thread_count = threads
         self._rotation = 0
         self._display_size: tuple[int, int] | None = None
-        self._info = self._read_info()  # a bad header fails here, naming the file
+        try:
+            self._info = self._read_info()  # a bad header fails here, naming the file
+        except BaseException:
+            self._container.close()
+            raise
 
     # -- metadata ---------------------------------------------------------------------------
     @property

@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark scripts: timing and the docs/benchmarks.md table."""
+
+from __future__ import annotations
+
+import platform
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def best_of(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
+    """The fastest of ``repeats`` runs (seconds) and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {torch.get_num_threads()} torch threads, Python {platform.python_version()}"
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the ``## name`` section of docs/benchmarks.md."""
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section says the command that made it.\n"
+    section = f"## {name}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    tmp = DOC.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(DOC)
