@@ -28,6 +28,7 @@ class ShotScopeConfig(VideoMAEConfig):
     """A VideoMAE config that also carries both label maps and the loss settings."""
 
     model_type = "shotscope"
+    keys_to_ignore_at_inference = ["pooled", "scale_loss", "movement_loss"]
 
     scale_label2id: dict | None = None
     scale_id2label: dict | None = None

@@ -1,0 +1,101 @@
+"""Manifests for people's own clips: CSV or JSON lines with path, scale, movement[, start, end]."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from ..errors import DataError
+from ..labels import IGNORE_INDEX, MOVEMENT_ALIASES, MOVEMENT_LABELS, SCALE_LABELS
+from ..preprocessing import atomic_write_text
+from .records import ClipRecord, LoadReport
+
+FIELDS = ("path", "scale", "movement", "start", "end")
+
+
+def _rows(path: Path) -> list[tuple[int, dict]]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read manifest ({exc.strerror or exc})") from None
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append((n, json.loads(line)))
+                except ValueError as exc:
+                    raise DataError(f"{path}:{n}: not valid JSON ({exc})") from None
+        return rows
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "path" not in reader.fieldnames:
+        raise DataError(f"{path}: a manifest needs a header with a 'path' column")
+    return [(n, row) for n, row in enumerate(reader, 2)]
+
+
+def _label(value: object, names: tuple[str, ...], aliases: dict[str, str], where: str, column: str) -> int:
+    if value is None or str(value).strip() == "":
+        return IGNORE_INDEX
+    name = aliases.get(str(value).strip(), str(value).strip())
+    if name not in names:
+        raise DataError(f"{where}: unknown {column} label {value!r} (expected one of {', '.join(names)})")
+    return names.index(name)
+
+
+def _seconds(value: object, where: str, column: str) -> float | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise DataError(f"{where}: {column} must be seconds, got {value!r}") from None
+
+
+def read_manifest(path: str | Path, *, skip_bad: bool = False) -> tuple[list[ClipRecord], LoadReport]:
+    """Read a manifest. Paths are relative to its folder. A bad line is an error naming the line
+    and the value, or with ``skip_bad`` a skip counted in the report."""
+    path = Path(path)
+    report = LoadReport()
+    records = []
+    for n, row in _rows(path):
+        where = f"{path}:{n}"
+        try:
+            if not row.get("path"):
+                raise DataError(f"{where}: empty path")
+            clip = Path(row["path"])
+            clip = clip if clip.is_absolute() else path.parent / clip
+            if not clip.is_file():
+                raise DataError(f"{where}: clip not found: {row['path']}")
+            scale = _label(row.get("scale"), SCALE_LABELS, {}, where, "scale")
+            movement = _label(row.get("movement"), MOVEMENT_LABELS, MOVEMENT_ALIASES, where, "movement")
+            start, end = _seconds(row.get("start"), where, "start"), _seconds(row.get("end"), where, "end")
+            if start is not None and end is not None and end <= start:
+                raise DataError(f"{where}: end {end} is not after start {start}")
+        except DataError as exc:
+            if not skip_bad:
+                raise
+            report.skip(str(exc))
+            continue
+        records.append(ClipRecord(str(clip), scale, movement, start, end, key=str(row["path"])))
+    report.kept = len(records)
+    return records, report
+
+
+def write_manifest(path: str | Path, records: list[ClipRecord]) -> Path:
+    """Write a CSV manifest (paths relative to its folder where possible), atomically."""
+    path = Path(path)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for r in records:
+        clip = Path(r.path)
+        try:
+            clip = clip.resolve().relative_to(path.parent.resolve())
+        except ValueError:
+            pass
+        writer.writerow([clip.as_posix(), r.scale_label or "", r.movement_label or "",
+                         "" if r.start is None else r.start, "" if r.end is None else r.end])
+    atomic_write_text(path, out.getvalue())
+    return path

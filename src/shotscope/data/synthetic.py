@@ -1,0 +1,186 @@
+"""Labelled synthetic clips made from photographs that installed packages ship.
+
+Movement: a virtual camera over a still — Static (tiny jitter, a subject moving inside
+the frame), Motion (pan / tilt / track), Push (zoom in), Pull (zoom out). Scale: a
+subject (a person from scikit-image's ``astronaut``) composited over another photograph
+at graded sizes, from an eye filling the frame (ECS) to a small figure in a wide view (LS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+from ..video import write_video
+from .manifest import write_manifest
+from .records import ClipRecord
+
+# Visible subject height as a multiple of the frame height, per scale class, and the point
+# of the subject (fraction of its height from the top) kept at the frame's focus.
+SCALE_SUBJECT = {"ECS": (11.0, 0.2), "CS": (4.0, 0.25), "MS": (1.7, 0.42), "FS": (0.85, 0.5), "LS": (0.25, 0.5)}
+
+
+def photographs() -> list[np.ndarray]:
+    """RGB backgrounds shipped by scikit-image and scikit-learn (no network); not the subject."""
+    from skimage import data
+
+    photos = [data.coffee(), data.chelsea(), data.rocket(), data.immunohistochemistry(), data.colorwheel()]
+    try:
+        from sklearn.datasets import load_sample_images
+
+        photos += list(load_sample_images().images)
+    except Exception:  # pragma: no cover - sklearn without its sample images
+        pass
+    return [np.ascontiguousarray(p[..., :3]) for p in photos]
+
+
+def subject_sprite() -> tuple[np.ndarray, np.ndarray]:
+    """A person (astronaut) and a soft mask around her, for compositing."""
+    from skimage import data
+
+    person = data.astronaut()
+    h, w = person.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    cv2.ellipse(mask, (w // 2 - 20, h // 2 + 40), (int(w * 0.36), int(h * 0.6)), 0, 0, 360, 1.0, -1)
+    return person, cv2.GaussianBlur(mask, (31, 31), 0)
+
+
+@dataclass
+class SynthSettings:
+    """How clips are made; benchmarks use other values than the unit tests."""
+
+    width: int = 160
+    height: int = 96
+    frames: int = 16
+    fps: float = 12.0
+    pan_speed: tuple[float, float] = (1.5, 3.5)  # pixels per frame at output size
+    zoom_total: tuple[float, float] = (1.25, 1.6)  # zoom factor from first to last frame
+    jitter: float = 0.3  # pixels, static shots
+    subject_speed: tuple[float, float] = (1.5, 4.0)  # pixels per frame, moving subject in static shots
+
+
+def compose_scene(background: np.ndarray, scale: str | None, out_h: int, out_w: int,
+                  rng: np.random.Generator, margin: float = 2.0) -> np.ndarray:
+    """A scene image (margin x the output size) with the subject at the size of ``scale``."""
+    sh, sw = int(out_h * margin), int(out_w * margin)
+    scene = cv2.resize(background, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    if scale is None:
+        return scene.astype(np.uint8)
+    person, mask = subject_sprite()
+    rel, focus = SCALE_SUBJECT[scale]
+    rel *= rng.uniform(0.9, 1.1)
+    ph = max(4, int(rel * out_h))
+    pw = max(4, int(ph * person.shape[1] / person.shape[0]))
+    p = cv2.resize(person, (pw, ph), interpolation=cv2.INTER_AREA if ph < person.shape[0] else cv2.INTER_LINEAR)
+    m = cv2.resize(mask, (pw, ph))[..., None]
+    cy = sh // 2 + int(rng.uniform(-0.1, 0.1) * out_h)
+    cx = sw // 2 + int(rng.uniform(-0.15, 0.15) * out_w)
+    top, left = cy - int(focus * ph), cx - pw // 2
+    # paste with clipping
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + ph, sh), min(left + pw, sw)
+    if y1 > y0 and x1 > x0:
+        ps, ms = p[y0 - top : y1 - top, x0 - left : x1 - left], m[y0 - top : y1 - top, x0 - left : x1 - left]
+        scene[y0:y1, x0:x1] = scene[y0:y1, x0:x1] * (1 - ms) + ps * ms
+    return scene.astype(np.uint8)
+
+
+def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: np.random.Generator,
+                moving_subject: bool | None = None) -> np.ndarray:
+    """Frames (T, H, W, 3) of a virtual camera over ``scene`` making ``movement``."""
+    s = settings
+    n, h, w = s.frames, s.height, s.width
+    sh, sw = scene.shape[:2]
+    base = min(sh / h, sw / w) / 1.6  # scene pixels per output pixel at zoom 1, leaving room to move
+    cx, cy = sw / 2, sh / 2
+    zoom = np.ones(n)
+    shift = np.zeros((n, 2))
+    if movement == "Motion":
+        angle = rng.uniform(0, 2 * np.pi)
+        speed = rng.uniform(*s.pan_speed)
+        shift = np.outer(np.arange(n) - (n - 1) / 2, [np.cos(angle), np.sin(angle)]) * speed
+    elif movement in ("Push", "Pull"):
+        total = rng.uniform(*s.zoom_total)
+        zoom = total ** (np.arange(n) / (n - 1))
+        if movement == "Pull":
+            zoom = zoom[::-1]
+    elif movement == "Static":
+        shift = rng.normal(0, s.jitter, (n, 2))
+    else:
+        raise ValueError(f"unknown movement {movement!r}")
+    frames = []
+    subject_on = movement == "Static" if moving_subject is None else moving_subject
+    start = np.array([rng.uniform(0.2, 0.4) * w, rng.uniform(0.3, 0.7) * h])
+    vel = rng.uniform(*s.subject_speed) * np.array([1.0, rng.uniform(-0.3, 0.3)])
+    colour = tuple(int(c) for c in rng.integers(30, 225, 3))
+    for t in range(n):
+        k = base / zoom[t]  # scene px per output px
+        # output (x, y) -> scene (k*x + ox, k*y + oy), centred on (cx, cy) plus the shift
+        ox = cx + shift[t, 0] * base - k * w / 2
+        oy = cy + shift[t, 1] * base - k * h / 2
+        m = np.array([[k, 0, ox], [0, k, oy]], np.float64)
+        frame = cv2.warpAffine(scene, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)
+        if subject_on:
+            p = start + vel * t
+            cv2.circle(frame, (int(p[0]), int(p[1])), max(3, h // 8), colour, -1, lineType=cv2.LINE_AA)
+        frames.append(frame)
+    return np.stack(frames)
+
+
+def generate(out: str | os.PathLike, n: int = 400, *, seed: int = 0, settings: SynthSettings | None = None,
+             progress: bool = True) -> Path:
+    """Write ``n`` labelled clips (balanced over both tasks) and ``manifest.csv`` under ``out``.
+
+    Returns the manifest path. Clips already present are kept, so an interrupted run resumes.
+    """
+    out = Path(out)
+    settings = settings or SynthSettings()
+    clips_dir = out / "clips"
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    photos = photographs()
+    records = []
+    for i in tqdm(range(n), desc="synth", unit="clip", disable=not progress):
+        scale = SCALE_LABELS[i % len(SCALE_LABELS)]
+        movement = MOVEMENT_LABELS[(i // len(SCALE_LABELS)) % len(MOVEMENT_LABELS)]
+        clip_rng = np.random.default_rng([seed, i])
+        path = clips_dir / f"clip_{i:05d}_{scale}_{movement}.mp4"
+        if not path.is_file():
+            bg = photos[int(clip_rng.integers(len(photos)))]
+            if clip_rng.random() < 0.5:
+                bg = bg[:, ::-1]
+            scene = compose_scene(bg, scale, settings.height, settings.width, clip_rng)
+            write_video(path, camera_move(scene, movement, settings, clip_rng), fps=settings.fps)
+        records.append(ClipRecord(str(path), SCALE_LABELS.index(scale), MOVEMENT_LABELS.index(movement)))
+    rng.shuffle(records)
+    manifest = write_manifest(out / "manifest.csv", records)
+    (out / "synth.json").write_text(json.dumps({"n": n, "seed": seed, **asdict(settings)}, indent=2))
+    return manifest
+
+
+def split_manifest(manifest: str | os.PathLike, val_fraction: float = 0.2, seed: int = 0) -> tuple[Path, Path]:
+    """Split a manifest into ``train.csv`` and ``val.csv`` beside it (stratified by both labels)."""
+    from .manifest import read_manifest
+
+    manifest = Path(manifest)
+    records, _ = read_manifest(manifest)
+    groups: dict[tuple[int, int], list[ClipRecord]] = {}
+    for r in records:
+        groups.setdefault((r.scale, r.movement), []).append(r)
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for key in sorted(groups):
+        items = groups[key]
+        rng.shuffle(items)
+        k = max(1, round(len(items) * val_fraction)) if len(items) > 1 else 0
+        val += items[:k]
+        train += items[k:]
+    return write_manifest(manifest.parent / "train.csv", train), write_manifest(manifest.parent / "val.csv", val)

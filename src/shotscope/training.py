@@ -1,0 +1,285 @@
+"""Fine-tuning on the HF Trainer: two heads, balanced movement, time reversal, resume, best by mean macro-F1.
+
+Runs unchanged on a CPU, one GPU, or many under ``accelerate launch`` / ``torchrun``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from .config import load_config, save_config
+from .data.dataset import ClipDataset
+from .data.manifest import read_manifest
+from .data.movieshots import read_movieshots
+from .data.records import ClipRecord
+from .errors import DataError
+from .labels import MOVEMENT_ALIASES
+from .loading import PUBLISHED_BACKBONE, from_backbone, load_model
+from .metrics import flat_metrics, multitask_metrics
+from .modeling import ShotScopeConfig, ShotScopeModel
+from .preprocessing import AugmentConfig, PreprocessConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "output_dir": "runs/shotscope",
+    "seed": 42,
+    "model": {
+        "backbone": PUBLISHED_BACKBONE,  # hub id or dir of a VideoMAE checkpoint; null = random init
+        "init": None,  # a shotscope model dir to continue from
+        "config": {},  # VideoMAE config overrides (used for random init, e.g. tiny models)
+        "num_frames": 16,
+        "image_size": 224,
+        "resize_mode": "squash",
+    },
+    "data": {
+        "kind": "manifest",  # manifest | movieshots
+        "root": None,  # movieshots: the dataset folder
+        "train": None,  # manifest: train manifest
+        "val": None,  # manifest: validation manifest
+        "train_split": "train",
+        "val_split": "val",
+        "multi_movement_as": "Motion",
+        "cache_dir": None,
+        "skip_bad": False,
+    },
+    "train": {
+        "epochs": 5,
+        "max_steps": -1,
+        "batch_size": 8,
+        "eval_batch_size": 16,
+        "grad_accum": 1,
+        "lr": 5e-5,
+        "weight_decay": 0.05,
+        "warmup_ratio": 0.1,
+        "scheduler": "cosine",
+        "layer_decay": 0.75,  # null: one learning rate for all layers
+        "scale_loss_weight": 1.0,
+        "movement_loss_weight": 1.0,
+        "balance_scale": "none",  # none | loss | sampler
+        "balance_movement": "loss",  # none | loss | sampler
+        "augment": {"random_resized_crop": True, "hflip": 0.5, "time_reverse": 0.5},
+        "num_workers": 4,
+        "precision": "auto",  # auto | bf16 | fp16 | fp32
+        "save_total_limit": 2,
+        "logging_steps": 10,
+        "eval_every": "epoch",
+        "progress": True,
+    },
+}
+
+
+def read_split(data: dict, which: str) -> list[ClipRecord]:
+    if data["kind"] == "movieshots":
+        if not data.get("root"):
+            raise DataError("data.root: the MovieShots folder is required for kind: movieshots")
+        aliases = {"Multi_movement": data.get("multi_movement_as") or "Motion"}
+        records, report = read_movieshots(data["root"], data[f"{which}_split"], movement_aliases=aliases)
+    elif data["kind"] == "manifest":
+        if not data.get(which):
+            raise DataError(f"data.{which}: a manifest path is required")
+        records, report = read_manifest(data[which], skip_bad=bool(data.get("skip_bad")))
+    else:
+        raise DataError(f"data.kind: expected manifest or movieshots, got {data['kind']!r}")
+    log.info("%s data: %s", which, report.summary())
+    if not records:
+        raise DataError(f"{which} data: no usable clips ({report.summary()})")
+    return records
+
+
+def inverse_frequency(counts: np.ndarray) -> list[float]:
+    """Class weights ~ 1/frequency, mean 1 over present classes (absent classes weigh 0)."""
+    counts = counts.astype(float)
+    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+    return w.tolist()
+
+
+def build_model(cfg: dict) -> ShotScopeModel:
+    m = cfg["model"]
+    overrides = dict(m.get("config") or {}, num_frames=m["num_frames"], image_size=m["image_size"])
+    if m.get("init"):
+        model = load_model(m["init"])
+    elif m.get("backbone"):
+        model = from_backbone(m["backbone"], resize_mode=m["resize_mode"], **overrides)
+    else:
+        model = ShotScopeModel(ShotScopeConfig(**overrides))
+        model.preprocess_config = PreprocessConfig(image_size=m["image_size"], resize_mode=m["resize_mode"])
+        model.source = "random init"
+    t = cfg["train"]
+    model.config.scale_loss_weight = float(t["scale_loss_weight"])
+    model.config.movement_loss_weight = float(t["movement_loss_weight"])
+    return model
+
+
+def compute_metrics_fn(model: ShotScopeModel):
+    labels_s, labels_m = model.config.scale_labels, model.config.movement_labels
+
+    def compute(pred) -> dict[str, float]:
+        scale_logits, movement_logits = pred.predictions[0], pred.predictions[1]
+        scale_true, movement_true = pred.label_ids
+        metrics = multitask_metrics(scale_true, scale_logits.argmax(-1), movement_true,
+                                    movement_logits.argmax(-1), labels_s, labels_m)
+        return flat_metrics(metrics)
+
+    return compute
+
+
+class CSVLogger(TrainerCallback):
+    """Appends every log (losses, learning rate, metrics) to ``log.csv`` in the output folder."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        row = {"step": state.global_step, "epoch": state.epoch, **logs}
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as fh:
+            writer = csv.writer(fh)
+            if new:
+                writer.writerow(["step", "epoch", "key", "value"])
+            for key, value in row.items():
+                if key not in ("step", "epoch"):
+                    writer.writerow([row["step"], row["epoch"], key, value])
+
+
+class ShotScopeTrainer(Trainer):
+    """The HF Trainer plus class-balanced sampling and layer-wise learning-rate decay."""
+
+    def __init__(self, *args: Any, sample_weights: np.ndarray | None = None, layer_decay: float | None = None,
+                 **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sample_weights = sample_weights
+        self.layer_decay = layer_decay
+
+    def _get_train_sampler(self, *args: Any, **kwargs: Any):
+        if self.sample_weights is None:
+            return super()._get_train_sampler(*args, **kwargs)
+        g = torch.Generator().manual_seed(self.args.seed)
+        return torch.utils.data.WeightedRandomSampler(
+            torch.as_tensor(self.sample_weights, dtype=torch.double), len(self.sample_weights), generator=g)
+
+    def create_optimizer(self, *args: Any, **kwargs: Any):
+        if self.optimizer is not None or not self.layer_decay:
+            return super().create_optimizer(*args, **kwargs)
+        model = self.model
+        depth = model.config.num_hidden_layers + 1
+        groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
+        for name, param in model.named_parameters():
+            if not param.requires_grad:
+                continue
+            if name.startswith("vmae.embeddings"):
+                layer = 0
+            elif name.startswith("vmae.encoder.layer."):
+                layer = int(name.split(".")[3]) + 1
+            else:
+                layer = depth
+            no_decay = param.ndim == 1 or name.endswith(".bias")
+            groups.setdefault((self.layer_decay ** (depth - layer), no_decay), []).append(param)
+        param_groups = [
+            {"params": params, "lr": self.args.learning_rate * scale,
+             "weight_decay": 0.0 if no_decay else self.args.weight_decay}
+            for (scale, no_decay), params in groups.items()
+        ]
+        self.optimizer = torch.optim.AdamW(param_groups, lr=self.args.learning_rate,
+                                           betas=(self.args.adam_beta1, self.args.adam_beta2))
+        return self.optimizer
+
+
+def _precision(choice: str) -> dict[str, bool]:
+    if choice == "auto":
+        if torch.cuda.is_available():
+            return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+        return {}
+    return {"bf16": choice == "bf16", "fp16": choice == "fp16"}
+
+
+def _training_args(out: Path, cfg: dict) -> TrainingArguments:
+    t = cfg["train"]
+    return TrainingArguments(
+        output_dir=str(out),
+        num_train_epochs=t["epochs"],
+        max_steps=t["max_steps"],
+        per_device_train_batch_size=t["batch_size"],
+        per_device_eval_batch_size=t["eval_batch_size"],
+        gradient_accumulation_steps=t["grad_accum"],
+        learning_rate=float(t["lr"]),
+        weight_decay=float(t["weight_decay"]),
+        warmup_steps=float(t["warmup_ratio"]),  # a float < 1 is a fraction of all steps
+        lr_scheduler_type=t["scheduler"],
+        eval_strategy=t["eval_every"],
+        save_strategy=t["eval_every"],
+        save_total_limit=t["save_total_limit"],
+        load_best_model_at_end=True,
+        metric_for_best_model="mean_macro_f1",
+        greater_is_better=True,
+        logging_steps=t["logging_steps"],
+        label_names=["scale_labels", "movement_labels"],
+        dataloader_num_workers=t["num_workers"],
+        remove_unused_columns=False,
+        report_to=[],
+        seed=cfg["seed"],
+        disable_tqdm=not t["progress"],
+        **_precision(t["precision"]),
+    )
+
+
+def train(config_path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> Path:
+    """Train from a YAML config (+ overrides); returns the folder of the best model."""
+    cfg = load_config(config_path, DEFAULTS, overrides)
+    out = Path(cfg["output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+    torch.manual_seed(cfg["seed"])
+    t, data = cfg["train"], cfg["data"]
+    MOVEMENT_ALIASES.update({"Multi_movement": data.get("multi_movement_as") or "Motion"})
+    train_records, val_records = read_split(data, "train"), read_split(data, "val")
+    model = build_model(cfg)
+    pre = model.preprocess_config
+    aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in (t.get("augment") or {}).items()})
+    train_ds = ClipDataset(train_records, model.num_frames, pre, augment=aug,
+                           movement_id2label=model.config.movement_id2label, cache_dir=data.get("cache_dir"),
+                           seed=cfg["seed"])
+    val_ds = ClipDataset(val_records, model.num_frames, pre, cache_dir=data.get("cache_dir"))
+    weights = np.ones(len(train_records))
+    sampler = False
+    for task, n_cls in (("scale", len(model.config.scale_labels)), ("movement", len(model.config.movement_labels))):
+        mode = t[f"balance_{task}"]
+        class_w = inverse_frequency(train_ds.label_counts(task, n_cls))
+        if mode == "loss":
+            setattr(model.config, f"{task}_class_weights", class_w)
+        elif mode == "sampler":
+            ids = np.array([getattr(r, task) for r in train_records])
+            weights *= np.where(ids >= 0, np.array(class_w + [1.0])[ids], 1.0)
+            sampler = True
+        elif mode != "none":
+            raise DataError(f"train.balance_{task}: expected none, loss or sampler, got {mode!r}")
+    args = _training_args(out, cfg)
+    trainer = ShotScopeTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+        compute_metrics=compute_metrics_fn(model), callbacks=[CSVLogger(out / "log.csv")],
+        sample_weights=weights if sampler else None, layer_decay=t.get("layer_decay"),
+    )
+    last = get_last_checkpoint(str(out)) if any(out.glob("checkpoint-*")) else None
+    if last:
+        log.info("resuming from %s", last)
+    trainer.train(resume_from_checkpoint=last)
+    best_dir = out / "model"
+    if trainer.is_world_process_zero():
+        metrics = trainer.evaluate()
+        trainer.model.preprocess_config = pre
+        trainer.model.save_pretrained(best_dir)
+        from .model_card import write_model_card
+
+        write_model_card(best_dir, cfg, metrics, train_records, val_records)
+    return best_dir
