@@ -144,6 +144,9 @@ def load_model(
     model.preprocess_config = PreprocessConfig.load(model_dir, image_size=model.image_size) or PreprocessConfig(
         image_size=model.image_size
     )
+    from .fusion import MovementFusion
+
+    model.movement_fusion = MovementFusion.load(model_dir)
     model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"
     model.name_or_path = str(name_or_path)
     return model

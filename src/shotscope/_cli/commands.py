@@ -78,3 +78,42 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 _EXTRA_COMMANDS.append(register)
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from ..analysis import AnalyzeSettings
+    from ..batch import analyze_many
+    from ..loading import load_model
+
+    model = None if args.movement == "geometry" and args.model is None else load_model(args.model or _published())
+    settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size)
+    result = analyze_many(args.films, args.out, model, settings=settings, detector=args.detector,
+                          force=args.force, shard=args.shard)
+    print(f"{len(result.done)} analysed, {len(result.skipped)} already done, {len(result.errors)} failed -> {args.out}")
+    for path, reason in result.errors.items():
+        print(f"  failed: {reason}" if path in reason else f"  failed: {path}: {reason}")
+    for d in result.done:
+        print(f"  report: {d / 'report.html'}")
+    return 1 if result.errors and not (result.done or result.skipped) else 0
+
+
+def _published() -> str:
+    from ..loading import PUBLISHED_MODEL
+
+    return PUBLISHED_MODEL
+
+
+def register_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="find the shots of films and label each; CSV, JSON, EDL, OTIO, report")
+    p.add_argument("films", nargs="+", help="files, directories or globs")
+    p.add_argument("--model", help="hub id or local directory (default: the published multitask model)")
+    p.add_argument("--out", default="shotscope-out")
+    p.add_argument("--movement", choices=["model", "geometry", "fused"], default="model")
+    p.add_argument("--detector", choices=["adaptive", "content"], default="adaptive")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--force", action="store_true", help="analyse films again even when done")
+    p.add_argument("--shard", help="i/n: this process takes every n-th film from the i-th")
+    p.set_defaults(handler=_cmd_analyze)
+
+
+_EXTRA_COMMANDS.append(register_analyze)

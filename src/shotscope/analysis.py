@@ -1,0 +1,227 @@
+"""Analyse a film in one decoding pass: cuts, per-shot frames, both labels per shot.
+
+Each decoded frame is converted once to a small RGB frame (``work_width`` wide) that feeds
+the cut detector and, thinned as a shot grows, the per-shot sample. When a cut is found,
+the finished shot's frames are sampled (several views for long shots) and classified.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__
+from .errors import VideoDecodeError
+from .inference import predict_probs
+from .modeling import ShotScopeModel
+from .motion import MotionEstimate, estimate_movement
+from .shots import CutDetector, make_detector
+from .video import open_video
+
+MOVEMENT_SOURCES = ("model", "geometry", "fused")
+
+
+@dataclass
+class Shot:
+    """One shot and its labels. Frames are [start_frame, end_frame); times in seconds."""
+
+    index: int
+    start_frame: int
+    end_frame: int
+    start_time: float
+    end_time: float
+    scale: str | None = None
+    scale_prob: float | None = None
+    scale_probs: dict[str, float] = field(default_factory=dict)
+    movement: str | None = None
+    movement_prob: float | None = None
+    movement_probs: dict[str, float] = field(default_factory=dict)
+    movement_source: str = "model"
+    short: bool = False
+    views: int = 1
+    motion: dict[str, Any] | None = None
+    thumbnail: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def duration(self) -> float:
+        return self.end_time - self.start_time
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("thumbnail")
+        d["duration"] = self.duration
+        return d
+
+
+@dataclass
+class FilmAnalysis:
+    path: str
+    fps: float
+    frame_count: int
+    duration: float
+    width: int
+    height: int
+    shots: list[Shot]
+    metadata: dict[str, Any]
+
+
+@dataclass
+class AnalyzeSettings:
+    num_frames: int | None = None  # default: the model's
+    long_shot_seconds: float = 4.0  # longer shots get several views
+    max_views: int = 3
+    short_shot_seconds: float = 0.75  # shorter shots are flagged (labels less reliable)
+    work_width: int = 320
+    keep_frames: int = 64  # frames kept per shot (thinned evenly as a shot grows)
+    batch_size: int = 8
+    movement: str = "model"  # model | geometry | fused
+
+
+class _ShotBuffer:
+    """Frames of the current shot, thinned to at most ``2 * keep`` by doubling the stride."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.stride = 1
+        self.items: list[tuple[int, float, np.ndarray]] = []
+
+    def add(self, index: int, time: float, frame: np.ndarray) -> None:
+        if index % self.stride == 0 or not self.items:
+            self.items.append((index, time, frame))
+        if len(self.items) > 2 * self.keep:
+            self.stride *= 2
+            self.items = self.items[::2]
+
+    def split(self, cut: int) -> list[tuple[int, float, np.ndarray]]:
+        done = [it for it in self.items if it[0] < cut]
+        self.items = [it for it in self.items if it[0] >= cut]
+        self.stride = 1
+        return done
+
+
+def _views_for(duration: float, settings: AnalyzeSettings) -> int:
+    if duration <= settings.long_shot_seconds:
+        return 1
+    return int(min(settings.max_views, 1 + duration // settings.long_shot_seconds))
+
+
+def _sample(items: list[tuple[int, float, np.ndarray]], n: int, views: int) -> np.ndarray:
+    """(views, n, H, W, 3) uniformly over the kept frames (same rule as shotscope.sampling)."""
+    k = len(items)
+    offsets = (np.arange(views) + 1) / (views + 1)
+    idx = np.minimum(np.floor((np.arange(n)[None] + offsets[:, None]) * k / n).astype(int), k - 1)
+    return np.stack([[items[i][2] for i in row] for row in idx])
+
+
+def analyze(
+    path: str | os.PathLike,
+    model: ShotScopeModel | str | None = None,
+    *,
+    detector: CutDetector | str = "adaptive",
+    settings: AnalyzeSettings | None = None,
+    progress: bool = True,
+) -> FilmAnalysis:
+    """Find the shots of a film and label each (scale and movement); one decoding pass.
+
+    ``model`` may be None with ``settings.movement == "geometry"``: movement from geometry
+    only, no scale. A string is loaded with :func:`shotscope.load_model`.
+    """
+    settings = settings or AnalyzeSettings()
+    if settings.movement not in MOVEMENT_SOURCES:
+        raise ValueError(f"movement must be one of {MOVEMENT_SOURCES}, got {settings.movement!r}")
+    if isinstance(model, (str, os.PathLike)):
+        from .loading import load_model
+
+        model = load_model(model)
+    if model is None and settings.movement != "geometry":
+        raise ValueError("a model is needed unless movement='geometry'")
+    if settings.movement == "fused" and (model is None or model.movement_fusion is None):
+        raise ValueError("movement='fused' needs a model with a fitted movement combiner (shotscope fit-fusion)")
+    det = make_detector(detector) if isinstance(detector, str) else detector
+    n = settings.num_frames or (model.num_frames if model is not None else 16)
+    video = open_video(path)
+    info = video.info
+    det.reset(info.fps)
+    w = min(settings.work_width, info.width)
+    h = max(2, round(info.height * w / info.width))
+    buffer = _ShotBuffer(settings.keep_frames)
+    raw: list[tuple[int, int, list]] = []  # (start, end, kept frames)
+    start, last, times = 0, -1, {}
+    bar = tqdm(total=info.frame_count, desc=Path(path).name[:30], unit="f", disable=not progress, leave=False)
+    try:
+        for frame in video.frames():
+            small = frame.frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+            if info.rotation:
+                small = np.ascontiguousarray(np.rot90(small, k=info.rotation // 90))
+            times[frame.index] = frame.time
+            buffer.add(frame.index, frame.time, small)
+            for cut in det.push(frame.index, small):
+                if cut > start:
+                    raw.append((start, cut, buffer.split(cut)))
+                    start = cut
+            last = frame.index
+            bar.update(1)
+        for cut in det.finish(last):
+            if start < cut <= last:
+                raw.append((start, cut, buffer.split(cut)))
+                start = cut
+    finally:
+        bar.close()
+        video.close()
+    if last < 0:
+        raise VideoDecodeError(path, "no decodable video frames")
+    raw.append((start, last + 1, buffer.split(last + 1)))
+    end_time = times[last] + 1.0 / info.fps
+    shots: list[Shot] = []
+    clips = []
+    for i, (s, e, items) in enumerate(raw):
+        t0 = times.get(s, s / info.fps)
+        t1 = times.get(e, end_time) if e <= last else end_time
+        views = _views_for(t1 - t0, settings)
+        shot = Shot(i, s, e, t0, t1, short=(t1 - t0) < settings.short_shot_seconds, views=views,
+                    movement_source=settings.movement)
+        shot.thumbnail = items[len(items) // 2][2]
+        clips.append(_sample(items, n, views))
+        if settings.movement in ("geometry", "fused"):
+            geo_frames = _sample(items, min(16, max(len(items), 2)), 1)[0]
+            geo_times = np.array([items[j][1] for j in np.linspace(0, len(items) - 1, len(geo_frames)).astype(int)])
+            est = estimate_movement(geo_frames, geo_times)
+            shot.motion = est.to_dict()
+        shots.append(shot)
+    if model is not None:
+        ps, pm = predict_probs(model, clips, settings.batch_size)
+        cfg = model.config
+        for shot, s_p, m_p in zip(shots, ps, pm, strict=True):
+            shot.scale_probs = {k: round(float(v), 4) for k, v in zip(cfg.scale_labels, s_p, strict=True)}
+            shot.scale = cfg.scale_labels[int(s_p.argmax())]
+            shot.scale_prob = round(float(s_p.max()), 4)
+            if settings.movement == "fused":
+                m_p = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion))
+            if settings.movement != "geometry":
+                shot.movement_probs = {k: round(float(v), 4) for k, v in zip(cfg.movement_labels, m_p, strict=True)}
+                shot.movement = cfg.movement_labels[int(np.argmax(m_p))]
+                shot.movement_prob = round(float(np.max(m_p)), 4)
+    if settings.movement == "geometry":
+        for shot in shots:
+            shot.movement = shot.motion["label"]
+            shot.movement_prob = round(shot.motion["confidence"], 4)
+            shot.movement_probs = shot.motion["probabilities"]
+    metadata = {
+        "shotscope_version": __version__,
+        "model": None if model is None else {"source": model.source, "name": getattr(model, "name_or_path", None),
+                                              "revision": getattr(model.config, "_commit_hash", None)},
+        "detector": det.settings(),
+        "decoder": {"backend": "pyav", "codec": info.codec, "pixel_format": info.pixel_format},
+        "settings": asdict(settings),
+        "num_frames": n,
+    }
+    return FilmAnalysis(str(path), info.fps, last + 1, end_time, info.width, info.height, shots, metadata)

@@ -1,0 +1,69 @@
+"""A small calibrated combiner of the network's movement probabilities and the geometric evidence.
+
+Multinomial logistic regression on [log p_network (4), geometry features (5)], fitted on
+validation clips and saved beside the model as ``movement_fusion.json`` (plain numbers, no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .motion import MotionEstimate
+from .preprocessing import atomic_write_text
+
+FUSION_FILE = "movement_fusion.json"
+
+
+def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
+    return np.concatenate([np.log(np.clip(network_probs, 1e-6, 1.0)), est.features()])
+
+
+@dataclass
+class MovementFusion:
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, network_probs: np.ndarray, estimates: list[MotionEstimate], labels: np.ndarray,
+            num_classes: int = 4) -> MovementFusion:
+        from sklearn.linear_model import LogisticRegression
+
+        x = np.stack([_features(p, e) for p, e in zip(network_probs, estimates, strict=True)])
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        clf = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+        clf.fit((x - mean) / scale, labels)
+        coef = np.zeros((num_classes, x.shape[1]))
+        intercept = np.full(num_classes, -1e3)
+        for row, cls_id in enumerate(clf.classes_):
+            if len(clf.classes_) == 2:  # binary: sklearn keeps one row
+                coef[cls_id] = clf.coef_[0] * (1 if row else -1)
+                intercept[cls_id] = clf.intercept_[0] * (1 if row else -1)
+            else:
+                coef[cls_id], intercept[cls_id] = clf.coef_[row], clf.intercept_[row]
+        return cls(coef, intercept, mean, scale)
+
+    def combine(self, network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
+        z = self.coef @ ((_features(network_probs, est) - self.mean) / self.scale) + self.intercept
+        p = np.exp(z - z.max())
+        return p / p.sum()
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        path = Path(directory) / FUSION_FILE
+        data = {k: getattr(self, k).tolist() for k in ("coef", "intercept", "mean", "scale")}
+        atomic_write_text(path, json.dumps(data))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> MovementFusion | None:
+        path = Path(directory) / FUSION_FILE
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text())
+        return cls(*(np.asarray(data[k], float) for k in ("coef", "intercept", "mean", "scale")))
