@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -80,7 +81,7 @@ class AnalyzeSettings:
     long_shot_seconds: float = 4.0  # longer shots get several views
     max_views: int = 3
     short_shot_seconds: float = 0.75  # shorter shots are flagged (labels less reliable)
-    work_width: int = 320
+    work_width: int = 256  # as PySceneDetect downscales frames for detection
     keep_frames: int = 64  # frames kept per shot (thinned evenly as a shot grows)
     batch_size: int = 8
     movement: str = "model"  # model | geometry | fused
@@ -94,9 +95,11 @@ class _ShotBuffer:
         self.stride = 1
         self.items: list[tuple[int, float, np.ndarray]] = []
 
+    def wants(self, index: int) -> bool:
+        return index % self.stride == 0 or not self.items
+
     def add(self, index: int, time: float, frame: np.ndarray) -> None:
-        if index % self.stride == 0 or not self.items:
-            self.items.append((index, time, frame))
+        self.items.append((index, time, frame))
         if len(self.items) > 2 * self.keep:
             self.stride *= 2
             self.items = self.items[::2]
@@ -151,19 +154,28 @@ def analyze(
     video = open_video(path)
     info = video.info
     det.reset(info.fps)
-    w = min(settings.work_width, info.width)
-    h = max(2, round(info.height * w / info.width))
+    # detection frames exactly as PySceneDetect's SceneManager makes them (downscale to ~256 px
+    # wide, bilinear), so cuts match the `scenedetect` command; kept frames are area-averaged
+    # to work_width in display geometry
+    factor = max(1.0, info.stored_width / 256)
+    det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
+    disp_w, disp_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
+    kw = min(settings.work_width, disp_w)
+    keep_size = (kw, max(2, round(disp_h * kw / disp_w)))
     buffer = _ShotBuffer(settings.keep_frames)
     raw: list[tuple[int, int, list]] = []  # (start, end, kept frames)
     start, last, times = 0, -1, {}
     bar = tqdm(total=info.frame_count, desc=Path(path).name[:30], unit="f", disable=not progress, leave=False)
     try:
         for frame in video.frames():
-            small = frame.frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-            if info.rotation:
-                small = np.ascontiguousarray(np.rot90(small, k=info.rotation // 90))
+            rgb = frame.frame.to_ndarray(format="rgb24")
+            small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
+            if buffer.wants(frame.index):
+                kept = cv2.resize(rgb, keep_size, interpolation=cv2.INTER_AREA)
+                if info.rotation:
+                    kept = np.ascontiguousarray(np.rot90(kept, k=info.rotation // 90))
+                buffer.add(frame.index, frame.time, kept)
             times[frame.index] = frame.time
-            buffer.add(frame.index, frame.time, small)
             for cut in det.push(frame.index, small):
                 if cut > start:
                     raw.append((start, cut, buffer.split(cut)))

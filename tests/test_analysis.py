@@ -1,0 +1,137 @@
+"""analyze end to end: cuts, one row per shot, the files agree, archives resume and report bad files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import opentimelineio as otio
+import pytest
+
+import shotscope
+from shotscope.analysis import AnalyzeSettings
+from shotscope.batch import analyze_many, output_dir_for
+from shotscope.data.synthetic import make_film
+from shotscope.writers import write_outputs
+
+from .conftest import real_video
+
+SHOTS = [("LS", "Static", 30), ("CS", "Push", 28), ("MS", "Motion", 36), ("ECS", "Pull", 30), ("FS", "Static", 26)]
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory):
+    path = tmp_path_factory.mktemp("film") / "film.mp4"
+    starts = make_film(path, SHOTS, fps=24)
+    return path, starts
+
+
+@pytest.fixture
+def model_dir(tiny_model, tmp_path):
+    tiny_model.save_pretrained(tmp_path / "model")
+    return tmp_path / "model"
+
+
+def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
+    path, starts = film
+    result = shotscope.analyze(path, model=str(model_dir), progress=False)
+    found = [s.start_frame for s in result.shots]
+    assert len(found) == len(starts)
+    assert all(abs(a - b) <= 1 for a, b in zip(found, starts, strict=True))
+    assert result.shots[-1].end_frame == sum(n for *_, n in SHOTS)
+    for s in result.shots:
+        assert s.scale in shotscope.SCALE_LABELS and s.movement in shotscope.MOVEMENT_LABELS
+        assert sum(s.scale_probs.values()) == pytest.approx(1, abs=1e-3)
+        assert s.scale_prob == max(s.scale_probs.values())
+    files = write_outputs(result, tmp_path / "out")
+    rows = list(csv.DictReader(files["csv"].read_text().splitlines()))
+    data = json.loads(files["json"].read_text())
+    timeline = otio.adapters.read_from_file(str(files["otio"]))
+    clips = list(timeline.find_clips())
+    edl = files["edl"].read_text().splitlines()
+    events = [line for line in edl if line[:3].isdigit()]
+    assert len(rows) == len(data["shots"]) == len(clips) == len(events) == len(starts)
+    for row, shot, clip, event in zip(rows, data["shots"], clips, events, strict=True):
+        assert int(row["start_frame"]) == shot["start_frame"] == clip.source_range.start_time.to_frames()
+        assert int(row["end_frame"]) - int(row["start_frame"]) == clip.source_range.duration.to_frames()
+        assert row["scale"] == shot["scale"] and row["movement"] == shot["movement"]
+        assert clip.name == f"{shot['scale']} {shot['movement']}"
+        assert event.split()[4] == row["start_timecode"] and event.split()[5] == row["end_timecode"]
+    assert data["model"]["source"] and data["detector"]["name"] == "adaptive"
+    assert data["shotscope_version"] == shotscope.__version__
+    html = files["report"].read_text()
+    assert html.count('class="shot"') == len(starts) and "data:image/jpeg;base64," in html
+
+
+def test_geometry_movement_needs_no_model(film):
+    path, _ = film
+    result = shotscope.analyze(path, model=None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    got = [s.movement for s in result.shots]
+    want = [m for _, m, _ in SHOTS]
+    assert sum(g == w for g, w in zip(got, want, strict=True)) >= 4, got
+    assert all(s.scale is None for s in result.shots)
+    assert result.shots[1].motion["zoom"] > 0 > result.shots[3].motion["zoom"]
+
+
+def test_real_footage_cuts_match_pyscenedetect():
+    path = real_video("testvideo.mp4")
+    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    assert [s.start_frame for s in result.shots][1:] == [30, 180, 394, 691]
+
+
+def test_archive_resumes_and_reports_bad_files(film, model_dir, tmp_path):
+    path, starts = film
+    films = tmp_path / "films"
+    films.mkdir()
+    good = [films / "a.mp4", films / "b.mp4"]
+    for g in good:
+        g.write_bytes(path.read_bytes())
+    (films / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 500)
+    model = shotscope.load_model(model_dir)
+    out = tmp_path / "out"
+    first = analyze_many([str(films)], out, model, progress=False)
+    assert len(first.done) == 2 and list(first.errors) == [str(films / "broken.mp4")]
+    errors = json.loads((out / "errors.json").read_text())
+    assert "broken.mp4" in errors[str(films / "broken.mp4")]
+    for g in good:
+        assert (output_dir_for(g, out) / "shots.json").is_file()
+    again = analyze_many([str(films)], out, model, progress=False)
+    assert again.done == [] and len(again.skipped) == 2
+    forced = analyze_many([str(films / "a.mp4")], out, model, force=True, progress=False)
+    assert len(forced.done) == 1
+    shard0 = analyze_many([str(films)], tmp_path / "s", model, shard="0/2", progress=False)
+    shard1 = analyze_many([str(films)], tmp_path / "s", model, shard="1/2", progress=False)
+    assert len(shard0.done) + len(shard1.done) == 2 and len(shard0.errors) + len(shard1.errors) == 1
+
+
+def test_html_markup_in_file_name_is_escaped(film, tmp_path):
+    path, _ = film
+    evil = tmp_path / "<img src=x onerror=alert(1)>.mp4"
+    evil.write_bytes(path.read_bytes())
+    result = shotscope.analyze(evil, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    html = write_outputs(result, tmp_path / "out")["report"].read_text()
+    assert "<img src=x onerror" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;.mp4" in html
+
+
+def test_cli_analyze_offline_with_geometry(film, tmp_path):
+    path, starts = film
+    out = subprocess.run([sys.executable, "-m", "shotscope", "analyze", str(path), "--movement", "geometry",
+                          "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    target = output_dir_for(path, tmp_path / "o")
+    shots = json.loads((target / "shots.json").read_text())["shots"]
+    assert len(shots) == len(starts) and "report.html" in out.stdout
+
+
+def test_short_shots_are_flagged(tmp_path):
+    path = tmp_path / "short.mp4"
+    make_film(path, [("LS", "Static", 30), ("CS", "Static", 16), ("MS", "Motion", 30)], fps=24)
+    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", short_shot_seconds=0.75),
+                               progress=False)
+    flags = {s.start_frame: s.short for s in result.shots}
+    assert flags.get(30) is True and flags.get(0) is False
+    assert np.isfinite([s.duration for s in result.shots]).all()
