@@ -4,7 +4,7 @@ Between sampled frames of a shot, corners are tracked (Lucas-Kanade optical flow
 similarity transform is fitted with RANSAC. Over the shot this gives:
 
 - ``zoom``: total log scale change (> 0: the picture grows, the camera pushes in);
-- ``pan``: mean translation per second as a fraction of the frame width;
+- ``pan``: net translation per second as a fraction of the frame width;
 - ``residual``: fraction of tracked points that the camera model does not explain
   (subjects moving inside the frame);
 - ``quality``: how much there was to track (0 with no texture).
@@ -89,7 +89,7 @@ def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
     gray = [_gray(f, th.work_width) for f in frames]
     width = gray[0].shape[1]
     log_scale, shift, outliers, good, pairs = 0.0, np.zeros(2), [], 0, 0
-    pan_speeds = []
+    span = 0.0
     for i in range(n - 1):
         if times[i + 1] <= times[i]:
             continue  # repeated frame (short shot)
@@ -101,10 +101,11 @@ def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
         good += 1
         log_scale += ls
         shift += (tx, ty)
-        pan_speeds.append(np.hypot(tx, ty) / width / (times[i + 1] - times[i]))
+        span += times[i + 1] - times[i]
         outliers.append(out)
     quality = good / pairs if pairs else 0.0
-    pan = float(np.median(pan_speeds)) if pan_speeds else 0.0
+    # net drift, not per-pair speed: vibration cancels out, pans and tracks add up
+    pan = float(np.hypot(*shift) / width / span) if span > 0 else 0.0
     residual = float(np.mean(outliers)) if outliers else 0.0
     zoom = float(log_scale)
     # evidence scores in threshold units; softmax-like probabilities

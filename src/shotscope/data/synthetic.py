@@ -93,8 +93,11 @@ def compose_scene(background: np.ndarray, scale: str | None, out_h: int, out_w: 
 
 
 def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: np.random.Generator,
-                moving_subject: bool | None = None) -> np.ndarray:
-    """Frames (T, H, W, 3) of a virtual camera over ``scene`` making ``movement``."""
+                moving_subject: bool | None = None, direction: float | None = None) -> np.ndarray:
+    """Frames (T, H, W, 3) of a virtual camera over ``scene`` making ``movement``.
+
+    ``direction`` (radians) fixes the pan/tilt direction of Motion: 0 pans right, pi/2 tilts down.
+    """
     s = settings
     n, h, w = s.frames, s.height, s.width
     sh, sw = scene.shape[:2]
@@ -103,7 +106,7 @@ def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: 
     zoom = np.ones(n)
     shift = np.zeros((n, 2))
     if movement == "Motion":
-        angle = rng.uniform(0, 2 * np.pi)
+        angle = rng.uniform(0, 2 * np.pi) if direction is None else direction
         speed = rng.uniform(*s.pan_speed)
         shift = np.outer(np.arange(n) - (n - 1) / 2, [np.cos(angle), np.sin(angle)]) * speed
     elif movement in ("Push", "Pull"):

@@ -1,0 +1,78 @@
+"""Camera movement from geometry, and the fused combiner saved with the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shotscope import load_model
+from shotscope.data.synthetic import SynthSettings, camera_move, compose_scene, photographs
+from shotscope.fusion import MovementFusion
+from shotscope.motion import MotionThresholds, estimate_movement
+
+SETTINGS = SynthSettings(width=192, height=112, frames=12, fps=12)
+
+
+def _clip(movement, seed, moving_subject=None, **kw):
+    rng = np.random.default_rng(seed)
+    scene = compose_scene(photographs()[seed % 5], "MS", SETTINGS.height, SETTINGS.width, rng)
+    settings = SynthSettings(**{**SETTINGS.__dict__, **kw})
+    return camera_move(scene, movement, settings, rng, moving_subject=moving_subject)
+
+
+def _times(n):
+    return np.arange(n) / SETTINGS.fps
+
+
+@pytest.mark.parametrize("movement", ["Static", "Motion", "Push", "Pull"])
+def test_camera_moves_are_classified(movement):
+    for seed in range(3):
+        est = estimate_movement(_clip(movement, seed), _times(SETTINGS.frames))
+        assert est.label == movement, (seed, est)
+        assert est.quality > 0.9
+
+
+def test_pan_and_tilt_are_both_motion():
+    rng = np.random.default_rng(0)
+    scene = compose_scene(photographs()[0], "LS", SETTINGS.height, SETTINGS.width, rng)
+    for direction in (0.0, np.pi / 2, np.pi):  # pan right, tilt down, pan left
+        frames = camera_move(scene, "Motion", SETTINGS, np.random.default_rng(1), direction=direction)
+        est = estimate_movement(frames, _times(len(frames)))
+        assert est.label == "Motion" and est.pan > 0.03 and abs(est.zoom) < 0.02
+
+
+def test_static_shot_with_large_moving_subject_stays_static():
+    frames = _clip("Static", 4, moving_subject=True, subject_speed=(6.0, 6.0))
+    est = estimate_movement(frames, _times(len(frames)))
+    assert est.label == "Static"
+    assert est.residual > 0  # the subject's points are outliers to the camera model
+
+
+def test_no_texture_gives_low_confidence():
+    flat = np.full((12, 112, 192, 3), 90, np.uint8)
+    est = estimate_movement(flat, _times(12))
+    assert est.quality == 0 and est.confidence <= 0.3
+    assert max(est.probabilities.values()) <= 0.3
+
+
+def test_thresholds_are_tunable():
+    frames = _clip("Push", 1, zoom_total=(1.1, 1.1))
+    assert estimate_movement(frames, _times(12)).label == "Push"
+    assert estimate_movement(frames, _times(12), MotionThresholds(zoom=0.5)).label != "Push"
+
+
+def test_fusion_combiner_fits_saves_and_loads_with_the_model(tiny_model, tmp_path):
+    ests, labels = [], []
+    for i, movement in enumerate(["Static", "Motion", "Pull", "Push"] * 3):
+        ests.append(estimate_movement(_clip(movement, i), _times(SETTINGS.frames)))
+        labels.append(["Static", "Motion", "Pull", "Push"].index(movement))
+    net = np.full((len(labels), 4), 0.25)  # an uninformative network: geometry must carry it
+    fusion = MovementFusion.fit(net, ests, np.array(labels))
+    fused = np.array([fusion.combine(p, e).argmax() for p, e in zip(net, ests, strict=True)])
+    assert (fused == np.array(labels)).mean() >= 0.9
+    tiny_model.movement_fusion = fusion
+    tiny_model.save_pretrained(tmp_path)
+    assert (tmp_path / "movement_fusion.json").is_file()
+    loaded = load_model(tmp_path)
+    assert loaded.movement_fusion is not None
+    np.testing.assert_allclose(loaded.movement_fusion.combine(net[0], ests[0]), fusion.combine(net[0], ests[0]))
