@@ -83,6 +83,7 @@ def test_save_load_identical_logits_and_preprocessing(tiny_model, tmp_path):
     tiny_model.save_pretrained(tmp_path)
     assert (tmp_path / "model.safetensors").is_file()
     assert not (tmp_path / "pytorch_model.bin").exists()
+    assert "ECS, CS, MS, FS, LS" in (tmp_path / "README.md").read_text()  # a model card
     loaded = load_model(tmp_path)
     x = _clip(2)
     with torch.no_grad():

@@ -67,3 +67,31 @@ class MovementFusion:
             return None
         data = json.loads(path.read_text())
         return cls(*(np.asarray(data[k], float) for k in ("coef", "intercept", "mean", "scale")))
+
+
+def geometry_for(record, num_frames: int = 16) -> MotionEstimate:
+    """The geometric estimate of one clip (its frames sampled uniformly)."""
+    from .motion import estimate_movement
+    from .sampling import sample_frames
+
+    clip = sample_frames(record.path, num_frames, record.start, record.end)
+    return estimate_movement(clip.frames[0], clip.times[0])
+
+
+def fit_fusion(model, records, *, progress: bool = True, batch_size: int = 8) -> tuple[MovementFusion, dict]:
+    """Fit the combiner on labelled clips (validation data); returns it and the movement
+    accuracy of model / geometry / fused on those clips (in-sample for fused)."""
+    from .evaluation import predict_records
+    from .labels import MOVEMENT_LABELS
+
+    preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress, batch_size=batch_size)
+    ests = [geometry_for(r) for r in preds.records]
+    labels = np.array([r.movement for r in preds.records])
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("fitting the movement combiner needs clips of at least two movement classes")
+    fusion = MovementFusion.fit(preds.movement_probs, ests, labels, num_classes=len(MOVEMENT_LABELS))
+    fused = np.array([fusion.combine(p, e).argmax() for p, e in zip(preds.movement_probs, ests, strict=True)])
+    geo = np.array([MOVEMENT_LABELS.index(e.label) for e in ests])
+    report = {"clips": len(labels), "model": float((preds.movement_probs.argmax(-1) == labels).mean()),
+              "geometry": float((geo == labels).mean()), "fused": float((fused == labels).mean())}
+    return fusion, report

@@ -64,3 +64,28 @@ Weights fine-tuned from a CC BY-NC 4.0 backbone inherit its non-commercial terms
     path = model_dir / "README.md"
     atomic_write_text(path, text)
     return path
+
+
+def write_basic_card(model_dir: str | Path, model: Any) -> Path | None:
+    """A short card (labels, size, origin) for a model folder that has none yet."""
+    path = Path(model_dir) / "README.md"
+    if path.exists():
+        return None
+    cfg = model.config
+    text = f"""---
+library_name: shotscope
+tags: [video-classification, shot-scale, camera-movement, videomae]
+---
+
+# shotscope model
+
+Two-head VideoMAE saved by shotscope {__version__}; origin: {model.source or "unknown"}.
+
+- scale labels: {", ".join(cfg.scale_labels)}
+- movement labels: {", ".join(cfg.movement_labels)}
+- {cfg.num_frames} frames, {model.image_size} px, hidden size {cfg.hidden_size}, {cfg.num_hidden_layers} layers
+
+No metrics recorded: evaluate it with `shotscope evaluate --model DIR --data DATA`.
+"""
+    atomic_write_text(path, text)
+    return path

@@ -171,6 +171,9 @@ class ShotScopeModel(ShotScopePreTrainedModel):
             self.preprocess_config.save(save_directory)
         if self.movement_fusion is not None:
             self.movement_fusion.save(save_directory)
+        from .model_card import write_basic_card
+
+        write_basic_card(save_directory, self)
 
     @property
     def num_frames(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from .main import _EXTRA_COMMANDS
 
@@ -117,3 +118,141 @@ def register_analyze(sub: argparse._SubParsersAction) -> None:
 
 
 _EXTRA_COMMANDS.append(register_analyze)
+
+
+def _records_for_prediction(items: list[str]):
+    from ..batch import expand_inputs
+    from ..data.manifest import read_manifest
+    from ..data.records import ClipRecord
+
+    records = []
+    for item in items:
+        if item.lower().endswith((".csv", ".jsonl", ".ndjson")):
+            recs, report = read_manifest(item, skip_bad=True)
+            for reason in report.reasons:
+                print(f"skipped: {reason}")
+            records += recs
+        else:
+            records += [ClipRecord(str(p)) for p in expand_inputs([item])]
+    return records
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import csv
+    import json
+    import sys
+
+    from ..evaluation import predict_records
+    from ..loading import load_model
+
+    model = load_model(args.model)
+    records = _records_for_prediction(args.clips)
+    preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=not args.quiet)
+    cfg = model.config
+    rows = []
+    for r, ps, pm in zip(preds.records, preds.scale_probs, preds.movement_probs, strict=True):
+        rows.append({
+            "path": r.path, "scale": cfg.scale_labels[int(ps.argmax())], "scale_prob": round(float(ps.max()), 4),
+            "movement": cfg.movement_labels[int(pm.argmax())], "movement_prob": round(float(pm.max()), 4),
+            **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.scale_labels, ps, strict=True)},
+            **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.movement_labels, pm, strict=True)},
+        })
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "jsonl":
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+        elif args.format == "csv":
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["path"], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                out.write(f"{row['path']}\t{row['scale']} {row['scale_prob']:.2f}\t"
+                          f"{row['movement']} {row['movement_prob']:.2f}\n")
+    finally:
+        if args.output:
+            out.close()
+    for path, reason in preds.errors.items():
+        print(f"failed: {reason}" if path in reason else f"failed: {path}: {reason}", file=sys.stderr)
+    return 1 if preds.errors and not rows else 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..evaluation import (
+        evaluate_predictions,
+        markdown_report,
+        predict_records,
+        published_baseline,
+        write_evaluation,
+    )
+    from ..loading import load_model
+    from ..training import DEFAULTS, read_split
+
+    model = load_model(args.model)
+    data = dict(DEFAULTS["data"])
+    if args.data.lower().endswith((".csv", ".jsonl", ".ndjson")):
+        data.update(kind="manifest", val=args.data)
+        records = read_split(data, "val")
+    else:
+        data.update(kind="movieshots", root=args.data, val_split=args.split)
+        records = read_split(data, "val")
+    preds = predict_records(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size)
+    metrics = evaluate_predictions(model, preds)
+    baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else published_baseline()
+    files = write_evaluation(metrics, args.out, baseline,
+                             extra={"model": model.source, "data": args.data, "views": args.views,
+                                    "crops": args.crops, "errors": preds.errors})
+    print(markdown_report(metrics, baseline))
+    for reason in preds.errors.values():
+        print(f"failed: {reason}")
+    print("wrote " + ", ".join(str(p) for p in files.values()))
+    return 0
+
+
+def _cmd_fit_fusion(args: argparse.Namespace) -> int:
+    from ..data.manifest import read_manifest
+    from ..fusion import fit_fusion
+    from ..loading import load_model
+
+    model = load_model(args.model)
+    records, report = read_manifest(args.data, skip_bad=True)
+    fusion, scores = fit_fusion(model, records)
+    model.movement_fusion = fusion
+    fusion.save(args.model)
+    print(f"movement accuracy on {scores['clips']} clips: model {scores['model']:.3f}, "
+          f"geometry {scores['geometry']:.3f}, fused {scores['fused']:.3f} -> {args.model}/movement_fusion.json")
+    return 0
+
+
+def register_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="labels and probabilities per clip (files, directories or a manifest)")
+    p.add_argument("clips", nargs="+")
+    p.add_argument("--model", required=True)
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
+    p.add_argument("--output", "-o", help="write here instead of standard output")
+    p.add_argument("--views", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=_cmd_predict)
+
+    p = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class numbers, confusion matrices, vs a baseline")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a manifest (.csv/.jsonl) or a MovieShots folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", default="evaluation")
+    p.add_argument("--views", type=int, default=1, help="temporal clips per shot")
+    p.add_argument("--crops", type=int, default=1, choices=[1, 3], help="spatial crops per clip")
+    p.add_argument("--baseline", help="metrics.json to compare with (default: the published model's numbers)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("fit-fusion", help="fit the movement combiner (network + geometry) on validation clips")
+    p.add_argument("--model", required=True, help="a local model directory (the combiner is saved into it)")
+    p.add_argument("--data", required=True, help="a manifest of labelled validation clips")
+    p.set_defaults(handler=_cmd_fit_fusion)
+
+
+_EXTRA_COMMANDS.append(register_eval)
