@@ -27,7 +27,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) -m shotscope._cli.demo
+	$(PY) -m shotscope demo
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -59,12 +59,12 @@ def test_baseline_comparison_and_png_size(tmp_path):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from shotscope.data.synthetic import SynthSettings, generate, split_manifest
-    from shotscope.training import train
+    from shotscope.training import TINY_CONFIG, train
 
     root = tmp_path_factory.mktemp("ev")
     manifest = generate(root / "synth", 50, settings=SynthSettings(width=96, height=64, frames=8), progress=False)
     train_csv, val_csv = split_manifest(manifest, 0.3)
-    config = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "tiny-synthetic.yaml")
+    config = str(TINY_CONFIG)
     model_dir = train(config, [f"output_dir={root / 'run'}", f"data.train={train_csv}", f"data.val={val_csv}",
                                "train.epochs=3", "train.progress=false"])
     return model_dir, val_csv

@@ -8,15 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from shotscope import load_model
 from shotscope.data.synthetic import SynthSettings, generate, split_manifest
-from shotscope.training import inverse_frequency
+from shotscope.training import TINY_CONFIG, inverse_frequency
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "tiny-synthetic.yaml"
+CONFIG = TINY_CONFIG
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from .preprocessing import AugmentConfig, PreprocessConfig
 
 log = logging.getLogger(__name__)
 
+TINY_CONFIG = Path(__file__).resolve().parent / "configs" / "tiny-synthetic.yaml"
+
 DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/shotscope",
     "seed": 42,

@@ -256,3 +256,25 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
 
 
 _EXTRA_COMMANDS.append(register_eval)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+    from ..writers import timecode
+
+    result, report = run_demo(args.out)
+    print(f"\n{Path(result.path).name}: {len(result.shots)} shots")
+    for s in result.shots:
+        print(f"  {s.index:3d}  {timecode(s.start_frame, result.fps)}  {s.duration:5.2f}s  "
+              f"{s.scale or '-':4s} {s.scale_prob or 0:.2f}   {s.movement or '-':7s} {s.movement_prob or 0:.2f}")
+    print(f"\nreport: {report.resolve()}")
+    return 0
+
+
+def register_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="offline demo: a generated film, a small synthetic-trained model, the report")
+    p.add_argument("--out", default="demo-out")
+    p.set_defaults(handler=_cmd_demo)
+
+
+_EXTRA_COMMANDS.append(register_demo)

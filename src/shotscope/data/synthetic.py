@@ -31,7 +31,7 @@ def photographs() -> list[np.ndarray]:
     """RGB backgrounds shipped by scikit-image and scikit-learn (no network); not the subject."""
     from skimage import data
 
-    photos = [data.coffee(), data.chelsea(), data.rocket(), data.immunohistochemistry(), data.colorwheel()]
+    photos = [data.coffee(), data.chelsea(), data.rocket(), data.immunohistochemistry()]
     try:
         from sklearn.datasets import load_sample_images
 
@@ -60,10 +60,10 @@ class SynthSettings:
     height: int = 96
     frames: int = 16
     fps: float = 12.0
-    pan_speed: tuple[float, float] = (1.5, 3.5)  # pixels per frame at output size
+    pan_speed: tuple[float, float] = (0.008, 0.02)  # frame widths per frame
     zoom_total: tuple[float, float] = (1.25, 1.6)  # zoom factor from first to last frame
     jitter: float = 0.3  # pixels, static shots
-    subject_speed: tuple[float, float] = (1.5, 4.0)  # pixels per frame, moving subject in static shots
+    subject_speed: tuple[float, float] = (0.01, 0.025)  # frame widths per frame, subject in static shots
 
 
 def compose_scene(background: np.ndarray, scale: str | None, out_h: int, out_w: int,
@@ -107,7 +107,7 @@ def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: 
     shift = np.zeros((n, 2))
     if movement == "Motion":
         angle = rng.uniform(0, 2 * np.pi) if direction is None else direction
-        speed = rng.uniform(*s.pan_speed)
+        speed = rng.uniform(*s.pan_speed) * w
         shift = np.outer(np.arange(n) - (n - 1) / 2, [np.cos(angle), np.sin(angle)]) * speed
     elif movement in ("Push", "Pull"):
         total = rng.uniform(*s.zoom_total)
@@ -121,7 +121,7 @@ def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: 
     frames = []
     subject_on = movement == "Static" if moving_subject is None else moving_subject
     start = np.array([rng.uniform(0.2, 0.4) * w, rng.uniform(0.3, 0.7) * h])
-    vel = rng.uniform(*s.subject_speed) * np.array([1.0, rng.uniform(-0.3, 0.3)])
+    vel = rng.uniform(*s.subject_speed) * w * np.array([1.0, rng.uniform(-0.3, 0.3)])
     colour = tuple(int(c) for c in rng.integers(30, 225, 3))
     for t in range(n):
         k = base / zoom[t]  # scene px per output px
