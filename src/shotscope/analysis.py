@@ -82,7 +82,7 @@ class AnalyzeSettings:
     max_views: int = 3
     short_shot_seconds: float = 0.75  # shorter shots are flagged (labels less reliable)
     work_width: int = 256  # as PySceneDetect downscales frames for detection
-    keep_frames: int = 64  # frames kept per shot (thinned evenly as a shot grows)
+    keep_frames: int = 32  # frames kept per shot: between 32 and 64, thinned evenly as a shot grows
     batch_size: int = 8
     movement: str = "model"  # model | geometry | fused
 
@@ -117,12 +117,32 @@ def _views_for(duration: float, settings: AnalyzeSettings) -> int:
     return int(min(settings.max_views, 1 + duration // settings.long_shot_seconds))
 
 
-def _sample(items: list[tuple[int, float, np.ndarray]], n: int, views: int) -> np.ndarray:
-    """(views, n, H, W, 3) uniformly over the kept frames (same rule as shotscope.sampling)."""
-    k = len(items)
+def _positions(k: int, n: int, views: int) -> np.ndarray:
+    """(views, n) positions spread uniformly over k kept frames (same rule as shotscope.sampling)."""
     offsets = (np.arange(views) + 1) / (views + 1)
-    idx = np.minimum(np.floor((np.arange(n)[None] + offsets[:, None]) * k / n).astype(int), k - 1)
-    return np.stack([[items[i][2] for i in row] for row in idx])
+    return np.minimum(np.floor((np.arange(n)[None] + offsets[:, None]) * k / n).astype(int), k - 1)
+
+
+class _Converter:
+    """Decoded frames -> small RGB arrays, converted once and only when a shot uses them."""
+
+    def __init__(self, size: tuple[int, int], rotation: int):
+        self.size, self.rotation = size, rotation
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __call__(self, item: tuple[int, float, object]) -> np.ndarray:
+        index, _, frame = item
+        if index not in self.cache:
+            rgb = frame.reformat(width=self.size[0], height=self.size[1], format="rgb24",
+                                 interpolation="AREA").to_ndarray()
+            if self.rotation:
+                rgb = np.ascontiguousarray(np.rot90(rgb, k=self.rotation // 90))
+            self.cache[index] = rgb
+        return self.cache[index]
+
+    def sample(self, items: list, n: int, views: int) -> np.ndarray:
+        """(views, n, H, W, 3) uint8."""
+        return np.stack([[self(items[i]) for i in row] for row in _positions(len(items), n, views)])
 
 
 def analyze(
@@ -151,7 +171,8 @@ def analyze(
         raise ValueError("movement='fused' needs a model with a fitted movement combiner (shotscope fit-fusion)")
     det = make_detector(detector) if isinstance(detector, str) else detector
     n = settings.num_frames or (model.num_frames if model is not None else 16)
-    video = open_video(path)
+    # frame threads: measured fastest here for a full pass with conversion on every frame
+    video = open_video(path, thread_type="FRAME")
     info = video.info
     det.reset(info.fps)
     # detection frames exactly as PySceneDetect's SceneManager makes them (downscale to ~256 px
@@ -159,74 +180,50 @@ def analyze(
     # to work_width in display geometry
     factor = max(1.0, info.stored_width / 256)
     det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
-    disp_w, disp_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
-    kw = min(settings.work_width, disp_w)
-    keep_size = (kw, max(2, round(disp_h * kw / disp_w)))
-    buffer = _ShotBuffer(settings.keep_frames)
-    raw: list[tuple[int, int, list]] = []  # (start, end, kept frames)
+    # kept frames: display aspect (sample aspect ratio applied), in stored orientation before rotation
+    upright_w, upright_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
+    kw = min(settings.work_width, upright_w)
+    keep_size = (kw, max(2, round(upright_h * kw / upright_w)))
+    # decoded frames held per shot: fewer for large pictures (about 200 MB at most)
+    keep = int(np.clip(settings.keep_frames * (1920 * 1080) / (info.stored_width * info.stored_height), 8,
+                       settings.keep_frames))
+    buffer = _ShotBuffer(keep)
+    labeller = _ShotLabeller(model, settings, n, _Converter(keep_size, info.rotation))
     start, last, times = 0, -1, {}
+
+    def close_shot(end: int, end_time: float | None) -> None:
+        """The shot [start, end) is complete: sample, label (in batches), free its frames."""
+        nonlocal start
+        items = buffer.split(end)
+        t0 = times.get(start, start / info.fps)
+        t1 = end_time if end_time is not None else times.get(end, end / info.fps)
+        labeller.add(start, end, t0, t1, items)
+        start = end
+
     bar = tqdm(total=info.frame_count, desc=Path(path).name[:30], unit="f", disable=not progress, leave=False)
     try:
         for frame in video.frames():
             rgb = frame.frame.to_ndarray(format="rgb24")
             small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
-            if buffer.wants(frame.index):
-                kept = cv2.resize(rgb, keep_size, interpolation=cv2.INTER_AREA)
-                if info.rotation:
-                    kept = np.ascontiguousarray(np.rot90(kept, k=info.rotation // 90))
-                buffer.add(frame.index, frame.time, kept)
+            if buffer.wants(frame.index):  # kept decoded; converted only if sampled
+                buffer.add(frame.index, frame.time, frame.frame)
             times[frame.index] = frame.time
-            for cut in det.push(frame.index, small):
-                if cut > start:
-                    raw.append((start, cut, buffer.split(cut)))
-                    start = cut
             last = frame.index
+            for cut in det.push(frame.index, small):
+                if start < cut <= last:
+                    close_shot(cut, None)
             bar.update(1)
         for cut in det.finish(last):
             if start < cut <= last:
-                raw.append((start, cut, buffer.split(cut)))
-                start = cut
+                close_shot(cut, None)
+        if last < 0:
+            raise VideoDecodeError(path, "no decodable video frames")
+        end_time = times[last] + 1.0 / info.fps
+        close_shot(last + 1, end_time)
+        shots = labeller.finish()
     finally:
         bar.close()
         video.close()
-    if last < 0:
-        raise VideoDecodeError(path, "no decodable video frames")
-    raw.append((start, last + 1, buffer.split(last + 1)))
-    end_time = times[last] + 1.0 / info.fps
-    shots: list[Shot] = []
-    clips = []
-    for i, (s, e, items) in enumerate(raw):
-        t0 = times.get(s, s / info.fps)
-        t1 = times.get(e, end_time) if e <= last else end_time
-        views = _views_for(t1 - t0, settings)
-        shot = Shot(i, s, e, t0, t1, short=(t1 - t0) < settings.short_shot_seconds, views=views,
-                    movement_source=settings.movement)
-        shot.thumbnail = items[len(items) // 2][2]
-        clips.append(_sample(items, n, views))
-        if settings.movement in ("geometry", "fused"):
-            geo_frames = _sample(items, min(16, max(len(items), 2)), 1)[0]
-            geo_times = np.array([items[j][1] for j in np.linspace(0, len(items) - 1, len(geo_frames)).astype(int)])
-            est = estimate_movement(geo_frames, geo_times)
-            shot.motion = est.to_dict()
-        shots.append(shot)
-    if model is not None:
-        ps, pm = predict_probs(model, clips, settings.batch_size)
-        cfg = model.config
-        for shot, s_p, m_p in zip(shots, ps, pm, strict=True):
-            shot.scale_probs = {k: round(float(v), 4) for k, v in zip(cfg.scale_labels, s_p, strict=True)}
-            shot.scale = cfg.scale_labels[int(s_p.argmax())]
-            shot.scale_prob = round(float(s_p.max()), 4)
-            if settings.movement == "fused":
-                m_p = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion))
-            if settings.movement != "geometry":
-                shot.movement_probs = {k: round(float(v), 4) for k, v in zip(cfg.movement_labels, m_p, strict=True)}
-                shot.movement = cfg.movement_labels[int(np.argmax(m_p))]
-                shot.movement_prob = round(float(np.max(m_p)), 4)
-    if settings.movement == "geometry":
-        for shot in shots:
-            shot.movement = shot.motion["label"]
-            shot.movement_prob = round(shot.motion["confidence"], 4)
-            shot.movement_probs = shot.motion["probabilities"]
     metadata = {
         "shotscope_version": __version__,
         "model": None if model is None else {"source": model.source, "name": getattr(model, "name_or_path", None),
@@ -237,3 +234,59 @@ def analyze(
         "num_frames": n,
     }
     return FilmAnalysis(str(path), info.fps, last + 1, end_time, info.width, info.height, shots, metadata)
+
+
+class _ShotLabeller:
+    """Labels finished shots in batches, so a film's frames are never all held at once."""
+
+    def __init__(self, model: ShotScopeModel | None, settings: AnalyzeSettings, num_frames: int,
+                 convert: _Converter):
+        self.model, self.settings, self.n, self.convert = model, settings, num_frames, convert
+        self.shots: list[Shot] = []
+        self.pending: list[tuple[Shot, np.ndarray]] = []
+
+    def add(self, start: int, end: int, t0: float, t1: float, items: list) -> None:
+        st = self.settings
+        views = _views_for(t1 - t0, st)
+        shot = Shot(len(self.shots), start, end, t0, t1, short=(t1 - t0) < st.short_shot_seconds, views=views,
+                    movement_source=st.movement)
+        if items:
+            mid = self.convert(items[len(items) // 2])
+            shot.thumbnail = cv2.resize(mid, (160, max(1, round(mid.shape[0] * 160 / mid.shape[1]))),
+                                        interpolation=cv2.INTER_AREA)
+            if st.movement in ("geometry", "fused"):
+                pos = _positions(len(items), min(16, max(len(items), 2)), 1)[0]
+                est = estimate_movement(np.stack([self.convert(items[i]) for i in pos]),
+                                        np.array([items[i][1] for i in pos]))
+                shot.motion = est.to_dict()
+                if st.movement == "geometry":
+                    shot.movement, shot.movement_prob = est.label, round(est.confidence, 4)
+                    shot.movement_probs = est.probabilities
+            if self.model is not None:
+                self.pending.append((shot, self.convert.sample(items, self.n, views)))
+        self.shots.append(shot)
+        self.convert.cache.clear()
+        if len(self.pending) >= st.batch_size:
+            self._label()
+
+    def _label(self) -> None:
+        if not self.pending:
+            return
+        model, cfg = self.model, self.model.config
+        ps, pm = predict_probs(model, [clip for _, clip in self.pending], self.settings.batch_size)
+        for (shot, _), s_p, m_p in zip(self.pending, ps, pm, strict=True):
+            shot.scale_probs = {k: round(float(v), 4) for k, v in zip(cfg.scale_labels, s_p, strict=True)}
+            shot.scale = cfg.scale_labels[int(s_p.argmax())]
+            shot.scale_prob = round(float(s_p.max()), 4)
+            if self.settings.movement == "geometry":
+                continue
+            if self.settings.movement == "fused":
+                m_p = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion))
+            shot.movement_probs = {k: round(float(v), 4) for k, v in zip(cfg.movement_labels, m_p, strict=True)}
+            shot.movement = cfg.movement_labels[int(np.argmax(m_p))]
+            shot.movement_prob = round(float(np.max(m_p)), 4)
+        self.pending.clear()
+
+    def finish(self) -> list[Shot]:
+        self._label()
+        return self.shots

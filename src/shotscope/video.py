@@ -98,7 +98,7 @@ class PyAVBackend(VideoBackend):
 
     name = "pyav"
 
-    def __init__(self, path: str | os.PathLike, threads: int = 0):
+    def __init__(self, path: str | os.PathLike, threads: int = 0, thread_type: str = "AUTO"):
         super().__init__(path)
         import av
 
@@ -113,7 +113,7 @@ class PyAVBackend(VideoBackend):
             self._container.close()
             raise VideoDecodeError(self.path, f"no video stream (streams: {', '.join(kinds)})")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        self._stream.thread_type = thread_type
         self._stream.thread_count = threads
         self._rotation = 0
         self._display_size: tuple[int, int] | None = None
@@ -230,13 +230,13 @@ def _reason(exc: BaseException) -> str:
 BACKENDS: dict[str, type[VideoBackend]] = {"pyav": PyAVBackend}
 
 
-def open_video(path: str | os.PathLike, backend: str = "pyav") -> VideoBackend:
+def open_video(path: str | os.PathLike, backend: str = "pyav", **options: object) -> VideoBackend:
     """Open a video file; raises :class:`VideoDecodeError` naming the file and the reason."""
     try:
         cls = BACKENDS[backend]
     except KeyError:
         raise ValueError(f"unknown video backend {backend!r}; available: {sorted(BACKENDS)}") from None
-    return cls(path)
+    return cls(path, **options)
 
 
 
