@@ -1,6 +1,6 @@
 """A small calibrated combiner of the network's movement probabilities and the geometric evidence.
 
-Multinomial logistic regression on [log p_network (4), geometry features (5)], fitted on
+Multinomial logistic regression on [log p_network (4), log p_geometry (4), geometry features (5)], fitted on
 validation clips and saved beside the model as ``movement_fusion.json`` (plain numbers, no pickle).
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .labels import MOVEMENT_LABELS
 from .motion import MotionEstimate
 from .preprocessing import atomic_write_text
 
@@ -20,7 +21,9 @@ FUSION_FILE = "movement_fusion.json"
 
 
 def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
-    return np.concatenate([np.log(np.clip(network_probs, 1e-6, 1.0)), est.features()])
+    geo = np.array([est.probabilities[k] for k in MOVEMENT_LABELS])
+    return np.concatenate([np.log(np.clip(network_probs, 1e-6, 1.0)), np.log(np.clip(geo, 1e-6, 1.0)),
+                           est.features()])
 
 
 @dataclass
@@ -82,7 +85,6 @@ def fit_fusion(model, records, *, progress: bool = True, batch_size: int = 8) ->
     """Fit the combiner on labelled clips (validation data); returns it and the movement
     accuracy of model / geometry / fused on those clips (in-sample for fused)."""
     from .evaluation import predict_records
-    from .labels import MOVEMENT_LABELS
 
     preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress, batch_size=batch_size)
     ests = [geometry_for(r) for r in preds.records]
