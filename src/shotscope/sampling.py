@@ -17,8 +17,6 @@ import numpy as np
 from .errors import VideoDecodeError
 from .video import DecodedFrame, VideoBackend, open_video
 
-_EPS = 1e-6
-
 
 @dataclass
 class SampledClip:
@@ -74,36 +72,24 @@ def sample_frames(
 
 
 def _collect(vid: VideoBackend, targets: np.ndarray, start: float, end: float | None) -> SampledClip:
-    """Decode [start, end) in order; each target time takes the frame shown at that time."""
+    """The frame shown at each target time; each distinct frame converted to RGB once."""
     flat = targets.ravel()
     order = np.argsort(flat, kind="stable")
-    chosen: list[DecodedFrame | None] = [None] * flat.size
-    rgb_cache: dict[int, np.ndarray] = {}
-    pos = 0
-    prev: DecodedFrame | None = None
-
-    def assign(frame: DecodedFrame, upto: float | None) -> None:
-        nonlocal pos
-        first = pos
-        while pos < flat.size and (upto is None or flat[order[pos]] < upto - _EPS):
-            chosen[order[pos]] = frame
-            pos += 1
-        if pos > first:  # only frames that were chosen are converted
-            rgb_cache[frame.index] = vid.to_rgb(frame)
-
-    for frame in vid.frames(start if start > 0 else None, end):
-        if prev is not None:
-            assign(prev, frame.time)
-        prev = frame
-        if pos >= flat.size:
-            break
-    if prev is None:
-        raise VideoDecodeError(vid.path, f"no frames in [{start:.3f}, {end if end is not None else 'end'})")
-    if pos < flat.size:
-        assign(prev, None)
+    frames_sorted = vid.frames_at(flat[order], start, end)
+    chosen: list[DecodedFrame] = [None] * flat.size  # type: ignore[list-item]
+    for k, frame in zip(order, frames_sorted, strict=True):
+        chosen[k] = frame
+    rgb: dict[int, np.ndarray] = {}
+    frames: np.ndarray | None = None
+    for k, frame in enumerate(chosen):  # each distinct frame converted once, copied into place
+        if frame.index not in rgb:
+            rgb[frame.index] = vid.to_rgb(frame)
+        if frames is None:
+            frames = np.empty((flat.size, *rgb[frame.index].shape), np.uint8)
+        frames[k] = rgb[frame.index]
+    frames = frames.reshape(*targets.shape, *frames.shape[1:])
     if end is None:
-        end = max(vid.info.duration, prev.time + 1.0 / vid.info.fps)
-    frames = np.stack([rgb_cache[c.index] for c in chosen]).reshape(*targets.shape, *rgb_cache[chosen[0].index].shape)
+        end = max(vid.info.duration, frames_sorted[-1].time + 1.0 / vid.info.fps)
     indices = np.array([c.index for c in chosen]).reshape(targets.shape)
     times = np.array([c.time for c in chosen]).reshape(targets.shape)
     unique = min(len(np.unique(row)) for row in indices)

@@ -19,6 +19,8 @@ import numpy as np
 
 from .errors import VideoDecodeError
 
+_EPS = 1e-6
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -74,6 +76,23 @@ class VideoBackend(abc.ABC):
     def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
         """The frame as uint8 RGB (H, W, 3) in display geometry."""
 
+    def frames_at(self, times: np.ndarray, start: float, end: float | None) -> list[DecodedFrame]:
+        """For each time (ascending), the frame shown then: the last one whose time is <= it
+        (the first frame for times before it). Decodes ``[start, end)`` in order."""
+        chosen: list[DecodedFrame] = []
+        prev: DecodedFrame | None = None
+        for frame in self.frames(start if start > 0 else None, end):
+            if prev is not None:
+                while len(chosen) < len(times) and times[len(chosen)] < frame.time - _EPS:
+                    chosen.append(prev)
+            prev = frame
+            if len(chosen) == len(times):
+                break
+        if prev is None:
+            raise VideoDecodeError(self.path, f"no frames in [{start:.3f}, {end if end is not None else 'end'})")
+        chosen += [prev] * (len(times) - len(chosen))
+        return chosen
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
@@ -98,7 +117,7 @@ class PyAVBackend(VideoBackend):
 
     name = "pyav"
 
-    def __init__(self, path: str | os.PathLike, threads: int = 0, thread_type: str = "AUTO"):
+    def __init__(self, path: str | os.PathLike, threads: int = 0, thread_type: str | None = None):
         super().__init__(path)
         import av
 
@@ -113,7 +132,7 @@ class PyAVBackend(VideoBackend):
             self._container.close()
             raise VideoDecodeError(self.path, f"no video stream (streams: {', '.join(kinds)})")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = thread_type
+        self._stream.thread_type = thread_type or default_thread_type()
         self._stream.thread_count = threads
         self._rotation = 0
         self._display_size: tuple[int, int] | None = None
@@ -179,19 +198,13 @@ class PyAVBackend(VideoBackend):
         s = self._stream
         tb = float(s.time_base)
         stream_start = info.start_time
-        from_start = start is None or start <= stream_start + 1e-6
-        if from_start:
-            self._container.seek(s.start_time or 0, stream=s, backward=True, any_frame=False)
-        else:
-            self._container.seek(int((start + stream_start) / tb), stream=s, backward=True, any_frame=False)
+        from_start = self._seek(start)
         count = 0
         decoded_any = False
-        errors = 0
         for packet in self._container.demux(s):
             try:
                 decoded = packet.decode()
             except self._av.error.FFmpegError as exc:
-                errors += 1
                 warnings.warn(f"{self.path}: skipped a packet that failed to decode ({_reason(exc)})", stacklevel=2)
                 continue
             for frame in decoded:
@@ -207,6 +220,80 @@ class PyAVBackend(VideoBackend):
         if not decoded_any:
             raise VideoDecodeError(self.path, "no decodable video frames (truncated or corrupt)")
 
+    def frames_at(self, times: np.ndarray, start: float, end: float | None) -> list[DecodedFrame]:
+        """As the base class, but frames nobody asked for are not decoded when no other frame
+        depends on them (non-reference B-frames are skipped). Packet times are read first (a
+        demux pass, no decoding) to know exactly which frames are shown at the requested times."""
+        shown = self._presentation_times(start, end)
+        if shown is None or len(shown) == 0:
+            return super().frames_at(times, start, end)
+        pos = np.searchsorted(shown, np.asarray(times) + _EPS, side="right") - 1
+        pos = np.clip(pos, 0, len(shown) - 1)
+        wanted = set(shown[pos].tolist())
+        got: dict[float, DecodedFrame] = {}
+        for frame in self._decode_wanted(start, end, wanted):
+            got[frame.time] = frame
+        if not wanted <= set(got):  # a decoder that ignored the request: decode everything
+            return super().frames_at(times, start, end)
+        first_index = 0 if start <= 1e-6 else int(round(shown[0] * self.info.fps))
+        out = []
+        for p in pos:
+            frame = got[shown[p]]
+            frame.index = first_index + int(p)
+            out.append(frame)
+        return out
+
+    def _seek(self, start: float | None) -> bool:
+        s = self._stream
+        from_start = start is None or start <= 1e-6
+        target = s.start_time or 0 if from_start else int((start + self.info.start_time) / float(s.time_base))
+        self._container.seek(target, stream=s, backward=True, any_frame=False)
+        return from_start
+
+    def _presentation_times(self, start: float, end: float | None) -> np.ndarray | None:
+        """Sorted presentation times of the frames in [start, end), from packets alone."""
+        tb, t0 = float(self._stream.time_base), self.info.start_time
+        self._seek(start)
+        times = []
+        for packet in self._container.demux(self._stream):
+            if packet.size == 0:
+                continue
+            if packet.pts is None:
+                return None
+            t = packet.pts * tb - t0
+            if end is not None and packet.dts is not None and packet.dts * tb - t0 >= end + 1.0:
+                break
+            if t >= start - _EPS and (end is None or t < end - _EPS):
+                times.append(t)
+        return np.array(sorted(set(times)))
+
+    def _decode_wanted(self, start: float, end: float | None, wanted: set[float]) -> Iterator[DecodedFrame]:
+        tb, t0 = float(self._stream.time_base), self.info.start_time
+        cc = self._stream.codec_context
+        self._seek(start)
+        remaining = set(wanted)
+        try:
+            for packet in self._container.demux(self._stream):
+                if not remaining:
+                    break
+                needed = packet.pts is not None and (packet.pts * tb - t0) in wanted
+                cc.skip_frame = "DEFAULT" if needed else "NONREF"
+                try:
+                    decoded = packet.decode()
+                except self._av.error.FFmpegError as exc:
+                    warnings.warn(f"{self.path}: skipped a packet that failed to decode ({_reason(exc)})",
+                                  stacklevel=2)
+                    continue
+                for frame in decoded:
+                    if frame.pts is None:
+                        continue
+                    t = frame.pts * tb - t0
+                    if t in remaining:
+                        remaining.discard(t)
+                        yield DecodedFrame(index=-1, time=t, frame=frame)
+        finally:
+            cc.skip_frame = "DEFAULT"
+
     def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
         av_frame = frame.frame
         w, h = self._display_size or (av_frame.width, av_frame.height)
@@ -220,6 +307,12 @@ class PyAVBackend(VideoBackend):
 
     def close(self) -> None:
         self._container.close()
+
+
+def default_thread_type() -> str:
+    """Frame threads pay off with cores to spare; on two cores, decoding on one thread while the
+    caller converts frames on the other measured faster (see docs/benchmarks.md)."""
+    return "AUTO" if (os.cpu_count() or 1) > 2 else "SLICE"
 
 
 def _reason(exc: BaseException) -> str:
