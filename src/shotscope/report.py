@@ -40,6 +40,10 @@ def _strip(film: FilmAnalysis, attr: str, colours: dict[str, str]) -> str:
     return f'<svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="strip">{"".join(rects)}</svg>'
 
 
+def _legend(colours: dict[str, str]) -> str:
+    return "".join(f'<span class="key"><i style="background:{c}"></i>{k}</span>' for k, c in colours.items())
+
+
 def _bars(counts: Counter, labels: tuple[str, ...], colours: dict[str, str]) -> str:
     total = max(sum(counts.values()), 1)
     rows = []
@@ -99,13 +103,14 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 .grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}}
 .shot{{font-size:12px}} .shot img{{width:160px;display:block}} .bar{{display:flex;align-items:center;gap:6px}}
 .bar span{{width:4em}} .bar i{{display:inline-block;height:12px}} .cols{{display:flex;gap:3em;flex-wrap:wrap}}
-.cols>div{{min-width:280px;flex:1}}
+.cols>div{{min-width:280px;flex:1}} .key{{margin-right:1em;font-size:13px}}
+.key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}}
 </style></head><body>
 <h1>{name}</h1>
 <p>{len(shots)} shots · {film.duration:.1f} s · average shot length {asl:.2f} s · {film.fps:.3f} fps ·
 model {escape(str(model.get("source") or "none"))} · movement from {escape(shots[0].movement_source if shots else "-")}</p>
-<h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}
-<h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}
+<h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}<div>{_legend(SCALE_COLOURS)}</div>
+<h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}<div>{_legend(MOVEMENT_COLOURS)}</div>
 <div class="cols"><div><h2>Scale distribution</h2>{_bars(scale_counts, SCALE_LABELS, SCALE_COLOURS)}
 <h3>Scale share by tenth of the film</h3>{_over_time(film, "scale", SCALE_LABELS, SCALE_COLOURS)}</div>
 <div><h2>Movement distribution</h2>{_bars(move_counts, MOVEMENT_LABELS, MOVEMENT_COLOURS)}

@@ -228,6 +228,7 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
         logging_steps=t["logging_steps"],
         label_names=["scale_labels", "movement_labels"],
         dataloader_num_workers=t["num_workers"],
+        dataloader_pin_memory=torch.cuda.is_available(),
         remove_unused_columns=False,
         report_to=[],
         seed=cfg["seed"],

@@ -110,7 +110,7 @@ def register_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="hub id or local directory (default: the published multitask model)")
     p.add_argument("--out", default="shotscope-out")
     p.add_argument("--movement", choices=["model", "geometry", "fused"], default="model")
-    p.add_argument("--detector", choices=["adaptive", "content"], default="adaptive")
+    p.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--force", action="store_true", help="analyse films again even when done")
     p.add_argument("--shard", help="i/n: this process takes every n-th film from the i-th")
