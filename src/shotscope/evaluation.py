@@ -86,6 +86,29 @@ def evaluate_predictions(model: ShotScopeModel, preds: Predictions) -> dict[str,
         preds.movement_probs.argmax(-1) if len(preds.records) else [], cfg.scale_labels, cfg.movement_labels)
 
 
+def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
+                         batch_size: int = 8, progress: bool = True) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """Evaluate on the best device; under ``accelerate launch`` / ``torchrun`` each process takes
+    a share of the clips and the predictions are gathered once. Returns (metrics, errors) on
+    the main process and None on the others."""
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
+
+    state = PartialState()
+    model.to(state.device)
+    with state.split_between_processes(records) as mine:
+        preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
+                                progress=progress and state.is_local_main_process)
+    if state.num_processes > 1:
+        parts = gather_object([(preds.records, preds.scale_probs, preds.movement_probs, preds.errors)])
+        preds = Predictions(
+            [r for p in parts for r in p[0]], np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()})
+    if not state.is_main_process:
+        return None
+    return evaluate_predictions(model, preds), preds.errors
+
+
 def published_baseline() -> dict[str, Any]:
     """The published multitask model's MovieShots numbers, with their source."""
     return json.loads(resources.files("shotscope").joinpath("published_metrics.json").read_text())

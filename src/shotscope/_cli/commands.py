@@ -84,9 +84,12 @@ _EXTRA_COMMANDS.append(register)
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from ..analysis import AnalyzeSettings
     from ..batch import analyze_many
+    from ..inference import best_device
     from ..loading import load_model
 
-    model = None if args.movement == "geometry" and args.model is None else load_model(args.model or _published())
+    model = None
+    if not (args.movement == "geometry" and args.model is None):
+        model = load_model(args.model or _published(), device=best_device())
     settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size)
     result = analyze_many(args.films, args.out, model, settings=settings, detector=args.detector,
                           force=args.force, shard=args.shard)
@@ -143,9 +146,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import sys
 
     from ..evaluation import predict_records
+    from ..inference import best_device
     from ..loading import load_model
 
-    model = load_model(args.model)
+    model = load_model(args.model, device=best_device())
     records = _records_for_prediction(args.clips)
     preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=not args.quiet)
     cfg = model.config
@@ -181,32 +185,27 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ..evaluation import (
-        evaluate_predictions,
-        markdown_report,
-        predict_records,
-        published_baseline,
-        write_evaluation,
-    )
+    from ..evaluation import evaluate_distributed, markdown_report, published_baseline, write_evaluation
     from ..loading import load_model
     from ..training import DEFAULTS, read_split
 
-    model = load_model(args.model)
     data = dict(DEFAULTS["data"])
     if args.data.lower().endswith((".csv", ".jsonl", ".ndjson")):
         data.update(kind="manifest", val=args.data)
-        records = read_split(data, "val")
     else:
         data.update(kind="movieshots", root=args.data, val_split=args.split)
-        records = read_split(data, "val")
-    preds = predict_records(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size)
-    metrics = evaluate_predictions(model, preds)
+    records = read_split(data, "val")
+    model = load_model(args.model)
+    result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size)
+    if result is None:  # not the main process: the main one writes
+        return 0
+    metrics, errors = result
     baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else published_baseline()
     files = write_evaluation(metrics, args.out, baseline,
                              extra={"model": model.source, "data": args.data, "views": args.views,
-                                    "crops": args.crops, "errors": preds.errors})
+                                    "crops": args.crops, "errors": errors})
     print(markdown_report(metrics, baseline))
-    for reason in preds.errors.values():
+    for reason in errors.values():
         print(f"failed: {reason}")
     print("wrote " + ", ".join(str(p) for p in files.values()))
     return 0
