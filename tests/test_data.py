@@ -66,6 +66,10 @@ def test_manifest_reading_and_errors(tmp_path):
     records, report = read_manifest(bad, skip_bad=True)
     assert len(records) == 1 and report.skipped == 2
     assert any("missing.mp4" in r and ":4:" in r for r in report.reasons)
+    aliased = tmp_path / "alias.csv"
+    aliased.write_text("path,scale,movement\na.mp4,CS,Multi_movement\n")
+    assert read_manifest(aliased)[0][0].movement_label == "Motion"
+    assert read_manifest(aliased, movement_aliases={"Multi_movement": "Static"})[0][0].movement_label == "Static"
     jsonl = tmp_path / "m.jsonl"
     jsonl.write_text(json.dumps({"path": "a.mp4", "scale": "LS", "movement": "Static"}) + "\n{oops\n")
     with pytest.raises(DataError, match=r"m.jsonl:2: not valid JSON"):

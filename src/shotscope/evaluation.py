@@ -66,8 +66,8 @@ def predict_records(model: ShotScopeModel, records: list[ClipRecord], *, views: 
     for record in tqdm(records, desc="clips", unit="clip", disable=not progress):
         try:
             clip = sample_frames(record.path, model.num_frames, record.start, record.end, views=views)
-        except ShotscopeError as exc:
-            errors[record.path] = str(exc)
+        except (ShotscopeError, ValueError, OSError) as exc:  # a bad clip: report it, go on
+            errors[record.path] = str(exc) if record.path in str(exc) else f"{record.path}: {exc}"
             continue
         chunk.append((record, clip.frames))
         if len(chunk) >= batch_size:

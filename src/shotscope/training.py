@@ -22,7 +22,6 @@ from .data.manifest import read_manifest
 from .data.movieshots import read_movieshots
 from .data.records import ClipRecord
 from .errors import DataError
-from .labels import MOVEMENT_ALIASES
 from .loading import PUBLISHED_BACKBONE, from_backbone, load_model
 from .metrics import flat_metrics, multitask_metrics
 from .modeling import ShotScopeConfig, ShotScopeModel
@@ -81,15 +80,15 @@ DEFAULTS: dict[str, Any] = {
 
 
 def read_split(data: dict, which: str) -> list[ClipRecord]:
+    aliases = {"Multi_movement": data.get("multi_movement_as") or "Motion"}
     if data["kind"] == "movieshots":
         if not data.get("root"):
             raise DataError("data.root: the MovieShots folder is required for kind: movieshots")
-        aliases = {"Multi_movement": data.get("multi_movement_as") or "Motion"}
         records, report = read_movieshots(data["root"], data[f"{which}_split"], movement_aliases=aliases)
     elif data["kind"] == "manifest":
         if not data.get(which):
             raise DataError(f"data.{which}: a manifest path is required")
-        records, report = read_manifest(data[which], skip_bad=bool(data.get("skip_bad")))
+        records, report = read_manifest(data[which], skip_bad=bool(data.get("skip_bad")), movement_aliases=aliases)
     else:
         raise DataError(f"data.kind: expected manifest or movieshots, got {data['kind']!r}")
     log.info("%s data: %s", which, report.summary())
@@ -245,7 +244,6 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
     save_config(cfg, out / "config.yaml")
     torch.manual_seed(cfg["seed"])
     t, data = cfg["train"], cfg["data"]
-    MOVEMENT_ALIASES.update({"Multi_movement": data.get("multi_movement_as") or "Motion"})
     train_records, val_records = read_split(data, "train"), read_split(data, "val")
     model = build_model(cfg)
     pre = model.preprocess_config

@@ -201,7 +201,7 @@ class PyAVBackend(VideoBackend):
         from_start = self._seek(start)
         count = 0
         decoded_any = False
-        for packet in self._container.demux(s):
+        for packet in self._packets():
             try:
                 decoded = packet.decode()
             except self._av.error.FFmpegError as exc:
@@ -243,6 +243,20 @@ class PyAVBackend(VideoBackend):
             out.append(frame)
         return out
 
+    def _packets(self) -> Iterator:
+        """Demuxed packets of the video stream; a read error mid-file ends the stream with a
+        warning (what was read stays usable)."""
+        demux = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except self._av.error.FFmpegError as exc:
+                warnings.warn(f"{self.path}: stopped reading ({_reason(exc)})", stacklevel=3)
+                return
+            yield packet
+
     def _seek(self, start: float | None) -> bool:
         s = self._stream
         from_start = start is None or start <= 1e-6
@@ -255,7 +269,7 @@ class PyAVBackend(VideoBackend):
         tb, t0 = float(self._stream.time_base), self.info.start_time
         self._seek(start)
         times = []
-        for packet in self._container.demux(self._stream):
+        for packet in self._packets():
             if packet.size == 0:
                 continue
             if packet.pts is None:
@@ -273,7 +287,7 @@ class PyAVBackend(VideoBackend):
         self._seek(start)
         remaining = set(wanted)
         try:
-            for packet in self._container.demux(self._stream):
+            for packet in self._packets():
                 if not remaining:
                     break
                 needed = packet.pts is not None and (packet.pts * tb - t0) in wanted

@@ -53,10 +53,13 @@ def _seconds(value: object, where: str, column: str) -> float | None:
         raise DataError(f"{where}: {column} must be seconds, got {value!r}") from None
 
 
-def read_manifest(path: str | Path, *, skip_bad: bool = False) -> tuple[list[ClipRecord], LoadReport]:
+def read_manifest(path: str | Path, *, skip_bad: bool = False,
+                  movement_aliases: dict[str, str] | None = None) -> tuple[list[ClipRecord], LoadReport]:
     """Read a manifest. Paths are relative to its folder. A bad line is an error naming the line
-    and the value, or with ``skip_bad`` a skip counted in the report."""
+    and the value, or with ``skip_bad`` a skip counted in the report. ``movement_aliases`` maps
+    other movement names (default: Multi_movement -> Motion)."""
     path = Path(path)
+    aliases = MOVEMENT_ALIASES if movement_aliases is None else movement_aliases
     report = LoadReport()
     records = []
     for n, row in _rows(path):
@@ -69,7 +72,7 @@ def read_manifest(path: str | Path, *, skip_bad: bool = False) -> tuple[list[Cli
             if not clip.is_file():
                 raise DataError(f"{where}: clip not found: {row['path']}")
             scale = _label(row.get("scale"), SCALE_LABELS, {}, where, "scale")
-            movement = _label(row.get("movement"), MOVEMENT_LABELS, MOVEMENT_ALIASES, where, "movement")
+            movement = _label(row.get("movement"), MOVEMENT_LABELS, aliases, where, "movement")
             start, end = _seconds(row.get("start"), where, "start"), _seconds(row.get("end"), where, "end")
             if start is not None and end is not None and end <= start:
                 raise DataError(f"{where}: end {end} is not after start {start}")
