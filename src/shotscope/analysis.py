@@ -1,8 +1,9 @@
 """Analyse a film in one decoding pass: cuts, per-shot frames, both labels per shot.
 
-Each decoded frame is converted once to a small RGB frame (``work_width`` wide) that feeds
-the cut detector and, thinned as a shot grows, the per-shot sample. When a cut is found,
-the finished shot's frames are sampled (several views for long shots) and classified.
+Each decoded frame is converted once to a small frame for the cut detector (as PySceneDetect
+makes it). Decoded frames of the current shot are held, thinned as the shot grows; when a
+cut is found, the finished shot's frames are sampled (several views for long shots), only
+those are converted (short side ``work_size``), and shots are classified in batches.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class AnalyzeSettings:
     long_shot_seconds: float = 4.0  # longer shots get several views
     max_views: int = 3
     short_shot_seconds: float = 0.75  # shorter shots are flagged (labels less reliable)
-    work_width: int = 256  # as PySceneDetect downscales frames for detection
+    work_size: int | None = None  # short side of the sampled frames; default: the model's input size
     keep_frames: int = 32  # frames kept per shot: between 32 and 64, thinned evenly as a shot grows
     batch_size: int = 8
     movement: str = "model"  # model | geometry | fused
@@ -109,6 +110,22 @@ class _ShotBuffer:
         self.items = [it for it in self.items if it[0] >= cut]
         self.stride = 1
         return done
+
+
+def _model_input_side(model: ShotScopeModel | None) -> int:
+    """Short side the sampled frames need so the model's resize only ever shrinks them."""
+    if model is None:
+        return 180  # geometry alone
+    pre = model.preprocess_config
+    if pre is not None and pre.resize_mode == "center_crop":
+        return pre.shortest_edge or pre.image_size
+    return pre.image_size if pre is not None else model.image_size
+
+
+def _work_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(w, h) keeping the display aspect, short side ``short_side``, never larger than the source."""
+    scale = min(1.0, short_side / min(width, height))
+    return max(2, round(width * scale)), max(2, round(height * scale))
 
 
 def _views_for(duration: float, settings: AnalyzeSettings) -> int:
@@ -177,13 +194,12 @@ def analyze(
     det.reset(info.fps)
     # detection frames exactly as PySceneDetect's SceneManager makes them (downscale to ~256 px
     # wide, bilinear), so cuts match the `scenedetect` command; kept frames are area-averaged
-    # to work_width in display geometry
+    # to work_size in display geometry
     factor = max(1.0, info.stored_width / 256)
     det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
     # kept frames: display aspect (sample aspect ratio applied), in stored orientation before rotation
     upright_w, upright_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
-    kw = min(settings.work_width, upright_w)
-    keep_size = (kw, max(2, round(upright_h * kw / upright_w)))
+    keep_size = _work_size(upright_w, upright_h, settings.work_size or _model_input_side(model))
     # decoded frames held per shot: fewer for large pictures (about 200 MB at most)
     keep = int(np.clip(settings.keep_frames * (1920 * 1080) / (info.stored_width * info.stored_height), 8,
                        settings.keep_frames))
