@@ -108,19 +108,19 @@ def test_predict_directory_with_a_corrupt_file(trained, tmp_path):
 
 
 def test_evaluate_split_across_two_processes(trained, tmp_path):
-    """Under `accelerate launch` each process takes a share and the metrics are gathered once."""
+    """Under torchrun / accelerate launch each process takes a share; the metrics are gathered once."""
     model_dir, val_csv = trained
     out_one, out_two = tmp_path / "one", tmp_path / "two"
     base = [sys.executable, "-m", "shotscope", "evaluate", "--model", str(model_dir), "--data", str(val_csv)]
     single = subprocess.run([*base, "--out", str(out_one)], capture_output=True, text=True)
     assert single.returncode == 0, single.stderr[-2000:]
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
               "-m", "shotscope", "evaluate", "--model", str(model_dir), "--data", str(val_csv), "--out", str(out_two)]
     double = subprocess.run(launch, capture_output=True, text=True, timeout=300)
     assert double.returncode == 0, double.stderr[-3000:]
     one = json.loads((out_one / "metrics.json").read_text())
     two = json.loads((out_two / "metrics.json").read_text())
+    assert one["processes"] == 1 and two["processes"] == 2
     assert two["scale"]["n"] == one["scale"]["n"]
     assert two["scale"]["confusion"] == one["scale"]["confusion"]
     assert two["movement"]["confusion"] == one["movement"]["confusion"]

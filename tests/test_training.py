@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,17 @@ def test_inverse_frequency_weights():
 
     w = inverse_frequency(np.array([90, 10, 0, 0]))
     assert w[2] == w[3] == 0 and w[1] == pytest.approx(9 * w[0])
+
+
+def test_training_runs_under_torchrun_on_two_processes(synth, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
+           "-m", "shotscope", "train", "--config", str(CONFIG), f"output_dir={out}", f"data.train={synth[0]}",
+           f"data.val={synth[1]}", "train.epochs=1", "train.progress=false"]
+    result = subprocess.run(cmd, env=dict(os.environ, HF_HUB_OFFLINE="1"), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    n_train = len(Path(synth[0]).read_text().splitlines()) - 1
+    steps = -(-n_train // (8 * 2))  # each process sees half the clips per epoch
+    assert (out / f"checkpoint-{steps}").is_dir(), sorted(p.name for p in out.iterdir())
+    assert (out / "model" / "model.safetensors").is_file()

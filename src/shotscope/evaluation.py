@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from .data.records import ClipRecord
@@ -87,14 +88,14 @@ def evaluate_predictions(model: ShotScopeModel, preds: Predictions) -> dict[str,
 
 
 def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
-                         batch_size: int = 8, progress: bool = True) -> tuple[dict[str, Any], dict[str, str]] | None:
+                         batch_size: int = 8, progress: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Evaluate on the best device; under ``accelerate launch`` / ``torchrun`` each process takes
-    a share of the clips and the predictions are gathered once. Returns (metrics, errors) on
-    the main process and None on the others."""
+    a share of the clips and the predictions are gathered once. Returns (metrics, run info:
+    errors and process count) on the main process and None on the others."""
     from accelerate import PartialState
     from accelerate.utils import gather_object
 
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())
     model.to(state.device)
     with state.split_between_processes(records) as mine:
         preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
@@ -106,7 +107,7 @@ def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, vi
             np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()})
     if not state.is_main_process:
         return None
-    return evaluate_predictions(model, preds), preds.errors
+    return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes}
 
 
 def published_baseline() -> dict[str, Any]:

@@ -228,6 +228,8 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
         label_names=["scale_labels", "movement_labels"],
         dataloader_num_workers=t["num_workers"],
         dataloader_pin_memory=torch.cuda.is_available(),
+        use_cpu=not torch.cuda.is_available(),  # also makes torchrun on CPUs a real multi-process run
+        ddp_find_unused_parameters=False,
         remove_unused_columns=False,
         report_to=[],
         seed=cfg["seed"],
@@ -276,8 +278,8 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
         log.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
     best_dir = out / "model"
+    metrics = trainer.evaluate()  # every process takes part; the first one writes
     if trainer.is_world_process_zero():
-        metrics = trainer.evaluate()
         trainer.model.preprocess_config = pre
         trainer.model.save_pretrained(best_dir)
         from .model_card import write_model_card

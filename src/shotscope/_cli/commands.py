@@ -199,13 +199,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size)
     if result is None:  # not the main process: the main one writes
         return 0
-    metrics, errors = result
+    metrics, run = result
     baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else published_baseline()
     files = write_evaluation(metrics, args.out, baseline,
                              extra={"model": model.source, "data": args.data, "views": args.views,
-                                    "crops": args.crops, "errors": errors})
+                                    "crops": args.crops, **run})
     print(markdown_report(metrics, baseline))
-    for reason in errors.values():
+    for reason in run["errors"].values():
         print(f"failed: {reason}")
     print("wrote " + ", ".join(str(p) for p in files.values()))
     return 0
