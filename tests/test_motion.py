@@ -76,3 +76,15 @@ def test_fusion_combiner_fits_saves_and_loads_with_the_model(tiny_model, tmp_pat
     loaded = load_model(tmp_path)
     assert loaded.movement_fusion is not None
     np.testing.assert_allclose(loaded.movement_fusion.combine(net[0], ests[0]), fusion.combine(net[0], ests[0]))
+
+
+def test_combiner_from_other_features_is_refused(tiny_model, tmp_path):
+    import json
+
+    from shotscope import ModelLoadError
+
+    tiny_model.save_pretrained(tmp_path)
+    (tmp_path / "movement_fusion.json").write_text(json.dumps(
+        {"coef": np.zeros((4, 9)).tolist(), "intercept": [0] * 4, "mean": [0] * 9, "scale": [1] * 9}))
+    with pytest.raises(ModelLoadError, match="fit-fusion"):
+        load_model(tmp_path)

@@ -33,25 +33,30 @@ def demo_model(root: Path, config: Path | None = None) -> Path:
     """Train (once) a tiny model on synthetic clips and fit its movement combiner."""
     from .data.manifest import read_manifest
     from .data.synthetic import SynthSettings, generate, split_manifest
+    from .errors import ShotscopeError
     from .fusion import fit_fusion
     from .loading import load_model
     from .training import TINY_CONFIG, train
 
     model_dir = root / "demo-model" / "model"
-    if (model_dir / "movement_fusion.json").is_file():
-        return model_dir
+    try:
+        if load_model(model_dir).movement_fusion is not None:
+            return model_dir
+    except ShotscopeError:  # not trained yet, or its combiner is from another shotscope version
+        pass
     manifest = generate(root / "demo-synth", 320, settings=SynthSettings(width=128, height=72, frames=16, fps=24))
     train_csv, val_csv = split_manifest(manifest, 0.2)
-    config = config or TINY_CONFIG
-    best = train(config, [f"output_dir={root / 'demo-model'}", f"data.train={train_csv}", f"data.val={val_csv}",
-                          *TRAIN_OVERRIDES])
-    model = load_model(best)
+    if not (model_dir / "model.safetensors").is_file():
+        train(config or TINY_CONFIG, [f"output_dir={root / 'demo-model'}", f"data.train={train_csv}",
+                                      f"data.val={val_csv}", *TRAIN_OVERRIDES])
+    (model_dir / "movement_fusion.json").unlink(missing_ok=True)
+    model = load_model(model_dir)
     records, _ = read_manifest(val_csv)
     fusion, scores = fit_fusion(model, records)
-    fusion.save(best)
+    fusion.save(model_dir)
     print(f"demo model movement accuracy on validation: network {scores['model']:.2f}, "
           f"geometry {scores['geometry']:.2f}, fused {scores['fused']:.2f}")
-    return best
+    return model_dir
 
 
 def run_demo(out: str | os.PathLike = "demo-out", root: Path | None = None) -> tuple[FilmAnalysis, Path]:

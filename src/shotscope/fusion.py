@@ -13,11 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ModelLoadError
 from .labels import MOVEMENT_LABELS
 from .motion import MotionEstimate
 from .preprocessing import atomic_write_text
 
 FUSION_FILE = "movement_fusion.json"
+FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + [
+    "zoom", "abs_zoom", "pan", "residual", "quality"]
 
 
 def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
@@ -59,7 +62,7 @@ class MovementFusion:
 
     def save(self, directory: str | os.PathLike) -> Path:
         path = Path(directory) / FUSION_FILE
-        data = {k: getattr(self, k).tolist() for k in ("coef", "intercept", "mean", "scale")}
+        data = {"features": FEATURES, **{k: getattr(self, k).tolist() for k in ("coef", "intercept", "mean", "scale")}}
         atomic_write_text(path, json.dumps(data))
         return path
 
@@ -68,8 +71,15 @@ class MovementFusion:
         path = Path(directory) / FUSION_FILE
         if not path.is_file():
             return None
-        data = json.loads(path.read_text())
-        return cls(*(np.asarray(data[k], float) for k in ("coef", "intercept", "mean", "scale")))
+        try:
+            data = json.loads(path.read_text())
+            fusion = cls(*(np.asarray(data[k], float) for k in ("coef", "intercept", "mean", "scale")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"{path}: not a valid movement combiner ({exc})") from None
+        if data.get("features") != FEATURES or fusion.coef.shape != (len(MOVEMENT_LABELS), len(FEATURES)):
+            raise ModelLoadError(f"{path}: fitted on other features than this shotscope computes; "
+                                 "fit it again with `shotscope fit-fusion`")
+        return fusion
 
 
 def geometry_for(record, num_frames: int = 16) -> MotionEstimate:
