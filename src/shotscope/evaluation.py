@@ -105,6 +105,11 @@ def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, vi
         preds = Predictions(
             [r for p in parts for r in p[0]], np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()})
+    # every process leaves together, with the process group shut down (a rank that exits early
+    # while the others still hold the group aborts)
+    state.wait_for_everyone()
+    if state.num_processes > 1 and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
     if not state.is_main_process:
         return None
     return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes}

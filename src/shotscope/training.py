@@ -285,4 +285,8 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
         from .model_card import write_model_card
 
         write_model_card(best_dir, cfg, metrics, train_records, val_records)
+    # leave together: a rank that exits while another still holds the process group aborts
+    trainer.accelerator.wait_for_everyone()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
     return best_dir
