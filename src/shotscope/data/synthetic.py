@@ -191,15 +191,17 @@ def split_manifest(manifest: str | os.PathLike, val_fraction: float = 0.2, seed:
 
 def make_film(path: str | os.PathLike, shots: list[tuple[str, str, int]], *, width: int = 320, height: int = 180,
               fps: float = 24.0, seed: int = 0) -> list[int]:
-    """A film of hard-cut synthetic shots ``(scale, movement, frames)``; returns the first frame of each shot."""
+    """A film of hard-cut synthetic shots ``(scale, movement, frames)``; returns the first frame of
+    each shot. Shots are rendered one at a time, so long films need little memory."""
     photos = photographs()
-    starts, frames, pos = [], [], 0
-    for i, (scale, movement, n) in enumerate(shots):
-        rng = np.random.default_rng([seed, i])
-        settings = SynthSettings(width=width, height=height, frames=n, fps=fps)
-        scene = compose_scene(photos[i % len(photos)], scale, height, width, rng)
-        frames.append(camera_move(scene, movement, settings, rng))
-        starts.append(pos)
-        pos += n
-    write_video(path, np.concatenate(frames), fps=fps)
+    starts = list(np.cumsum([0] + [n for *_, n in shots])[:-1].tolist())
+
+    def frames():
+        for i, (scale, movement, n) in enumerate(shots):
+            rng = np.random.default_rng([seed, i])
+            settings = SynthSettings(width=width, height=height, frames=n, fps=fps)
+            scene = compose_scene(photos[i % len(photos)], scale, height, width, rng)
+            yield from camera_move(scene, movement, settings, rng)
+
+    write_video(path, frames(), fps=fps)
     return starts
