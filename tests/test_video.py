@@ -166,3 +166,18 @@ def test_truncated_stream_keeps_what_decodes(tmp_path):
         shown = [read_index(video.to_rgb(f)) for f in video.frames()]
     assert 10 <= len(shown) < 60
     assert shown == list(range(len(shown)))
+
+
+def test_damage_mid_stream_skips_with_a_warning_and_decodes_the_rest(tmp_path):
+    good = index_video(tmp_path / "good.mp4", 60, gop=10)
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 300] = b"\x00\x00\x01" + b"\xff" * 297  # garbage inside the picture data
+    bad = tmp_path / "damaged.mp4"
+    bad.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=r"damaged.mp4: skipped a packet"), open_video(bad) as video:
+        shown = [read_index(video.to_rgb(f)) for f in video.frames()]
+    assert len(shown) >= 40
+    assert shown[:20] == list(range(20)) and shown[-1] == 59  # before and after the damage
+    clip = sample_frames(bad, 8)  # sampling still returns a full clip
+    assert clip.frames.shape[:2] == (1, 8)
