@@ -61,6 +61,13 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
         assert clip.name == f"{shot['scale']} {shot['movement']}"
         assert event.split()[4] == row["start_timecode"] and event.split()[5] == row["end_timecode"]
     assert data["model"]["source"] and data["detector"]["name"] == "adaptive"
+    stats = data["statistics"]
+    lengths = [n / 24 for *_, n in SHOTS]
+    assert stats["shots"] == len(SHOTS)
+    assert stats["average_shot_length"] == pytest.approx(np.mean(lengths), abs=0.05)
+    assert stats["median_shot_length"] == pytest.approx(np.median(lengths), abs=0.05)
+    assert sum(v["shots"] for v in stats["scale"].values()) == len(SHOTS)
+    assert sum(v["share_of_time"] for v in stats["movement"].values()) == pytest.approx(1.0)
     assert data["shotscope_version"] == shotscope.__version__
     html = files["report"].read_text()
     assert html.count('class="shot"') == len(starts) and "data:image/jpeg;base64," in html

@@ -77,9 +77,11 @@ def _over_time(film: FilmAnalysis, attr: str, labels: tuple[str, ...], colours: 
 
 
 def report_html(film: FilmAnalysis) -> str:
+    from .statistics import film_statistics
+
     name = escape(Path(film.path).name)
     shots = film.shots
-    asl = film.duration / max(len(shots), 1)
+    stats = film_statistics(film)
     scale_counts = Counter(s.scale for s in shots if s.scale)
     move_counts = Counter(s.movement for s in shots if s.movement)
     cards = []
@@ -107,7 +109,9 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 .key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}}
 </style></head><body>
 <h1>{name}</h1>
-<p>{len(shots)} shots · {film.duration:.1f} s · average shot length {asl:.2f} s · {film.fps:.3f} fps ·
+<p>{len(shots)} shots · {film.duration:.1f} s · average shot length {stats["average_shot_length"]:.2f} s ·
+median {stats["median_shot_length"]:.2f} s (shortest {stats["shortest_shot"]:.2f}, longest {stats["longest_shot"]:.2f}) ·
+{stats["short_shots"]} short · {film.fps:.3f} fps ·
 model {escape(str(model.get("source") or "none"))} · movement from {escape(shots[0].movement_source if shots else "-")}</p>
 <h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}<div>{_legend(SCALE_COLOURS)}</div>
 <h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}<div>{_legend(MOVEMENT_COLOURS)}</div>

@@ -37,9 +37,12 @@ def csv_text(film: FilmAnalysis) -> str:
 
 
 def json_text(film: FilmAnalysis) -> str:
+    from .statistics import film_statistics
+
     data = {
         "file": film.path, "fps": film.fps, "frames": film.frame_count, "duration": film.duration,
         "width": film.width, "height": film.height, **film.metadata,
+        "statistics": film_statistics(film),
         "shots": [s.to_dict() for s in film.shots],
     }
     return json.dumps(data, indent=2, default=float)
