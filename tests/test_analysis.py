@@ -53,12 +53,17 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
     clips = list(timeline.find_clips())
     edl = files["edl"].read_text().splitlines()
     events = [line for line in edl if line[:3].isdigit()]
+    edl_clips = list(otio.adapters.read_from_file(str(files["edl"]), "cmx_3600", rate=24).find_clips())
+    xml_clips = list(otio.adapters.read_from_file(str(files["fcpxml"]), "fcp_xml").find_clips())
     assert len(rows) == len(data["shots"]) == len(clips) == len(events) == len(starts)
-    for row, shot, clip, event in zip(rows, data["shots"], clips, events, strict=True):
+    assert len(edl_clips) == len(xml_clips) == len(starts)
+    for row, shot, clip, event, e, x in zip(rows, data["shots"], clips, events, edl_clips, xml_clips, strict=True):
         assert int(row["start_frame"]) == shot["start_frame"] == clip.source_range.start_time.to_frames()
         assert int(row["end_frame"]) - int(row["start_frame"]) == clip.source_range.duration.to_frames()
         assert row["scale"] == shot["scale"] and row["movement"] == shot["movement"]
-        assert clip.name == f"{shot['scale']} {shot['movement']}"
+        assert clip.name == e.name.strip() == x.name == f"{shot['scale']} {shot['movement']}"
+        assert e.source_range.start_time.to_frames() == x.source_range.start_time.to_frames() == shot["start_frame"]
+        assert e.source_range.duration.to_frames() == x.source_range.duration.to_frames() == clip.source_range.duration.to_frames()
         assert event.split()[4] == row["start_timecode"] and event.split()[5] == row["end_timecode"]
     assert data["model"]["source"] and data["detector"]["name"] == "adaptive"
     stats = data["statistics"]
@@ -83,10 +88,14 @@ def test_geometry_movement_needs_no_model(film):
     assert result.shots[1].motion["zoom"] > 0 > result.shots[3].motion["zoom"]
 
 
-def test_real_footage_cuts_match_pyscenedetect():
+def test_real_footage_cuts_match_pyscenedetect(tmp_path):
     path = real_video("testvideo.mp4")
     result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
     assert [s.start_frame for s in result.shots][1:] == [30, 180, 394, 691]
+    files = write_outputs(result, tmp_path)  # 29.97 fps: drop-frame timecodes, the same in CSV and EDL
+    csv_tc = [r["start_timecode"] for r in csv.DictReader(files["csv"].read_text().splitlines())]
+    edl_tc = [line.split()[4] for line in files["edl"].read_text().splitlines() if line[:3].isdigit()]
+    assert csv_tc == edl_tc and ";" in csv_tc[-1]
 
 
 def test_archive_resumes_and_reports_bad_files(film, model_dir, tmp_path):

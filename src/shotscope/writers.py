@@ -1,4 +1,5 @@
-"""Output files for one analysed film: shots.csv, shots.json, an EDL (CMX 3600) and an OTIO timeline."""
+"""Output files for one analysed film: shots.csv, shots.json, an EDL (CMX 3600), an OTIO timeline
+and FCP 7 XML (the last three through OpenTimelineIO and its adapters)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from .preprocessing import atomic_write_text
 
 
 def timecode(frame: int, fps: float) -> str:
-    """HH:MM:SS:FF at the nearest integer frame rate (non-drop-frame)."""
-    rate = max(1, round(fps))
-    ff = frame % rate
-    s = frame // rate
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
+    """SMPTE timecode as OpenTimelineIO writes it (drop-frame for 29.97 and 59.94), so the CSV
+    agrees with the EDL."""
+    import opentimelineio as otio
+
+    return otio.opentime.to_timecode(otio.opentime.RationalTime(frame, fps), fps)
 
 
 def csv_text(film: FilmAnalysis) -> str:
@@ -53,42 +54,63 @@ def _clip_name(s) -> str:
     return " ".join(parts) or f"shot {s.index}"
 
 
-def edl_text(film: FilmAnalysis, title: str) -> str:
-    """CMX 3600: one event per shot; the clip name carries the labels."""
-    safe = "".join(c if c.isprintable() else "_" for c in title)[:60]
-    lines = [f"TITLE: {safe}", "FCM: NON-DROP FRAME", ""]
-    for s in film.shots:
-        src_in, src_out = timecode(s.start_frame, film.fps), timecode(s.end_frame, film.fps)
-        lines.append(f"{s.index + 1:03d}  AX       V     C        {src_in} {src_out} {src_in} {src_out}")
-        lines.append(f"* FROM CLIP NAME: {_clip_name(s)}")
-        lines.append(f"* SHOTSCOPE: SCALE={s.scale or '-'} ({s.scale_prob or 0:.2f}) "
-                     f"MOVEMENT={s.movement or '-'} ({s.movement_prob or 0:.2f})")
-        lines.append("")
-    return "\n".join(lines)
+def _marker_name(s) -> str:
+    parts = []
+    if s.scale:
+        parts.append(f"{s.scale} {s.scale_prob or 0:.2f}")
+    if s.movement:
+        parts.append(f"{s.movement} {s.movement_prob or 0:.2f}")
+    return " ".join(parts) or f"shot {s.index}"
 
 
-def otio_text(film: FilmAnalysis, title: str) -> str:
+# marker colours editors see on the timeline, one per scale
+SCALE_MARKER_COLOURS = {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN", "LS": "BLUE"}
+
+
+def timeline(film: FilmAnalysis, title: str):
+    """An OpenTimelineIO timeline: one clip per shot named by its labels, a coloured marker with
+    the labels and their probabilities, and every shot field in the clip's metadata."""
     import opentimelineio as otio
 
     rate = film.fps
-    timeline = otio.schema.Timeline(name=title)
+    tl = otio.schema.Timeline(name=title)
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
-    timeline.tracks.append(track)
+    tl.tracks.append(track)
     media = otio.schema.ExternalReference(
         target_url=Path(film.path).resolve().as_uri(),
         available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
                                                 otio.opentime.RationalTime(film.frame_count, rate)))
     for s in film.shots:
-        clip = otio.schema.Clip(
-            name=_clip_name(s), media_reference=media,
-            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(s.start_frame, rate),
-                                                 otio.opentime.RationalTime(s.frames, rate)))
+        start = otio.opentime.RationalTime(s.start_frame, rate)
+        clip = otio.schema.Clip(name=_clip_name(s), media_reference=media,
+                                source_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(s.frames, rate)))
         clip.metadata["shotscope"] = {k: v for k, v in s.to_dict().items() if k != "motion"}
         clip.markers.append(otio.schema.Marker(
-            name=_clip_name(s), marked_range=otio.opentime.TimeRange(
-                otio.opentime.RationalTime(s.start_frame, rate), otio.opentime.RationalTime(0, rate))))
+            name=_marker_name(s), color=SCALE_MARKER_COLOURS.get(s.scale, "RED"),
+            marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(0, rate))))
         track.append(clip)
-    return otio.adapters.write_to_string(timeline, "otio_json")
+    return tl
+
+
+def otio_text(film: FilmAnalysis, title: str) -> str:
+    import opentimelineio as otio
+
+    return otio.adapters.write_to_string(timeline(film, title), "otio_json")
+
+
+def edl_text(film: FilmAnalysis, title: str) -> str:
+    """CMX 3600 through OpenTimelineIO's adapter: an event per shot, labels in the clip name,
+    a LOC marker with the labels and probabilities."""
+    import opentimelineio as otio
+
+    return otio.adapters.write_to_string(timeline(film, title), "cmx_3600")
+
+
+def fcpxml_text(film: FilmAnalysis, title: str) -> str:
+    """Final Cut Pro 7 XML (imports into Premiere Pro, DaVinci Resolve, Avid) through OpenTimelineIO."""
+    import opentimelineio as otio
+
+    return otio.adapters.write_to_string(timeline(film, title), "fcp_xml")
 
 
 def write_outputs(film: FilmAnalysis, out_dir: str | Path) -> dict[str, Path]:
@@ -101,6 +123,7 @@ def write_outputs(film: FilmAnalysis, out_dir: str | Path) -> dict[str, Path]:
         "csv": (out_dir / "shots.csv", csv_text(film)),
         "edl": (out_dir / "shots.edl", edl_text(film, title)),
         "otio": (out_dir / "shots.otio", otio_text(film, title)),
+        "fcpxml": (out_dir / "shots.xml", fcpxml_text(film, title)),
         "report": (out_dir / "report.html", report_html(film)),
         "json": (out_dir / "shots.json", json_text(film)),
     }
