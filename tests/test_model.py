@@ -186,7 +186,7 @@ def test_pickle_checkpoint_is_never_fully_unpickled(tmp_path):
     (tmp_path / "model.safetensors").unlink()
     marker = tmp_path / "pwned"
     with open(tmp_path / "pytorch_model.bin", "wb") as fh:
-        pickle.dump({"vmae.x": _Exploit(str(marker))}, fh)
+        pickle.dump({"vmae.x": _Exploit(str(marker))}, fh, protocol=2)
     with pytest.raises(ModelLoadError, match="pytorch_model.bin"):
         load_model(tmp_path)
     assert not marker.exists()
