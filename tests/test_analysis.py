@@ -179,3 +179,15 @@ def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
     single, _ = det._model().predict_frames(frames, quiet=True)
     reference = [int(a) for a, _ in TransNetV2.predictions_to_scenes(single.numpy())][1:]
     assert cuts == reference
+
+
+def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
+    path = tmp_path / "ten_fps.mp4"
+    make_film(path, [("LS", "Static", 20), ("CS", "Motion", 20)], fps=10)
+    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    files = write_outputs(result, tmp_path / "out")
+    rows = list(csv.DictReader(files["csv"].read_text().splitlines()))
+    assert [r["start_timecode"] for r in rows] == ["00:00:00:00", "00:00:02:00"]  # on a 24 fps timeline
+    clips = list(otio.adapters.read_from_file(str(files["edl"]), "cmx_3600", rate=24).find_clips())
+    assert [c.source_range.start_time.to_seconds() for c in clips] == pytest.approx([0.0, 2.0])
+    assert float(rows[1]["start_seconds"]) == pytest.approx(2.0) and int(rows[1]["start_frame"]) == 20

@@ -13,12 +13,30 @@ from .labels import MOVEMENT_LABELS, SCALE_LABELS
 from .preprocessing import atomic_write_text
 
 
-def timecode(frame: int, fps: float) -> str:
-    """SMPTE timecode as OpenTimelineIO writes it (drop-frame for 29.97 and 59.94), so the CSV
-    agrees with the EDL."""
+def timeline_rate(fps: float) -> float:
+    """The film's rate when SMPTE timecode supports it; else a 24 fps (or 60 fps) timeline."""
     import opentimelineio as otio
 
-    return otio.opentime.to_timecode(otio.opentime.RationalTime(frame, fps), fps)
+    if otio.opentime.RationalTime.is_valid_timecode_rate(fps):
+        return fps
+    return 24.0 if fps < 36 else 60.0
+
+
+def _time(frame: int, fps: float):
+    """Frame ``frame`` of the film as a RationalTime on the timeline's rate."""
+    import opentimelineio as otio
+
+    rate = timeline_rate(fps)
+    return otio.opentime.RationalTime(frame if rate == fps else round(frame / fps * rate), rate)
+
+
+def timecode(frame: int, fps: float) -> str:
+    """SMPTE timecode as OpenTimelineIO writes it (drop-frame for 29.97 and 59.94; films at other
+    rates on a 24 or 60 fps timeline), so the CSV agrees with the EDL."""
+    import opentimelineio as otio
+
+    t = _time(frame, fps)
+    return otio.opentime.to_timecode(t, t.rate)
 
 
 def csv_text(film: FilmAnalysis) -> str:
@@ -72,22 +90,21 @@ def timeline(film: FilmAnalysis, title: str):
     the labels and their probabilities, and every shot field in the clip's metadata."""
     import opentimelineio as otio
 
-    rate = film.fps
+    fps = film.fps
     tl = otio.schema.Timeline(name=title)
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     tl.tracks.append(track)
     media = otio.schema.ExternalReference(
         target_url=Path(film.path).resolve().as_uri(),
-        available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                                otio.opentime.RationalTime(film.frame_count, rate)))
+        available_range=otio.opentime.TimeRange(_time(0, fps), _time(film.frame_count, fps)))
     for s in film.shots:
-        start = otio.opentime.RationalTime(s.start_frame, rate)
+        start = _time(s.start_frame, fps)
         clip = otio.schema.Clip(name=_clip_name(s), media_reference=media,
-                                source_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(s.frames, rate)))
+                                source_range=otio.opentime.TimeRange(start, _time(s.end_frame, fps) - start))
         clip.metadata["shotscope"] = {k: v for k, v in s.to_dict().items() if k != "motion"}
         clip.markers.append(otio.schema.Marker(
             name=_marker_name(s), color=SCALE_MARKER_COLOURS.get(s.scale, "RED"),
-            marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(0, rate))))
+            marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(0, start.rate))))
         track.append(clip)
     return tl
 
