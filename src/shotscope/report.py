@@ -49,7 +49,7 @@ def _bars(counts: Counter, labels: tuple[str, ...], colours: dict[str, str]) -> 
     rows = []
     for k in labels:
         pct = 100 * counts.get(k, 0) / total
-        rows.append(f'<div class="bar"><span>{k}</span><i style="width:{pct:.1f}%;background:{colours[k]}"></i>'
+        rows.append(f'<div class="bar"><span>{k}</span><i style="width:{0.7 * pct:.1f}%;background:{colours[k]}"></i>'
                     f"<b>{counts.get(k, 0)} ({pct:.0f}%)</b></div>")
     return "".join(rows)
 
@@ -104,7 +104,7 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 .strip{{width:100%;height:24px;display:block;margin:4px 0 12px}} .time{{width:100%;height:120px}}
 .grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}}
 .shot{{font-size:12px}} .shot img{{width:160px;display:block}} .bar{{display:flex;align-items:center;gap:6px}}
-.bar span{{width:4em}} .bar i{{display:inline-block;height:12px}} .cols{{display:flex;gap:3em;flex-wrap:wrap}}
+.bar span{{width:4em}} .bar b{{white-space:nowrap}} .bar i{{display:inline-block;height:12px}} .cols{{display:flex;gap:3em;flex-wrap:wrap}}
 .cols>div{{min-width:280px;flex:1}} .key{{margin-right:1em;font-size:13px}}
 .key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}}
 </style></head><body>
