@@ -95,3 +95,40 @@ def test_training_runs_under_torchrun_on_two_processes(synth, tmp_path):
     steps = -(-n_train // (8 * 2))  # each process sees half the clips per epoch
     assert (out / f"checkpoint-{steps}").is_dir(), sorted(p.name for p in out.iterdir())
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_movieshots_tree_prepare_then_train(tmp_path):
+    """The MovieShots path end to end: a tree as distributed, `shotscope prepare`, then `train`."""
+    import json
+    import shutil
+
+    from shotscope.data import read_manifest
+
+    manifest = generate(tmp_path / "synth", 40, settings=SynthSettings(width=96, height=64, frames=8),
+                        progress=False)
+    records, _ = read_manifest(manifest)
+    root = tmp_path / "movieshots"
+    labels, split = {}, {"train": {}, "val": {}, "test": {}}
+    for i, r in enumerate(records):
+        imdb, shot = f"tt{i % 5:07d}", f"{i:04d}"
+        (root / "trailer" / imdb).mkdir(parents=True, exist_ok=True)
+        shutil.copy(r.path, root / "trailer" / imdb / f"shot_{shot}.mp4")
+        entry = {"scale": {"label": r.scale_label, "value": 9}, "movement": {"label": r.movement_label, "value": 9}}
+        labels.setdefault(imdb, {})[shot] = entry
+        split["val" if i % 4 == 0 else "train"].setdefault(imdb, []).append(shot)
+    (root / "v1_full_trailer.json").write_text(json.dumps(labels))
+    (root / "v1_split_trailer.json").write_text(json.dumps(split))
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    for which in ("train", "val"):
+        prep = subprocess.run([sys.executable, "-m", "shotscope", "prepare", "--movieshots", str(root), "--split",
+                               which, "--cache-dir", str(tmp_path / "cache"), "--short-side", "64"],
+                              capture_output=True, text=True, env=env)
+        assert prep.returncode == 0 and "0 failed" in prep.stdout, prep.stdout + prep.stderr[-2000:]
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 40
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-m", "shotscope", "train", "--config", str(CONFIG), f"output_dir={out}",
+                             "data.kind=movieshots", f"data.root={root}", f"data.cache_dir={tmp_path / 'cache'}",
+                             "train.epochs=1", "train.progress=false"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "train data: 30 clips kept" in result.stderr and "val data: 10 clips kept" in result.stderr
+    assert (out / "model" / "model.safetensors").is_file()
