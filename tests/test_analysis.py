@@ -191,3 +191,20 @@ def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
     clips = list(otio.adapters.read_from_file(str(files["edl"]), "cmx_3600", rate=24).find_clips())
     assert [c.source_range.start_time.to_seconds() for c in clips] == pytest.approx([0.0, 2.0])
     assert float(rows[1]["start_seconds"]) == pytest.approx(2.0) and int(rows[1]["start_frame"]) == 20
+
+
+def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model):
+    from shotscope.analysis import _ShotBuffer
+
+    buf = _ShotBuffer(keep=8)
+    for i in range(1000):
+        if buf.wants(i):
+            buf.add(i, i / 24, None)
+    kept = [it[0] for it in buf.items]
+    assert 8 <= len(kept) <= 16 and kept[0] == 0 and kept[-1] >= 900  # spread over the whole shot
+    assert len(set(np.diff(kept))) == 1  # evenly
+    path = tmp_path / "long.mp4"
+    make_film(path, [("LS", "Motion", 240)], fps=24)  # one 10 s shot
+    result = shotscope.analyze(path, tiny_model, progress=False)
+    assert len(result.shots) == 1 and result.shots[0].views == 3
+    assert result.shots[0].scale in shotscope.SCALE_LABELS
