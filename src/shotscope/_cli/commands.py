@@ -142,8 +142,11 @@ def _records_for_prediction(items: list[str]):
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
+    import io
     import json
     import sys
+
+    from ..preprocessing import atomic_write_text
 
     from ..evaluation import predict_records
     from ..inference import best_device
@@ -161,22 +164,20 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.scale_labels, ps, strict=True)},
             **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.movement_labels, pm, strict=True)},
         })
-    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
-    try:
-        if args.format == "jsonl":
-            for row in rows:
-                out.write(json.dumps(row) + "\n")
-        elif args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["path"], lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        else:
-            for row in rows:
-                out.write(f"{row['path']}\t{row['scale']} {row['scale_prob']:.2f}\t"
-                          f"{row['movement']} {row['movement_prob']:.2f}\n")
-    finally:
-        if args.output:
-            out.close()
+    out = io.StringIO()
+    if args.format == "jsonl":
+        out.writelines(json.dumps(row) + "\n" for row in rows)
+    elif args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["path"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        out.writelines(f"{r['path']}\t{r['scale']} {r['scale_prob']:.2f}\t{r['movement']} {r['movement_prob']:.2f}\n"
+                       for r in rows)
+    if args.output:
+        atomic_write_text(args.output, out.getvalue())
+    else:
+        sys.stdout.write(out.getvalue())
     for path, reason in preds.errors.items():
         print(f"failed: {reason}" if path in reason else f"failed: {path}: {reason}", file=sys.stderr)
     return 1 if preds.errors and not rows else 0
