@@ -146,11 +146,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..preprocessing import atomic_write_text
-
     from ..evaluation import predict_records
     from ..inference import best_device
     from ..loading import load_model
+    from ..preprocessing import atomic_write_text
 
     model = load_model(args.model, device=best_device())
     records = _records_for_prediction(args.clips)
