@@ -59,12 +59,13 @@ def test_killed_run_resumes_from_last_checkpoint(synth, tmp_path):
     out = tmp_path / "run"
     proc = _run(out, synth, "train.epochs=6", background=True)
     deadline = time.time() + 240
-    while time.time() < deadline and not list(out.glob("checkpoint-*")):
-        time.sleep(0.5)
+    while time.time() < deadline and not list(out.glob("checkpoint-*/trainer_state.json")):
+        time.sleep(0.2)
         assert proc.poll() is None, proc.stderr.read()[-3000:]
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(signal.SIGKILL)  # a later checkpoint may be cut short: resume must skip it
     proc.wait()
-    first = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    first = sorted((p.parent for p in out.glob("checkpoint-*/trainer_state.json")),
+                   key=lambda p: int(p.name.split("-")[1]))
     assert first, "no checkpoint written before the kill"
     done_steps = int(first[-1].name.split("-")[1])
     result = _run(out, synth, "train.epochs=6")
@@ -132,3 +133,17 @@ def test_movieshots_tree_prepare_then_train(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "train data: 30 clips kept" in result.stderr and "val data: 10 clips kept" in result.stderr
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_checkpoint_cut_short_is_skipped(tmp_path):
+    import json
+
+    from shotscope.training import last_complete_checkpoint
+
+    (tmp_path / "checkpoint-5").mkdir()
+    (tmp_path / "checkpoint-5" / "trainer_state.json").write_text(json.dumps({"global_step": 5}))
+    (tmp_path / "checkpoint-10").mkdir()  # killed while saving: weights but no state yet
+    (tmp_path / "checkpoint-10" / "model.safetensors").write_bytes(b"partial")
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-5")
+    assert not (tmp_path / "checkpoint-10").exists()
+    assert last_complete_checkpoint(tmp_path / "nothing-here") is None

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from .config import load_config, save_config
 from .data.dataset import ClipDataset
@@ -197,6 +196,24 @@ class ShotScopeTrainer(Trainer):
         return self.optimizer
 
 
+def last_complete_checkpoint(out: Path) -> str | None:
+    """The newest checkpoint that was written to the end (the Trainer writes trainer_state.json
+    last). Checkpoints cut short by a kill are removed, so the run resumes from the one before."""
+    import json
+    import shutil
+
+    steps = sorted((int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*")
+                   if p.is_dir() and p.name.split("-")[1].isdigit())
+    for _, path in reversed(steps):
+        try:
+            json.loads((path / "trainer_state.json").read_text())
+            return str(path)
+        except (OSError, ValueError):
+            log.warning("removing %s: written only in part (the run was stopped while saving)", path)
+            shutil.rmtree(path, ignore_errors=True)
+    return None
+
+
 def _precision(choice: str) -> dict[str, bool]:
     if choice == "auto":
         if torch.cuda.is_available():
@@ -273,7 +290,7 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
         compute_metrics=compute_metrics_fn(model), callbacks=[CSVLogger(out / "log.csv")],
         sample_weights=weights if sampler else None, layer_decay=t.get("layer_decay"),
     )
-    last = get_last_checkpoint(str(out)) if any(out.glob("checkpoint-*")) else None
+    last = last_complete_checkpoint(out)
     if last:
         log.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
