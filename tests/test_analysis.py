@@ -208,3 +208,14 @@ def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model
     result = shotscope.analyze(path, tiny_model, progress=False)
     assert len(result.shots) == 1 and result.shots[0].views == 3
     assert result.shots[0].scale in shotscope.SCALE_LABELS
+
+
+def test_movement_source_auto(film, tiny_model):
+    from shotscope.fusion import MovementFusion
+
+    path, _ = film
+    assert shotscope.analyze(path, tiny_model, progress=False).shots[0].movement_source == "model"
+    assert shotscope.analyze(path, None, progress=False).shots[0].movement_source == "geometry"
+    tiny_model.movement_fusion = MovementFusion(np.zeros((4, 13)), np.zeros(4), np.zeros(13), np.ones(13))
+    fused = shotscope.analyze(path, tiny_model, progress=False).shots[0]
+    assert fused.movement_source == "fused" and fused.motion is not None

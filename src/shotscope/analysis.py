@@ -9,7 +9,7 @@ those are converted (short side ``work_size``), and shots are classified in batc
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from .motion import MotionEstimate, estimate_movement
 from .shots import CutDetector, make_detector
 from .video import open_video
 
-MOVEMENT_SOURCES = ("model", "geometry", "fused")
+MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
 
 
 @dataclass
@@ -85,7 +85,7 @@ class AnalyzeSettings:
     work_size: int | None = None  # short side of the sampled frames; default: the model's input size
     keep_frames: int = 32  # frames kept per shot: between 32 and 64, thinned evenly as a shot grows
     batch_size: int = 8
-    movement: str = "model"  # model | geometry | fused
+    movement: str = "auto"  # auto (fused when the model has a combiner, else model; geometry without a model) | model | geometry | fused
 
 
 class _ShotBuffer:
@@ -182,6 +182,9 @@ def analyze(
         from .loading import load_model
 
         model = load_model(model)
+    if settings.movement == "auto":
+        chosen = "geometry" if model is None else "fused" if model.movement_fusion is not None else "model"
+        settings = replace(settings, movement=chosen)
     if model is None and settings.movement != "geometry":
         raise ValueError("a model is needed unless movement='geometry'")
     if settings.movement == "fused" and (model is None or model.movement_fusion is None):

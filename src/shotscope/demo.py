@@ -66,6 +66,6 @@ def run_demo(out: str | os.PathLike = "demo-out", root: Path | None = None) -> t
     root.mkdir(parents=True, exist_ok=True)
     film = demo_film(root)
     model = load_model(demo_model(root))
-    result = analyze(film, model, settings=AnalyzeSettings(movement="fused"))
+    result = analyze(film, model, settings=AnalyzeSettings())  # fused: the model carries a combiner
     files = write_outputs(result, Path(out))
     return result, files["report"]

@@ -88,7 +88,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from ..loading import load_model
 
     model = None
-    if not (args.movement == "geometry" and args.model is None):
+    if not (args.movement == "geometry" and args.model is None):  # geometry alone needs no weights
         model = load_model(args.model or _published(), device=best_device())
     settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size)
     result = analyze_many(args.films, args.out, model, settings=settings, detector=args.detector,
@@ -112,7 +112,8 @@ def register_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("films", nargs="+", help="files, directories or globs")
     p.add_argument("--model", help="hub id or local directory (default: the published multitask model)")
     p.add_argument("--out", default="shotscope-out")
-    p.add_argument("--movement", choices=["model", "geometry", "fused"], default="model")
+    p.add_argument("--movement", choices=["auto", "model", "geometry", "fused"], default="auto",
+                   help="auto: fused when the model has a fitted combiner, else the network")
     p.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--force", action="store_true", help="analyse films again even when done")
