@@ -76,6 +76,27 @@ def _over_time(film: FilmAnalysis, attr: str, labels: tuple[str, ...], colours: 
     return f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{"".join(cols)}</svg>'
 
 
+def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
+    """Shot lengths (seconds) as an SVG histogram, with the average and median marked."""
+    lengths = np.array([s.duration for s in film.shots])
+    if lengths.size == 0:
+        return ""
+    top = max(float(np.percentile(lengths, 95)), 1e-3)
+    counts, edges = np.histogram(np.minimum(lengths, top), bins=bins, range=(0, top))
+    peak = max(int(counts.max()), 1)
+    bars = "".join(
+        f'<rect x="{i * 100 / bins + 0.3:.2f}" y="{100 - 90 * c / peak:.2f}" width="{100 / bins - 0.6:.2f}" '
+        f'height="{90 * c / peak:.2f}" fill="#577590"><title>{edges[i]:.1f}-{edges[i + 1]:.1f} s: {c} shots</title></rect>'
+        for i, c in enumerate(counts))
+    marks = "".join(
+        f'<line x1="{100 * min(v, top) / top:.2f}" x2="{100 * min(v, top) / top:.2f}" y1="0" y2="100" '
+        f'stroke="{colour}" stroke-width="0.6"><title>{name} {v:.2f} s</title></line>'
+        for name, v, colour in (("average", lengths.mean(), "#c9184a"), ("median", np.median(lengths), "#f77f00")))
+    return (f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{bars}{marks}</svg>'
+            f'<div class="axis">0 s … {top:.1f} s (longer shots in the last bar) · '
+            f'<span style="color:#c9184a">average</span> · <span style="color:#f77f00">median</span></div>')
+
+
 def report_html(film: FilmAnalysis) -> str:
     from .statistics import film_statistics
 
@@ -107,6 +128,7 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 .bar span{{width:4em}} .bar b{{white-space:nowrap}} .bar i{{display:inline-block;height:12px}} .cols{{display:flex;gap:3em;flex-wrap:wrap}}
 .cols>div{{min-width:280px;flex:1}} .key{{margin-right:1em;font-size:13px}}
 .key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}}
+.axis{{font-size:12px;color:#555}}
 </style></head><body>
 <h1>{name}</h1>
 <p>{len(shots)} shots · {film.duration:.1f} s · average shot length {stats["average_shot_length"]:.2f} s ·
@@ -119,6 +141,7 @@ model {escape(str(model.get("source") or "none"))} · movement from {escape(shot
 <h3>Scale share by tenth of the film</h3>{_over_time(film, "scale", SCALE_LABELS, SCALE_COLOURS)}</div>
 <div><h2>Movement distribution</h2>{_bars(move_counts, MOVEMENT_LABELS, MOVEMENT_COLOURS)}
 <h3>Movement share by tenth of the film</h3>{_over_time(film, "movement", MOVEMENT_LABELS, MOVEMENT_COLOURS)}</div></div>
+<h2>Shot lengths</h2>{_length_histogram(film)}
 <h2>Shots</h2>
 <p>Filter: scale <select id="fs"><option value="">all</option>{options(SCALE_LABELS)}</select>
 movement <select id="fm"><option value="">all</option>{options(MOVEMENT_LABELS)}</select></p>
