@@ -196,12 +196,13 @@ def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
 
 def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model):
     from shotscope.analysis import _ShotBuffer
+    from shotscope.video import DecodedFrame
 
     buf = _ShotBuffer(keep=8)
     for i in range(1000):
         if buf.wants(i):
-            buf.add(i, i / 24, None)
-    kept = [it[0] for it in buf.items]
+            buf.add(DecodedFrame(i, i / 24, None))
+    kept = [f.index for f in buf.items]
     assert 8 <= len(kept) <= 16 and kept[0] == 0 and kept[-1] >= 900  # spread over the whole shot
     assert len(set(np.diff(kept))) == 1  # evenly
     path = tmp_path / "long.mp4"

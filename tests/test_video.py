@@ -98,6 +98,9 @@ def test_rotation_gives_portrait_frames():
     assert "audio" in video.info.other_streams
     clip = sample_frames(video, 2)
     assert clip.frames.shape[2:4] == (1280, 544)
+    first = next(iter(video.frames()))
+    assert video.to_rgb(first, display=False).shape == (544, 1280, 3)  # the stored picture
+    assert video.to_rgb(first, size=(100, 236)).shape == (236, 100, 3)  # sized upright
 
 
 def test_non_square_pixels_give_display_geometry():

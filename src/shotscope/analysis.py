@@ -22,8 +22,9 @@ from .errors import VideoDecodeError
 from .inference import predict_probs
 from .modeling import ShotScopeModel
 from .motion import MotionEstimate, estimate_movement
+from .sampling import sample_times
 from .shots import CutDetector, make_detector
-from .video import open_video
+from .video import DecodedFrame, VideoBackend, open_video
 
 MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
 
@@ -89,25 +90,25 @@ class AnalyzeSettings:
 
 
 class _ShotBuffer:
-    """Frames of the current shot, thinned to at most ``2 * keep`` by doubling the stride."""
+    """Decoded frames of the current shot, thinned to at most ``2 * keep`` by doubling the stride."""
 
     def __init__(self, keep: int):
         self.keep = keep
         self.stride = 1
-        self.items: list[tuple[int, float, np.ndarray]] = []
+        self.items: list[DecodedFrame] = []
 
     def wants(self, index: int) -> bool:
         return index % self.stride == 0 or not self.items
 
-    def add(self, index: int, time: float, frame: np.ndarray) -> None:
-        self.items.append((index, time, frame))
+    def add(self, frame: DecodedFrame) -> None:
+        self.items.append(frame)
         if len(self.items) > 2 * self.keep:
             self.stride *= 2
             self.items = self.items[::2]
 
-    def split(self, cut: int) -> list[tuple[int, float, np.ndarray]]:
-        done = [it for it in self.items if it[0] < cut]
-        self.items = [it for it in self.items if it[0] >= cut]
+    def split(self, cut: int) -> list[DecodedFrame]:
+        done = [f for f in self.items if f.index < cut]
+        self.items = [f for f in self.items if f.index >= cut]
         self.stride = 1
         return done
 
@@ -135,29 +136,24 @@ def _views_for(duration: float, settings: AnalyzeSettings) -> int:
 
 
 def _positions(k: int, n: int, views: int) -> np.ndarray:
-    """(views, n) positions spread uniformly over k kept frames (same rule as shotscope.sampling)."""
-    offsets = (np.arange(views) + 1) / (views + 1)
-    return np.minimum(np.floor((np.arange(n)[None] + offsets[:, None]) * k / n).astype(int), k - 1)
+    """(views, n) positions among k kept frames, by the rule of :func:`shotscope.sampling.sample_times`."""
+    return np.minimum(np.floor(sample_times(0.0, k, n, views)).astype(int), k - 1)
 
 
 class _Converter:
-    """Decoded frames -> small RGB arrays, converted once and only when a shot uses them."""
+    """Kept decoded frames -> small RGB arrays in display geometry, converted once and only when
+    a shot uses them."""
 
-    def __init__(self, size: tuple[int, int], rotation: int):
-        self.size, self.rotation = size, rotation
+    def __init__(self, video: VideoBackend, size: tuple[int, int]):
+        self.video, self.size = video, size
         self.cache: dict[int, np.ndarray] = {}
 
-    def __call__(self, item: tuple[int, float, object]) -> np.ndarray:
-        index, _, frame = item
-        if index not in self.cache:
-            rgb = frame.reformat(width=self.size[0], height=self.size[1], format="rgb24",
-                                 interpolation="AREA").to_ndarray()
-            if self.rotation:
-                rgb = np.ascontiguousarray(np.rot90(rgb, k=self.rotation // 90))
-            self.cache[index] = rgb
-        return self.cache[index]
+    def __call__(self, frame: DecodedFrame) -> np.ndarray:
+        if frame.index not in self.cache:
+            self.cache[frame.index] = self.video.to_rgb(frame, size=self.size)
+        return self.cache[frame.index]
 
-    def sample(self, items: list, n: int, views: int) -> np.ndarray:
+    def sample(self, items: list[DecodedFrame], n: int, views: int) -> np.ndarray:
         """(views, n, H, W, 3) uint8."""
         return np.stack([[self(items[i]) for i in row] for row in _positions(len(items), n, views)])
 
@@ -195,19 +191,17 @@ def analyze(
     video = open_video(path, thread_type="FRAME")
     info = video.info
     det.reset(info.fps)
-    # detection frames exactly as PySceneDetect's SceneManager makes them (downscale to ~256 px
-    # wide, bilinear), so cuts match the `scenedetect` command; kept frames are area-averaged
-    # to work_size in display geometry
+    # detection frames exactly as PySceneDetect's SceneManager makes them (the stored picture,
+    # downscaled to ~256 px wide, bilinear), so cuts match the `scenedetect` command; kept frames
+    # are area-averaged to work_size in display geometry
     factor = max(1.0, info.stored_width / 256)
     det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
-    # kept frames: display aspect (sample aspect ratio applied), in stored orientation before rotation
-    upright_w, upright_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
-    keep_size = _work_size(upright_w, upright_h, settings.work_size or _model_input_side(model))
+    keep_size = _work_size(info.width, info.height, settings.work_size or _model_input_side(model))
     # decoded frames held per shot: fewer for large pictures (about 200 MB at most)
     keep = int(np.clip(settings.keep_frames * (1920 * 1080) / (info.stored_width * info.stored_height), 8,
                        settings.keep_frames))
     buffer = _ShotBuffer(keep)
-    labeller = _ShotLabeller(model, settings, n, _Converter(keep_size, info.rotation))
+    labeller = _ShotLabeller(model, settings, n, _Converter(video, keep_size))
     start, last, times = 0, -1, {}
 
     def close_shot(end: int, end_time: float | None) -> None:
@@ -222,10 +216,10 @@ def analyze(
     bar = tqdm(total=info.frame_count, desc=Path(path).name[:30], unit="f", disable=not progress, leave=False)
     try:
         for frame in video.frames():
-            rgb = frame.frame.to_ndarray(format="rgb24")
+            rgb = video.to_rgb(frame, display=False)
             small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
             if buffer.wants(frame.index):  # kept decoded; converted only if sampled
-                buffer.add(frame.index, frame.time, frame.frame)
+                buffer.add(frame)
             times[frame.index] = frame.time
             last = frame.index
             for cut in det.push(frame.index, small):
@@ -276,7 +270,7 @@ class _ShotLabeller:
             if st.movement in ("geometry", "fused"):
                 pos = _positions(len(items), min(16, max(len(items), 2)), 1)[0]
                 est = estimate_movement(np.stack([self.convert(items[i]) for i in pos]),
-                                        np.array([items[i][1] for i in pos]))
+                                        np.array([items[i].time for i in pos]))
                 shot.motion = est.to_dict()
                 if st.movement == "geometry":
                     shot.movement, shot.movement_prob = est.label, round(est.confidence, 4)

@@ -73,8 +73,10 @@ class VideoBackend(abc.ABC):
         """Decoded frames whose presentation time lies in ``[start, end)`` (seconds), in order."""
 
     @abc.abstractmethod
-    def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
-        """The frame as uint8 RGB (H, W, 3) in display geometry."""
+    def to_rgb(self, frame: DecodedFrame, size: tuple[int, int] | None = None, display: bool = True) -> np.ndarray:
+        """The frame as uint8 RGB (H, W, 3). ``display``: rotation and sample aspect ratio applied;
+        ``size`` (width, height, in display orientation): area-averaged to that size on the way.
+        ``display=False``: the stored picture as is (what PySceneDetect's detectors see)."""
 
     def frames_at(self, times: np.ndarray, start: float, end: float | None) -> list[DecodedFrame]:
         """For each time (ascending), the frame shown then: the last one whose time is <= it
@@ -113,7 +115,7 @@ def _check_file(path: Path) -> None:
 
 
 class PyAVBackend(VideoBackend):
-    """FFmpeg through PyAV, with frame-threaded decoding on all cores."""
+    """FFmpeg through PyAV (bundled in its wheels); threading as :func:`default_thread_type` says."""
 
     name = "pyav"
 
@@ -308,10 +310,15 @@ class PyAVBackend(VideoBackend):
         finally:
             cc.skip_frame = "DEFAULT"
 
-    def to_rgb(self, frame: DecodedFrame) -> np.ndarray:
+    def to_rgb(self, frame: DecodedFrame, size: tuple[int, int] | None = None, display: bool = True) -> np.ndarray:
         av_frame = frame.frame
-        w, h = self._display_size or (av_frame.width, av_frame.height)
-        if (w, h) != (av_frame.width, av_frame.height):
+        if not display:
+            return av_frame.to_ndarray(format="rgb24")
+        if size is not None:  # given upright: convert before rotating, so swap for quarter turns
+            w, h = size[::-1] if self._rotation in (90, 270) else size
+            rgb = av_frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+        elif self._display_size != (av_frame.width, av_frame.height):
+            w, h = self._display_size
             rgb = av_frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
         else:
             rgb = av_frame.to_ndarray(format="rgb24")
