@@ -76,6 +76,7 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
     assert data["shotscope_version"] == shotscope.__version__
     html = files["report"].read_text()
     assert html.count('class="shot"') == len(starts) and "data:image/jpeg;base64," in html
+    assert 'title="extreme close-up: a detail, an eye or a mouth"' in html  # legend explains the labels
     assert "<h2>Shot lengths</h2>" in html and html.count("shots</title></rect>") == 12  # histogram bars
 
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .analysis import AnalyzeSettings, analyze
 from .errors import ShotscopeError
-from .preprocessing import atomic_write_text
+from .files import atomic_write_text
 from .writers import write_outputs
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".wmv", ".flv"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import DataError
-from .preprocessing import atomic_write_text
+from .files import atomic_write_text
 
 
 def deep_merge(base: dict, update: dict) -> dict:

@@ -15,10 +15,10 @@ from tqdm import tqdm
 
 from .data.records import ClipRecord
 from .errors import ShotscopeError
+from .files import atomic_write_bytes, atomic_write_text
 from .inference import predict_probs
 from .metrics import multitask_metrics
 from .modeling import ShotScopeModel
-from .preprocessing import atomic_write_bytes, atomic_write_text
 from .sampling import sample_frames
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelLoadError
+from .files import atomic_write_text
 from .labels import MOVEMENT_LABELS
 from .motion import MotionEstimate
-from .preprocessing import atomic_write_text
 
 FUSION_FILE = "movement_fusion.json"
 FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 SCALE_LABELS: tuple[str, ...] = ("ECS", "CS", "MS", "FS", "LS")
 MOVEMENT_LABELS: tuple[str, ...] = ("Static", "Motion", "Pull", "Push")
-TASKS: tuple[str, ...] = ("scale", "movement")
 IGNORE_INDEX = -100
 
 SCALE_DESCRIPTIONS = {
@@ -23,20 +22,3 @@ MOVEMENT_DESCRIPTIONS = {
 
 # Labels found in MovieShots files that map onto the four movement classes.
 MOVEMENT_ALIASES = {"Multi_movement": "Motion"}
-
-
-def labels_for(task: str) -> tuple[str, ...]:
-    """The label names of ``task`` ("scale" or "movement") in id order."""
-    if task == "scale":
-        return SCALE_LABELS
-    if task == "movement":
-        return MOVEMENT_LABELS
-    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
-
-
-def label2id(labels: tuple[str, ...] | list[str]) -> dict[str, int]:
-    return {name: i for i, name in enumerate(labels)}
-
-
-def id2label(labels: tuple[str, ...] | list[str]) -> dict[int, str]:
-    return dict(enumerate(labels))

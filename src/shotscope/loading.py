@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from .errors import ModelLoadError
 from .modeling import ShotScopeConfig, ShotScopeModel
-from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
+from .preprocessing import PreprocessConfig
 
 PUBLISHED_MODEL = "gullalc/videomae-base-finetuned-kinetics-movieshots-multitask"
 PUBLISHED_BACKBONE = "MCG-NJU/videomae-base-finetuned-kinetics"
@@ -195,5 +195,4 @@ def describe(model: ShotScopeModel) -> dict[str, Any]:
         "layers": cfg.num_hidden_layers,
         "parameters": sum(p.numel() for p in model.parameters()),
         "movement_fusion": model.movement_fusion is not None,
-        "preprocessor_file": PREPROCESSOR_FILE,
     }

@@ -10,7 +10,7 @@ import yaml
 
 from . import __version__
 from .data.records import ClipRecord
-from .preprocessing import atomic_write_text
+from .files import atomic_write_text
 
 
 def _counts(records: list[ClipRecord], attr: str) -> str:

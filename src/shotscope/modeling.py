@@ -64,9 +64,6 @@ class ShotScopeConfig(VideoMAEConfig):
     def movement_labels(self) -> list[str]:
         return [self.movement_id2label[i] for i in range(len(self.movement_id2label))]
 
-    def labels(self, task: str) -> list[str]:
-        return self.scale_labels if task == "scale" else self.movement_labels
-
 
 @dataclass
 class ShotScopeOutput(ModelOutput):

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import ModelLoadError
+from .files import atomic_write_text
 
 ResizeMode = Literal["squash", "letterbox", "center_crop"]
 RESIZE_MODES: tuple[str, ...] = ("squash", "letterbox", "center_crop")
@@ -109,27 +109,6 @@ class PreprocessConfig:
         except (ValueError, TypeError, AttributeError) as exc:
             raise ModelLoadError(f"{path}: not a valid preprocessor config ({exc})") from exc
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 # --- tensor operations --------------------------------------------------------------------
 
@@ -142,7 +121,7 @@ def to_chw(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
     return t.movedim(-1, -3)
 
 
-def _resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+def resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Antialiased bilinear resize (as PIL's); uint8 input stays uint8 and takes torch's fast path."""
     if x.shape[-2:] == (height, width):
         return x
@@ -175,7 +154,7 @@ def letterbox(x: torch.Tensor, size: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     scale = size / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    x = _resize(x, nh, nw)
+    x = resize(x, nh, nw)
     pad_w, pad_h = size - nw, size - nh
     return F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
 
@@ -184,12 +163,12 @@ def resize_frames(x: torch.Tensor, cfg: PreprocessConfig) -> torch.Tensor:
     """Geometry only: float (..., 3, H, W) -> (..., 3, S, S) by the config's mode."""
     s = cfg.image_size
     if cfg.resize_mode == "squash":
-        return _resize(x, s, s)
+        return resize(x, s, s)
     if cfg.resize_mode == "letterbox":
         return letterbox(x, s)
     h, w = x.shape[-2:]
     nh, nw = shortest_edge_size(h, w, cfg.shortest_edge or s)
-    return center_crop(_resize(x, nh, nw), s)
+    return center_crop(resize(x, nh, nw), s)
 
 
 def normalize(x: torch.Tensor, cfg: PreprocessConfig) -> torch.Tensor:
@@ -240,7 +219,7 @@ def random_resized_crop(
         cw, ch = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
         if 0 < cw <= w and 0 < ch <= h:
             top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-            return _resize(x[..., top : top + ch, left : left + cw], h, w)
+            return resize(x[..., top : top + ch, left : left + cw], h, w)
     return x
 
 

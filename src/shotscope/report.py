@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .analysis import FilmAnalysis
-from .labels import MOVEMENT_LABELS, SCALE_LABELS
+from .labels import MOVEMENT_DESCRIPTIONS, MOVEMENT_LABELS, SCALE_DESCRIPTIONS, SCALE_LABELS
 
 SCALE_COLOURS = {"ECS": "#7b2cbf", "CS": "#c9184a", "MS": "#f77f00", "FS": "#2a9d8f", "LS": "#277da1"}
 MOVEMENT_COLOURS = {"Static": "#8d99ae", "Motion": "#e9c46a", "Pull": "#3a86ff", "Push": "#ef476f"}
@@ -40,8 +40,9 @@ def _strip(film: FilmAnalysis, attr: str, colours: dict[str, str]) -> str:
     return f'<svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="strip">{"".join(rects)}</svg>'
 
 
-def _legend(colours: dict[str, str]) -> str:
-    return "".join(f'<span class="key"><i style="background:{c}"></i>{k}</span>' for k, c in colours.items())
+def _legend(colours: dict[str, str], descriptions: dict[str, str]) -> str:
+    return "".join(f'<span class="key" title="{escape(descriptions[k])}"><i style="background:{c}"></i>{k}</span>'
+                   for k, c in colours.items())
 
 
 def _bars(counts: Counter, labels: tuple[str, ...], colours: dict[str, str]) -> str:
@@ -135,8 +136,8 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 median {stats["median_shot_length"]:.2f} s (shortest {stats["shortest_shot"]:.2f}, longest {stats["longest_shot"]:.2f}) ·
 {stats["short_shots"]} short · {film.fps:.3f} fps ·
 model {escape(str(model.get("source") or "none"))} · movement from {escape(shots[0].movement_source if shots else "-")}</p>
-<h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}<div>{_legend(SCALE_COLOURS)}</div>
-<h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}<div>{_legend(MOVEMENT_COLOURS)}</div>
+<h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}<div>{_legend(SCALE_COLOURS, SCALE_DESCRIPTIONS)}</div>
+<h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}<div>{_legend(MOVEMENT_COLOURS, MOVEMENT_DESCRIPTIONS)}</div>
 <div class="cols"><div><h2>Scale distribution</h2>{_bars(scale_counts, SCALE_LABELS, SCALE_COLOURS)}
 <h3>Scale share by tenth of the film</h3>{_over_time(film, "scale", SCALE_LABELS, SCALE_COLOURS)}</div>
 <div><h2>Movement distribution</h2>{_bars(move_counts, MOVEMENT_LABELS, MOVEMENT_COLOURS)}

@@ -31,10 +31,6 @@ class SampledClip:
     end: float
     path: str
 
-    @property
-    def num_views(self) -> int:
-        return int(self.frames.shape[0])
-
 
 def sample_times(start: float, end: float, num_frames: int, views: int = 1) -> np.ndarray:
     """Target times (views, num_frames) spread uniformly over ``[start, end)``."""

@@ -365,36 +365,29 @@ def write_video(
     gop: int | None = None,
 ) -> Path:
     """Encode uint8 RGB frames (H, W, 3) to a video file, atomically (temp file, then rename)."""
-    import tempfile
     from fractions import Fraction as _F
 
     import av
 
+    from .files import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        with av.open(tmp, "w") as out:
-            stream = None
-            for rgb in frames:
-                rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-                if stream is None:
-                    stream = out.add_stream(codec, rate=_F(fps).limit_denominator(100000))
-                    stream.height, stream.width = rgb.shape[:2]
-                    stream.pix_fmt = pixel_format
-                    if codec == "libx264":
-                        stream.options = {"crf": str(crf), "preset": "veryfast"}
-                    if gop:
-                        stream.codec_context.gop_size = gop
-                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                    out.mux(packet)
+    with atomic_path(path, suffix=path.suffix) as tmp, av.open(str(tmp), "w") as out:
+        stream = None
+        for rgb in frames:
+            rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
             if stream is None:
-                raise ValueError(f"{path}: no frames to write")
-            for packet in stream.encode():
+                stream = out.add_stream(codec, rate=_F(fps).limit_denominator(100000))
+                stream.height, stream.width = rgb.shape[:2]
+                stream.pix_fmt = pixel_format
+                if codec == "libx264":
+                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                if gop:
+                    stream.codec_context.gop_size = gop
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(packet)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if stream is None:
+            raise ValueError(f"{path}: no frames to write")
+        for packet in stream.encode():
+            out.mux(packet)
     return path

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from .analysis import FilmAnalysis
+from .files import atomic_write_text
 from .labels import MOVEMENT_LABELS, SCALE_LABELS
-from .preprocessing import atomic_write_text
 
 
 def timeline_rate(fps: float) -> float:

@@ -148,9 +148,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import sys
 
     from ..evaluation import predict_records
+    from ..files import atomic_write_text
     from ..inference import best_device
     from ..loading import load_model
-    from ..preprocessing import atomic_write_text
 
     model = load_model(args.model, device=best_device())
     records = _records_for_prediction(args.clips)

@@ -17,7 +17,8 @@ import torch
 from tqdm import tqdm
 
 from ..errors import VideoDecodeError
-from ..preprocessing import _resize, atomic_write_bytes, shortest_edge_size, to_chw
+from ..files import atomic_write_bytes
+from ..preprocessing import resize, shortest_edge_size, to_chw
 from ..sampling import sample_frames
 from .records import ClipRecord
 
@@ -38,7 +39,7 @@ def decode_for_cache(record: ClipRecord, short_side: int, max_frames: int) -> np
     frames = to_chw(clip.frames[0][np.sort(idx)])
     h, w = frames.shape[-2:]
     nh, nw = shortest_edge_size(h, w, short_side)
-    return _resize(frames, nh, nw).permute(0, 2, 3, 1).contiguous().numpy()
+    return resize(frames, nh, nw).permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def prepare(records: list[ClipRecord], cache_dir: str | os.PathLike, short_side: int = 256,

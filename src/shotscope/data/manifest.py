@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from ..errors import DataError
+from ..files import atomic_write_text
 from ..labels import IGNORE_INDEX, MOVEMENT_ALIASES, MOVEMENT_LABELS, SCALE_LABELS
-from ..preprocessing import atomic_write_text
 from .records import ClipRecord, LoadReport
 
 FIELDS = ("path", "scale", "movement", "start", "end")
