@@ -20,8 +20,9 @@ from shotscope import load_model
 from shotscope.data import read_manifest
 from shotscope.data.synthetic import SynthSettings, generate, split_manifest
 from shotscope.evaluation import predict_records
-from shotscope.fusion import fit_fusion, geometry_for
+from shotscope.fusion import fit_fusion
 from shotscope.labels import MOVEMENT_LABELS
+from shotscope.motion import estimate_movement
 from shotscope.training import TINY_CONFIG, train
 
 TEST = SynthSettings(width=320, height=180, frames=20, fps=24, pan_speed=(0.006, 0.016), zoom_total=(1.15, 1.5),
@@ -39,8 +40,10 @@ def main() -> None:
         model = load_model(best)
         fusion, _ = fit_fusion(model, read_manifest(val_csv)[0], progress=False)
         test, _ = read_manifest(generate(tmp / "test", 200, settings=TEST, seed=7, progress=False))
-        preds = predict_records(model, test, progress=False)
-        estimates = [geometry_for(r) for r in preds.records]
+        estimates = []  # geometry on the frames the network sees
+        preds = predict_records(model, test, progress=False,
+                                on_clip=lambda _r, clip: estimates.append(estimate_movement(clip.frames[0],
+                                                                                            clip.times[0])))
     y = np.array([r.movement for r in preds.records])
     results = {
         "geometry": np.array([MOVEMENT_LABELS.index(e.label) for e in estimates]),

@@ -88,3 +88,21 @@ def test_combiner_from_other_features_is_refused(tiny_model, tmp_path):
         {"coef": np.zeros((4, 9)).tolist(), "intercept": [0] * 4, "mean": [0] * 9, "scale": [1] * 9}))
     with pytest.raises(ModelLoadError, match="fit-fusion"):
         load_model(tmp_path)
+
+
+def test_fit_fusion_decodes_once_and_scores(tiny_model, tmp_path):
+    from dataclasses import replace
+
+    from shotscope import DataError
+    from shotscope.data import read_manifest
+    from shotscope.data.synthetic import generate
+    from shotscope.fusion import fit_fusion
+
+    tiny_model.config.num_frames = 4
+    records, _ = read_manifest(generate(tmp_path / "s", 16, settings=replace(SETTINGS, frames=8), progress=False))
+    fusion, scores = fit_fusion(tiny_model, records, progress=False)
+    assert scores["clips"] == 16 and scores["geometry"] >= 0.75 and scores["fused"] >= scores["geometry"] - 0.1
+    assert fusion.coef.shape == (4, 13)
+    one_class = [r for r in records if r.movement_label == "Push"]
+    with pytest.raises(DataError, match="two movement classes"):
+        fit_fusion(tiny_model, one_class, progress=False)

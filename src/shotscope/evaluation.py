@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,7 @@ from .files import atomic_write_bytes, atomic_write_text
 from .inference import predict_probs
 from .metrics import multitask_metrics
 from .modeling import ShotScopeModel
-from .sampling import sample_frames
+from .sampling import SampledClip, sample_frames
 
 
 def spatial_crops(frames: np.ndarray, crops: int) -> list[np.ndarray]:
@@ -48,9 +49,11 @@ class Predictions:
 
 
 def predict_records(model: ShotScopeModel, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
-                    batch_size: int = 8, progress: bool = True) -> Predictions:
+                    batch_size: int = 8, progress: bool = True,
+                    on_clip: Callable[[ClipRecord, SampledClip], None] | None = None) -> Predictions:
     """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops.
-    Clips that fail to decode are reported in ``errors`` and left out."""
+    Clips that fail to decode are reported in ``errors`` and left out. ``on_clip`` sees each
+    decoded clip, in the order of the returned records (for other work on the same frames)."""
     kept, scale, movement, errors = [], [], [], {}
     chunk: list[tuple[ClipRecord, np.ndarray]] = []
 
@@ -70,6 +73,8 @@ def predict_records(model: ShotScopeModel, records: list[ClipRecord], *, views: 
         except (ShotscopeError, ValueError, OSError) as exc:  # a bad clip: report it, go on
             errors[record.path] = str(exc) if record.path in str(exc) else f"{record.path}: {exc}"
             continue
+        if on_clip is not None:
+            on_clip(record, clip)
         chunk.append((record, clip.frames))
         if len(chunk) >= batch_size:
             flush()

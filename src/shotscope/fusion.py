@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelLoadError
+from .errors import DataError, ModelLoadError
 from .files import atomic_write_text
 from .labels import MOVEMENT_LABELS
 from .motion import MotionEstimate
@@ -82,25 +82,22 @@ class MovementFusion:
         return fusion
 
 
-def geometry_for(record, num_frames: int = 16) -> MotionEstimate:
-    """The geometric estimate of one clip (its frames sampled uniformly)."""
-    from .motion import estimate_movement
-    from .sampling import sample_frames
-
-    clip = sample_frames(record.path, num_frames, record.start, record.end)
-    return estimate_movement(clip.frames[0], clip.times[0])
-
-
 def fit_fusion(model, records, *, progress: bool = True, batch_size: int = 8) -> tuple[MovementFusion, dict]:
     """Fit the combiner on labelled clips (validation data); returns it and the movement
     accuracy of model / geometry / fused on those clips (in-sample for fused)."""
     from .evaluation import predict_records
+    from .motion import estimate_movement
 
-    preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress, batch_size=batch_size)
-    ests = [geometry_for(r) for r in preds.records]
+    ests: list[MotionEstimate] = []  # geometry from the very frames the network sees: one decode
+
+    def geometry(_record, clip) -> None:
+        ests.append(estimate_movement(clip.frames[0], clip.times[0]))
+
+    preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress,
+                            batch_size=batch_size, on_clip=geometry)
     labels = np.array([r.movement for r in preds.records])
     if len(set(labels.tolist())) < 2:
-        raise ValueError("fitting the movement combiner needs clips of at least two movement classes")
+        raise DataError("fitting the movement combiner needs labelled clips of at least two movement classes")
     fusion = MovementFusion.fit(preds.movement_probs, ests, labels, num_classes=len(MOVEMENT_LABELS))
     fused = np.array([fusion.combine(p, e).argmax() for p, e in zip(preds.movement_probs, ests, strict=True)])
     geo = np.array([MOVEMENT_LABELS.index(e.label) for e in ests])

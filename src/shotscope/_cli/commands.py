@@ -219,8 +219,8 @@ def _cmd_fit_fusion(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     records, report = read_manifest(args.data, skip_bad=True)
+    print(report.summary())
     fusion, scores = fit_fusion(model, records)
-    model.movement_fusion = fusion
     fusion.save(args.model)
     print(f"movement accuracy on {scores['clips']} clips: model {scores['model']:.3f}, "
           f"geometry {scores['geometry']:.3f}, fused {scores['fused']:.3f} -> {args.model}/movement_fusion.json")
