@@ -113,7 +113,7 @@ def test_archive_resumes_and_reports_bad_files(film, model_dir, tmp_path):
     first = analyze_many([str(films)], out, model, progress=False)
     assert len(first.done) == 2 and list(first.errors) == [str(films / "broken.mp4")]
     errors = json.loads((out / "errors.json").read_text())
-    assert "broken.mp4" in errors[str(films / "broken.mp4")]
+    assert "broken.mp4" in errors[str(films / "broken.mp4")]["error"]
     for g in good:
         assert (output_dir_for(g, out) / "shots.json").is_file()
     again = analyze_many([str(films)], out, model, progress=False)

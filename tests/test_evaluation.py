@@ -81,7 +81,9 @@ def test_evaluate_end_to_end(trained, tmp_path):
     n_val = len(val_csv.read_text().splitlines()) - 1
     assert metrics["scale"]["n"] == n_val and 0 <= metrics["scale"]["accuracy"] <= 100
     assert sum(map(sum, metrics["movement"]["confusion"])) == n_val
-    assert "| scale | accuracy |" in (out / "metrics.md").read_text() and "88.32" in res.stdout
+    assert "| scale | accuracy |" in (out / "metrics.md").read_text()
+    # not MovieShots: no comparison with the published MovieShots figures, and it says so
+    assert "88.32" not in res.stdout and "no baseline" in res.stderr
     for task in ("scale", "movement"):
         with Image.open(out / f"confusion_{task}.png") as img:
             assert img.size == (640, 560)
@@ -98,7 +100,7 @@ def test_predict_directory_with_a_corrupt_file(trained, tmp_path):
     (clips / "corrupt.mp4").write_bytes(b"not a video at all" * 20)
     res = subprocess.run([sys.executable, "-m", "shotscope", "predict", str(clips), "--model", str(model_dir),
                           "--format", "jsonl", "--quiet"], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.returncode == 1, res.stderr[-2000:]  # some inputs failed, the others finished
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert sorted(r["path"].rsplit("/", 1)[1] for r in rows) == ["a.mp4", "b.mp4"]
     for r in rows:

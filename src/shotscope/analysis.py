@@ -11,20 +11,20 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from . import __version__
-from .errors import VideoDecodeError
-from .inference import predict_probs
-from .modeling import ShotScopeModel
+from .errors import DataError, VideoDecodeError
 from .motion import MotionEstimate, estimate_movement
 from .sampling import sample_times
 from .shots import CutDetector, make_detector
 from .video import DecodedFrame, VideoBackend, open_video
+
+if TYPE_CHECKING:
+    from .modeling import ShotScopeModel
 
 MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
 
@@ -59,9 +59,14 @@ class Shot:
         return self.end_frame - self.start_frame
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON: times to the millisecond, probabilities and evidence to 4 places."""
         d = asdict(self)
         d.pop("thumbnail")
-        d["duration"] = self.duration
+        for key in ("start_time", "end_time"):
+            d[key] = round(d[key], 3)
+        d["duration"] = round(self.duration, 3)
+        if d["motion"]:
+            d["motion"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in d["motion"].items()}
         return d
 
 
@@ -75,6 +80,8 @@ class FilmAnalysis:
     height: int
     shots: list[Shot]
     metadata: dict[str, Any]
+    # how much of the film was decoded against what its container promised (see check_integrity)
+    integrity: dict[str, Any] = field(default_factory=lambda: {"status": "ok"})
 
 
 @dataclass
@@ -87,6 +94,79 @@ class AnalyzeSettings:
     keep_frames: int = 32  # frames kept per shot: between 32 and 64, thinned evenly as a shot grows
     batch_size: int = 8
     movement: str = "auto"  # auto (fused when the model has a combiner, else model; geometry without a model) | model | geometry | fused
+    start: float | None = None  # seconds: analyse only [start, end) of the film
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("long_shot_seconds", "short_shot_seconds"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+                problems.append(f"{name} must be a number >= 0, got {value!r}")
+        for name in ("max_views", "keep_frames", "batch_size"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
+        for name in ("num_frames", "work_size"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and value >= 1):
+                problems.append(f"{name} must be a whole number >= 1, got {value!r}")
+        if self.movement not in MOVEMENT_SOURCES:
+            problems.append(f"movement must be one of {', '.join(MOVEMENT_SOURCES)}, got {self.movement!r}")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+                problems.append(f"{name} must be seconds >= 0, got {value!r}")
+        if self.start is not None and self.end is not None and not problems and self.end <= self.start:
+            problems.append(f"end ({self.end}) must be after start ({self.start})")
+        if problems:
+            raise DataError("analysis settings: " + "; ".join(problems))
+
+
+def resolve_movement(model: ShotScopeModel | None, choice: str = "auto") -> str:
+    """The movement source for this model: ``auto`` is fused when the model carries a fitted
+    combiner, the network otherwise, geometry without a model. The same rule for analyze,
+    predict and evaluate. Raises DataError for a choice the model cannot serve."""
+    if choice not in MOVEMENT_SOURCES:
+        raise DataError(f"movement must be one of {', '.join(MOVEMENT_SOURCES)}, got {choice!r}")
+    if choice == "auto":
+        return "geometry" if model is None else "fused" if model.movement_fusion is not None else "model"
+    if model is None and choice != "geometry":
+        raise DataError(f"movement {choice!r} needs a model; without one use movement 'geometry'")
+    if choice == "fused" and model.movement_fusion is None:
+        raise DataError("movement 'fused' needs a model with a fitted movement combiner (shotscope fit-fusion)")
+    return choice
+
+
+def resolve_settings(model: ShotScopeModel | None, settings: AnalyzeSettings | None) -> AnalyzeSettings:
+    """The settings with ``movement`` made concrete for this model (see :func:`resolve_movement`)."""
+    settings = settings or AnalyzeSettings()
+    return replace(settings, movement=resolve_movement(model, settings.movement))
+
+
+def check_integrity(info: Any, decoded_frames: int, decoded_seconds: float, problems: dict[str, int],
+                    start: float = 0.0, end: float | None = None) -> dict[str, Any]:
+    """Compare what was decoded with what the container promised: ``truncated`` when the picture
+    stops early, ``damaged`` when packets failed to decode or reading stopped on an error."""
+    expected_end = info.duration if end is None else min(end, info.duration or end)
+    expected = max(expected_end - start, 0.0)
+    got = max(decoded_seconds - start, 0.0)
+    flags = []
+    # a missing frame or two at the end is common (rounded durations, edit lists); more is not
+    if expected > 0 and got < expected - max(3.0 / info.fps, 0.02 * expected):
+        flags.append("truncated")
+    if problems:
+        flags.append("damaged")
+    out: dict[str, Any] = {
+        "status": "+".join(flags) or "ok",
+        "decoded_frames": decoded_frames, "decoded_seconds": round(got, 3),
+        "expected_frames": info.frame_count if end is None and not start else None,
+        "expected_seconds": round(expected, 3),
+        "problems": [f"{text} (x{count})" if count > 1 else text for text, count in problems.items()],
+    }
+    if flags:
+        out["summary"] = (f"{' and '.join(flags)}: decoded {got:.2f} s of {expected:.2f} s"
+                          + (f"; {'; '.join(out['problems'])}" if problems else ""))
+    return out
 
 
 class _ShotBuffer:
@@ -164,27 +244,19 @@ def analyze(
     *,
     detector: CutDetector | str = "adaptive",
     settings: AnalyzeSettings | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> FilmAnalysis:
     """Find the shots of a film and label each (scale and movement); one decoding pass.
 
-    ``model`` may be None with ``settings.movement == "geometry"``: movement from geometry
-    only, no scale. A string is loaded with :func:`shotscope.load_model`.
+    ``model`` may be None with ``settings.movement == "geometry"`` (or "auto"): movement from
+    geometry only, no scale. A string is loaded with :func:`shotscope.load_model`.
+    ``progress``: None shows a bar only on a terminal.
     """
-    settings = settings or AnalyzeSettings()
-    if settings.movement not in MOVEMENT_SOURCES:
-        raise ValueError(f"movement must be one of {MOVEMENT_SOURCES}, got {settings.movement!r}")
     if isinstance(model, (str, os.PathLike)):
         from .loading import load_model
 
         model = load_model(model)
-    if settings.movement == "auto":
-        chosen = "geometry" if model is None else "fused" if model.movement_fusion is not None else "model"
-        settings = replace(settings, movement=chosen)
-    if model is None and settings.movement != "geometry":
-        raise ValueError("a model is needed unless movement='geometry'")
-    if settings.movement == "fused" and (model is None or model.movement_fusion is None):
-        raise ValueError("movement='fused' needs a model with a fitted movement combiner (shotscope fit-fusion)")
+    settings = resolve_settings(model, settings)
     det = make_detector(detector) if isinstance(detector, str) else detector
     n = settings.num_frames or (model.num_frames if model is not None else 16)
     # frame threads: measured fastest here for a full pass with conversion on every frame
@@ -202,41 +274,52 @@ def analyze(
                        settings.keep_frames))
     buffer = _ShotBuffer(keep)
     labeller = _ShotLabeller(model, settings, n, _Converter(video, keep_size))
-    start, last, times = 0, -1, {}
+    first, last, times = None, -1, {}
 
     def close_shot(end: int, end_time: float | None) -> None:
         """The shot [start, end) is complete: sample, label (in batches), free its frames."""
-        nonlocal start
+        nonlocal first
         items = buffer.split(end)
-        t0 = times.get(start, start / info.fps)
+        t0 = times.get(first, first / info.fps)
         t1 = end_time if end_time is not None else times.get(end, end / info.fps)
-        labeller.add(start, end, t0, t1, items)
-        start = end
+        labeller.add(first, end, t0, t1, items)
+        first = end
 
-    bar = tqdm(total=info.frame_count, desc=Path(path).name[:30], unit="f", disable=not progress, leave=False)
+    from tqdm import tqdm
+
+    span = (settings.end or info.duration) - (settings.start or 0.0)
+    bar = tqdm(total=max(1, round(span * info.fps)), desc=Path(path).name[:30], unit="f",
+               disable=None if progress is None else not progress, leave=False, position=1)
     try:
-        for frame in video.frames():
+        for frame in video.frames(settings.start, settings.end):
             rgb = video.to_rgb(frame, display=False)
             small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
-            if buffer.wants(frame.index):  # kept decoded; converted only if sampled
+            if first is None:
+                first = frame.index
+            if buffer.wants(frame.index - first):  # kept decoded; converted only if sampled
                 buffer.add(frame)
             times[frame.index] = frame.time
             last = frame.index
             for cut in det.push(frame.index, small):
-                if start < cut <= last:
+                if first < cut <= last:
                     close_shot(cut, None)
             bar.update(1)
+        if first is None:
+            where = "" if settings.start is None and settings.end is None else (
+                f" in [{settings.start or 0:.3f}, {settings.end if settings.end is not None else 'end'})")
+            raise VideoDecodeError(path, f"no decodable video frames{where}")
         for cut in det.finish(last):
-            if start < cut <= last:
+            if first < cut <= last:
                 close_shot(cut, None)
-        if last < 0:
-            raise VideoDecodeError(path, "no decodable video frames")
         end_time = times[last] + 1.0 / info.fps
+        start_index, start_time = first, times[first]
         close_shot(last + 1, end_time)
         shots = labeller.finish()
     finally:
         bar.close()
         video.close()
+    integrity = check_integrity(info, last + 1 - start_index, end_time, video.problems,
+                                settings.start or 0.0, settings.end)
     metadata = {
         "shotscope_version": __version__,
         "model": None if model is None else {"source": model.source, "name": getattr(model, "name_or_path", None),
@@ -245,8 +328,10 @@ def analyze(
         "decoder": {"backend": "pyav", "codec": info.codec, "pixel_format": info.pixel_format},
         "settings": asdict(settings),
         "num_frames": n,
+        "range": {"start": round(start_time, 3), "end": round(end_time, 3)},
     }
-    return FilmAnalysis(str(path), info.fps, last + 1, end_time, info.width, info.height, shots, metadata)
+    return FilmAnalysis(str(path), info.fps, last + 1, end_time, info.width, info.height, shots, metadata,
+                        integrity)
 
 
 class _ShotLabeller:
@@ -285,6 +370,8 @@ class _ShotLabeller:
     def _label(self) -> None:
         if not self.pending:
             return
+        from .inference import predict_probs
+
         model, cfg = self.model, self.model.config
         ps, pm = predict_probs(model, [clip for _, clip in self.pending], self.settings.batch_size)
         for (shot, _), s_p, m_p in zip(self.pending, ps, pm, strict=True):

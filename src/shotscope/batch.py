@@ -1,33 +1,72 @@
-"""Archives: many films, each into its own folder; resumable, sharded, bad files reported."""
+"""Archives: many films, each into its own folder; resumable, sharded, every failure recorded.
+
+Guarantees (docs/reliability.md):
+
+- A film's folder changes as one unit: it is built aside and swapped in with one rename, so it
+  is always wholly the old result or wholly the new one, whatever stops the run.
+- A stored result is reused only when its ``provenance.json`` says it was made from the same
+  film, model, settings and shotscope version; otherwise the film is analysed again and the
+  reason is said.
+- ``errors.json`` holds every film that failed (merged across runs and shards, updated after
+  each film, so a kill loses nothing); ``runs.json`` one entry per run. Neither write can stop
+  a run: if the output folder turns read-only or full, the failures are still reported.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as _dt
 import glob
 import hashlib
 import json
+import logging
 import os
-from dataclasses import dataclass, field
+import shutil
+import traceback
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tqdm import tqdm
+from .errors import DataError, ShotscopeError
+from .files import atomic_write_text, new_temp_dir, recover_dir, swap_in_dir
+from .provenance import (
+    PROVENANCE_FILE,
+    file_sha256,
+    film_fingerprint,
+    make_provenance,
+    read_provenance,
+    why_stale,
+)
 
-from .analysis import AnalyzeSettings, analyze
-from .errors import ShotscopeError
-from .files import atomic_write_text
-from .writers import write_outputs
+log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".wmv", ".flv"}
+ERRORS_FILE = "errors.json"
+RUNS_FILE = "runs.json"
 
 
-def expand_inputs(items: list[str]) -> list[Path]:
-    """Files, directories (searched recursively for videos) and globs, sorted, without duplicates."""
+def expand_inputs(items: list[str], missing: dict[str, str] | None = None) -> list[Path]:
+    """Files, directories (searched recursively for videos) and globs, sorted, without duplicates.
+
+    Inputs that name nothing (a missing path, an empty directory, a glob matching nothing) are
+    put in ``missing`` with the reason when it is given."""
     found: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found += sorted(q for q in p.rglob("*") if q.suffix.lower() in VIDEO_SUFFIXES and q.is_file())
-        elif any(c in item for c in "*?["):
-            found += sorted(Path(g) for g in glob.glob(item, recursive=True))
+            videos = sorted(q for q in p.rglob("*") if q.suffix.lower() in VIDEO_SUFFIXES and q.is_file())
+            if not videos and missing is not None:
+                missing[item] = f"{item}: no video files in this directory ({', '.join(sorted(VIDEO_SUFFIXES))})"
+            found += videos
+        elif any(c in item for c in "*?[") and not p.exists():
+            matches = sorted(Path(g) for g in glob.glob(item, recursive=True) if Path(g).is_file())
+            if not matches and missing is not None:
+                missing[item] = f"{item}: the pattern matches no file"
+            found += matches
+        elif not p.exists() and missing is not None:
+            missing[item] = f"{item}: no such file"
         else:
             found.append(p)
     seen, out = set(), []
@@ -45,44 +84,227 @@ def output_dir_for(film: Path, out: Path) -> Path:
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
+    """``i/n`` (0 <= i < n); without it, RANK / WORLD_SIZE from torchrun or accelerate, else 0/1."""
     if not text:
-        rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-        return rank, world
-    i, n = (int(x) for x in text.split("/"))
+        try:
+            rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+        except ValueError:
+            raise DataError("RANK and WORLD_SIZE must be whole numbers") from None
+        text = f"{rank}/{world}"
+    parts = str(text).split("/")
+    try:
+        i, n = (int(x) for x in parts)
+    except ValueError:
+        raise DataError(f"shard {text!r}: expected i/n, e.g. 0/4") from None
     if not 0 <= i < n:
-        raise ValueError(f"--shard {text}: expected i/n with 0 <= i < n")
+        raise DataError(f"shard {text!r}: expected i/n with 0 <= i < n")
     return i, n
+
+
+def check_output_dir(out: str | os.PathLike) -> Path:
+    """Create ``out`` if needed and prove a file can be made in it, before any work starts."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a directory; choose another output folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".shotscope-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DataError(f"{out}: cannot write results here ({exc.strerror or exc})") from None
+    return out
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """An exclusive lock on the output folder's records (shards and Ray workers share them)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fh = open(out / ".shotscope.lock", "a+b")  # noqa: SIM115 - held for the block
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fh.close()
+
+
+class RunRecord:
+    """``errors.json`` (films that failed, merged with earlier runs) and ``runs.json`` (a line a
+    run); updated under a lock and written atomically. A write that fails is remembered, never
+    raised: the run goes on and reports it."""
+
+    def __init__(self, out: Path, films: int, settings: dict[str, Any] | None = None):
+        self.out = out
+        self.id = uuid.uuid4().hex[:12]
+        self.entry: dict[str, Any] = {"run": self.id, "started": _now(), "status": "running", "films": films,
+                                      "done": 0, "reused": 0, "failed": 0, "flagged": 0, "settings": settings}
+        self.write_problems: list[str] = []
+        self._update(runs=True)
+
+    def _read(self, name: str, default: Any) -> Any:
+        path = self.out / name
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return default
+        except (OSError, ValueError) as exc:
+            aside = path.with_name(f"{name}.unreadable-{self.id}")
+            with contextlib.suppress(OSError):
+                os.replace(path, aside)
+            log.warning("%s was unreadable (%s); kept as %s, starting a new one", path, exc, aside.name)
+            return default
+        return data if isinstance(data, type(default)) else default
+
+    def _update(self, failed: dict[str, str] | None = None, cleared: list[str] | None = None,
+                runs: bool = False) -> None:
+        try:
+            with _locked(self.out):
+                if failed or cleared:
+                    errors = self._read(ERRORS_FILE, {})
+                    for film in cleared or []:
+                        errors.pop(film, None)
+                    for film, reason in (failed or {}).items():
+                        errors[film] = {"error": reason, "time": _now(), "run": self.id}
+                    atomic_write_text(self.out / ERRORS_FILE, json.dumps(errors, indent=2, ensure_ascii=False))
+                if runs:
+                    history = self._read(RUNS_FILE, [])
+                    history = [r for r in history if not (isinstance(r, dict) and r.get("run") == self.id)]
+                    history.append(self.entry)
+                    atomic_write_text(self.out / RUNS_FILE, json.dumps(history, indent=2, ensure_ascii=False))
+        except OSError as exc:
+            problem = f"{self.out}: could not update the run record ({exc.strerror or exc})"
+            if problem not in self.write_problems:
+                self.write_problems.append(problem)
+
+    def failed(self, film: str, reason: str) -> None:
+        self.entry["failed"] += 1
+        self._update(failed={film: reason})
+
+    def finished(self, film: str, reused: bool = False, flagged: bool = False) -> None:
+        self.entry["reused" if reused else "done"] += 1
+        self.entry["flagged"] += int(flagged)
+        self._update(cleared=[film])
+
+    def close(self, status: str) -> None:
+        self.entry.update(status=status, ended=_now())
+        self._update(runs=True)
 
 
 @dataclass
 class BatchResult:
-    done: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    done: list[Path] = field(default_factory=list)  # folders written by this run
+    skipped: list[Path] = field(default_factory=list)  # films whose stored result was reused
+    errors: dict[str, str] = field(default_factory=dict)  # film -> reason
+    flagged: dict[str, str] = field(default_factory=dict)  # film -> what is wrong with it (damaged, truncated)
+    redone: dict[str, str] = field(default_factory=dict)  # film -> why its stored result was not reused
+    record_problems: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.errors or self.record_problems) else 0
 
 
-def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, settings: AnalyzeSettings | None = None,
-                 detector: str = "adaptive", force: bool = False, shard: str | None = None,
-                 progress: bool = True) -> BatchResult:
-    """Analyse each film into ``out/<name>/``; finished films (with shots.json) are skipped unless
-    ``force``; a bad file goes into ``errors.json`` and the rest go on."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    films = expand_inputs(inputs)
+def _describe(exc: BaseException, film: Path) -> str:
+    text = str(exc) if isinstance(exc, ShotscopeError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.strerror}" + (f" ({exc.filename})" if exc.filename else "")
+    return text if str(film) in text else f"{film}: {text}"
+
+
+def write_film_folder(analysis: Any, target: Path, provenance: dict[str, Any]) -> None:
+    """All of a film's files into a folder built aside, ``provenance.json`` (with a hash of every
+    other file) last, then swapped in for the old folder in one step."""
+    from .writers import write_outputs
+
+    tmp = new_temp_dir(target)
+    try:
+        files = write_outputs(analysis, tmp)
+        provenance = {**provenance, "written": _now(),
+                      "files": {p.name: file_sha256(p) for p in sorted(files.values())}}
+        atomic_write_text(tmp / PROVENANCE_FILE, json.dumps(provenance, indent=2, ensure_ascii=False))
+        swap_in_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, settings=None,
+                 detector: Any = "adaptive", force: bool = False, shard: str | None = None,
+                 progress: bool | None = None) -> BatchResult:
+    """Analyse each film into ``out/<name>/``. A stored result made from the same film, model and
+    settings is reused unless ``force``; any failure of one film is recorded and the rest go on.
+    Raises :class:`DataError` before any work when the output folder is unusable or no input
+    names a film."""
+    from tqdm import tqdm
+
+    from .analysis import analyze, resolve_settings
+    from .shots import make_detector
+
+    out = check_output_dir(out)
     rank, world = parse_shard(shard)
+    missing: dict[str, str] = {}
+    films = expand_inputs(inputs, missing)
+    if not films:
+        raise DataError("no video files to analyse: " + "; ".join(missing.values()))
     films = films[rank::world]
+    settings = resolve_settings(model, settings)
+    det = make_detector(detector) if isinstance(detector, str) else detector
+    record_settings = {"analyze": asdict(settings), "detector": det.settings()}
     result = BatchResult()
-    errors_path = out / (f"errors-{rank}.json" if world > 1 else "errors.json")
-    for film in tqdm(films, desc="films", unit="film", disable=not progress):
-        target = output_dir_for(film, out)
-        if not force and (target / "shots.json").is_file():
-            result.skipped.append(film)
-            continue
-        try:
-            analysis = analyze(film, model, detector=detector, settings=settings, progress=progress)
-            write_outputs(analysis, target)
+    record = RunRecord(out, len(films), record_settings)
+    for item, reason in missing.items():
+        result.errors[item] = reason
+        record.failed(item, reason)
+    status = "interrupted"
+    bar = tqdm(films, desc="films", unit="film", disable=_no_bar(progress), position=0)
+    try:
+        for film in bar:
+            bar.set_postfix_str(film.name[:30], refresh=False)
+            target = output_dir_for(film, out)
+            try:
+                recover_dir(target)
+                current = make_provenance(film, model, record_settings, film_fingerprint(film))
+                if target.is_dir() and not force:
+                    why = why_stale(read_provenance(target), current)
+                    if why is None:
+                        result.skipped.append(film)
+                        record.finished(str(film), reused=True)
+                        continue
+                    result.redone[str(film)] = why
+                    log.info("%s: analysing again: %s", film, why)
+                analysis = analyze(film, model, detector=det, settings=settings, progress=progress)
+                write_film_folder(analysis, target, current)
+            except Exception as exc:  # one film's failure, whatever it is, never stops the archive
+                reason = _describe(exc, film)
+                log.debug("%s failed:\n%s", film, traceback.format_exc())
+                result.errors[str(film)] = reason
+                record.failed(str(film), reason)
+                continue
+            integrity = analysis.integrity
+            if integrity.get("status") != "ok":
+                result.flagged[str(film)] = integrity.get("summary", integrity.get("status"))
             result.done.append(target)
-        except (ShotscopeError, ValueError, OSError) as exc:
-            result.errors[str(film)] = str(exc)
-    atomic_write_text(errors_path, json.dumps(result.errors, indent=2))
+            record.finished(str(film), flagged=str(film) in result.flagged)
+        status = "done"
+    except KeyboardInterrupt:
+        result.interrupted = True
+        raise
+    finally:
+        bar.close()
+        record.close(status)
+        result.record_problems = record.write_problems
     return result
+
+
+def _no_bar(progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: None shows a bar only on a terminal; True/False force it."""
+    return None if progress is None else not progress

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def demo_film(root: Path) -> Path:
     return film
 
 
-def demo_model(root: Path, config: Path | None = None) -> Path:
+def demo_model(root: Path, config: Path | None = None, progress: bool | None = None) -> Path:
     """Train (once) a tiny model on synthetic clips and fit its movement combiner."""
     from .data.manifest import read_manifest
     from .data.synthetic import SynthSettings, generate, split_manifest
@@ -44,28 +45,31 @@ def demo_model(root: Path, config: Path | None = None) -> Path:
             return model_dir
     except ShotscopeError:  # not trained yet, or its combiner is from another shotscope version
         pass
-    manifest = generate(root / "demo-synth", 320, settings=SynthSettings(width=128, height=72, frames=16, fps=24))
+    manifest = generate(root / "demo-synth", 320, settings=SynthSettings(width=128, height=72, frames=16, fps=24),
+                        progress=progress)
     train_csv, val_csv = split_manifest(manifest, 0.2)
     if not (model_dir / "model.safetensors").is_file():
         train(config or TINY_CONFIG, [f"output_dir={root / 'demo-model'}", f"data.train={train_csv}",
-                                      f"data.val={val_csv}", *TRAIN_OVERRIDES])
+                                      f"data.val={val_csv}", *TRAIN_OVERRIDES], progress=progress)
     (model_dir / "movement_fusion.json").unlink(missing_ok=True)
     model = load_model(model_dir)
     records, _ = read_manifest(val_csv)
-    fusion, scores = fit_fusion(model, records)
+    fusion, scores = fit_fusion(model, records, progress=progress)
     fusion.save(model_dir)
-    print(f"demo model movement accuracy on validation: network {scores['model']:.2f}, "
-          f"geometry {scores['geometry']:.2f}, fused {scores['fused']:.2f}")
+    logging.getLogger(__name__).info(
+        "demo model movement accuracy on validation clips: network %.2f, geometry %.2f, fused %.2f "
+        "(cross-validated)", scores["model"], scores["geometry"], scores["fused"] or 0.0)
     return model_dir
 
 
-def run_demo(out: str | os.PathLike = "demo-out", root: Path | None = None) -> tuple[FilmAnalysis, Path]:
+def run_demo(out: str | os.PathLike = "demo-out", root: Path | None = None,
+             progress: bool | None = None) -> tuple[FilmAnalysis, Path]:
     from .loading import load_model
 
     root = root or cache_dir() / "demo"
     root.mkdir(parents=True, exist_ok=True)
     film = demo_film(root)
-    model = load_model(demo_model(root))
-    result = analyze(film, model, settings=AnalyzeSettings())  # fused: the model carries a combiner
+    model = load_model(demo_model(root, progress=progress))
+    result = analyze(film, model, settings=AnalyzeSettings(), progress=progress)  # fused: it carries a combiner
     files = write_outputs(result, Path(out))
     return result, files["report"]

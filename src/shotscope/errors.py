@@ -22,3 +22,7 @@ class VideoDecodeError(ShotscopeError):
 
 class DataError(ShotscopeError):
     """A label file, manifest or dataset tree is wrong; the message says where."""
+
+
+class ShotscopeWarning(UserWarning):
+    """Something about the user's data worth knowing (damage met while decoding, frames repeated)."""

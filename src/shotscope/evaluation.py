@@ -42,19 +42,47 @@ def spatial_crops(frames: np.ndarray, crops: int) -> list[np.ndarray]:
 
 @dataclass
 class Predictions:
+    """Per clip, in the order of ``records``: probabilities of both tasks (scale empty without a
+    model), the network's own movement probabilities, and the geometric evidence when computed."""
+
     records: list[ClipRecord]
     scale_probs: np.ndarray
     movement_probs: np.ndarray
     errors: dict[str, str]
+    movement_source: str = "model"
+    network_movement_probs: np.ndarray | None = None
+    estimates: list[Any] | None = None
+    scale_labels: list[str] | None = None
+    movement_labels: list[str] | None = None
+
+    def labels(self, i: int) -> tuple[str | None, str | None]:
+        """(scale, movement) of clip ``i``: the argmax of its probabilities."""
+        scale = self.scale_labels[int(self.scale_probs[i].argmax())] if self.scale_probs.size else None
+        return scale, self.movement_labels[int(self.movement_probs[i].argmax())]
 
 
-def predict_records(model: ShotScopeModel, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
-                    batch_size: int = 8, progress: bool = True,
+GEOMETRY_FRAMES = 16  # frames the geometric estimate reads per clip, as analyze reads per shot
+
+
+def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
+                    batch_size: int = 8, progress: bool | None = None, movement: str = "model",
+                    geometry: bool = False,
                     on_clip: Callable[[ClipRecord, SampledClip], None] | None = None) -> Predictions:
     """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops.
-    Clips that fail to decode are reported in ``errors`` and left out. ``on_clip`` sees each
-    decoded clip, in the order of the returned records (for other work on the same frames)."""
-    kept, scale, movement, errors = [], [], [], {}
+
+    ``movement`` (auto | model | geometry | fused) picks the movement source as analyze does;
+    geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
+    source). ``model`` may be None for geometry alone. Clips that fail are reported in
+    ``errors`` and left out; ``on_clip`` sees each decoded clip."""
+    from .analysis import resolve_movement
+    from .labels import MOVEMENT_LABELS
+    from .motion import estimate_movement
+    from .video import open_video
+
+    source = resolve_movement(model, movement)
+    want_geometry = geometry or source in ("geometry", "fused")
+    n = model.num_frames if model is not None else GEOMETRY_FRAMES
+    kept, scale, network, errors, estimates = [], [], [], {}, []
     chunk: list[tuple[ClipRecord, np.ndarray]] = []
 
     def flush() -> None:
@@ -62,38 +90,66 @@ def predict_records(model: ShotScopeModel, records: list[ClipRecord], *, views: 
             return
         clips = [np.concatenate(spatial_crops(c, crops)) if crops > 1 else c for _, c in chunk]
         ps, pm = predict_probs(model, clips, batch_size)
-        kept.extend(r for r, _ in chunk)
         scale.append(ps)
-        movement.append(pm)
+        network.append(pm)
         chunk.clear()
 
-    for record in tqdm(records, desc="clips", unit="clip", disable=not progress):
+    for record in tqdm(records, desc="clips", unit="clip", disable=None if progress is None else not progress):
         try:
-            clip = sample_frames(record.path, model.num_frames, record.start, record.end, views=views)
-        except (ShotscopeError, ValueError, OSError) as exc:  # a bad clip: report it, go on
-            errors[record.path] = str(exc) if record.path in str(exc) else f"{record.path}: {exc}"
+            with open_video(record.path) as video:
+                clip = sample_frames(video, n, record.start, record.end, views=views)
+                if want_geometry:
+                    geo = clip if (n, views) == (GEOMETRY_FRAMES, 1) else sample_frames(
+                        video, GEOMETRY_FRAMES, record.start, record.end)
+                    est = estimate_movement(geo.frames[0], geo.times[0])
+        except Exception as exc:  # a bad clip, whatever the cause: report it, go on
+            text = str(exc) if isinstance(exc, ShotscopeError) else f"{type(exc).__name__}: {exc}"
+            errors[record.path] = text if record.path in text else f"{record.path}: {text}"
             continue
+        kept.append(record)
+        if want_geometry:
+            estimates.append(est)
         if on_clip is not None:
             on_clip(record, clip)
-        chunk.append((record, clip.frames))
-        if len(chunk) >= batch_size:
-            flush()
-    flush()
-    n_s, n_m = len(model.config.scale_labels), len(model.config.movement_labels)
-    return Predictions(kept, np.concatenate(scale) if scale else np.zeros((0, n_s)),
-                       np.concatenate(movement) if movement else np.zeros((0, n_m)), errors)
+        if model is not None:
+            chunk.append((record, clip.frames))
+            if len(chunk) >= batch_size:
+                flush()
+    if model is not None:
+        flush()
+    n_s = len(model.config.scale_labels) if model is not None else 0
+    move_labels = list(model.config.movement_labels) if model is not None else list(MOVEMENT_LABELS)
+    scale_probs = np.concatenate(scale) if scale else np.zeros((len(kept) if model is None else 0, n_s))
+    net = np.concatenate(network) if network else None
+    if source == "geometry":
+        final = np.array([[e.probabilities[k] for k in MOVEMENT_LABELS] for e in estimates]).reshape(-1, 4)
+    elif source == "fused":
+        final = np.stack([model.movement_fusion.combine(p, e) for p, e in zip(net, estimates, strict=True)]) \
+            if kept else np.zeros((0, len(move_labels)))
+    else:
+        final = net if net is not None else np.zeros((0, len(move_labels)))
+    return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
+                       list(model.config.scale_labels) if model is not None else None, move_labels)
 
 
-def evaluate_predictions(model: ShotScopeModel, preds: Predictions) -> dict[str, Any]:
-    cfg = model.config
+def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:
+    from .labels import SCALE_LABELS
+
+    has = len(preds.records) > 0
+    scale_true = np.array([r.scale for r in preds.records])
+    scale_pred = preds.scale_probs.argmax(-1) if has and preds.scale_probs.size else []
+    if model is None:  # geometry alone: no scale predictions, so no scale numbers
+        scale_true = np.full(len(preds.records), -100)
+        scale_pred = np.zeros(len(preds.records), int)
     return multitask_metrics(
-        np.array([r.scale for r in preds.records]), preds.scale_probs.argmax(-1) if len(preds.records) else [],
-        np.array([r.movement for r in preds.records]),
-        preds.movement_probs.argmax(-1) if len(preds.records) else [], cfg.scale_labels, cfg.movement_labels)
+        scale_true, scale_pred, np.array([r.movement for r in preds.records]),
+        preds.movement_probs.argmax(-1) if has else [],
+        preds.scale_labels or list(SCALE_LABELS), preds.movement_labels)
 
 
-def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
-                         batch_size: int = 8, progress: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
+                         batch_size: int = 8, progress: bool | None = None,
+                         movement: str = "model") -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Evaluate on the best device; under ``accelerate launch`` / ``torchrun`` each process takes
     a share of the clips and the predictions are gathered once. Returns (metrics, run info:
     errors and process count) on the main process and None on the others."""
@@ -101,15 +157,17 @@ def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, vi
     from accelerate.utils import gather_object
 
     state = PartialState(cpu=not torch.cuda.is_available())
-    model.to(state.device)
+    if model is not None:
+        model.to(state.device)
     with state.split_between_processes(records) as mine:
         preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
-                                progress=progress and state.is_local_main_process)
+                                progress=progress if state.is_local_main_process else False, movement=movement)
     if state.num_processes > 1:
         parts = gather_object([(preds.records, preds.scale_probs, preds.movement_probs, preds.errors)])
         preds = Predictions(
             [r for p in parts for r in p[0]], np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()})
+            np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()},
+            preds.movement_source, scale_labels=preds.scale_labels, movement_labels=preds.movement_labels)
     # every process leaves together, with the process group shut down (a rank that exits early
     # while the others still hold the group aborts)
     state.wait_for_everyone()
@@ -117,7 +175,8 @@ def evaluate_distributed(model: ShotScopeModel, records: list[ClipRecord], *, vi
         torch.distributed.destroy_process_group()
     if not state.is_main_process:
         return None
-    return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes}
+    return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes,
+                                                "movement_source": preds.movement_source}
 
 
 def published_baseline() -> dict[str, Any]:

@@ -60,10 +60,12 @@ class MovementFusion:
         p = np.exp(z - z.max())
         return p / p.sum()
 
+    def to_dict(self) -> dict:
+        return {"features": FEATURES, **{k: getattr(self, k).tolist() for k in ("coef", "intercept", "mean", "scale")}}
+
     def save(self, directory: str | os.PathLike) -> Path:
         path = Path(directory) / FUSION_FILE
-        data = {"features": FEATURES, **{k: getattr(self, k).tolist() for k in ("coef", "intercept", "mean", "scale")}}
-        atomic_write_text(path, json.dumps(data))
+        atomic_write_text(path, json.dumps(self.to_dict()))
         return path
 
     @classmethod
@@ -72,35 +74,49 @@ class MovementFusion:
         if not path.is_file():
             return None
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
             fusion = cls(*(np.asarray(data[k], float) for k in ("coef", "intercept", "mean", "scale")))
-        except (ValueError, KeyError, TypeError) as exc:
+            if not all(np.isfinite(getattr(fusion, k)).all() for k in ("coef", "intercept", "mean", "scale")):
+                raise ValueError("values must be finite numbers")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise ModelLoadError(f"{path}: not a valid movement combiner ({exc})") from None
-        if data.get("features") != FEATURES or fusion.coef.shape != (len(MOVEMENT_LABELS), len(FEATURES)):
+        shapes = (fusion.coef.shape, fusion.intercept.shape, fusion.mean.shape, fusion.scale.shape)
+        wanted = ((len(MOVEMENT_LABELS), len(FEATURES)), (len(MOVEMENT_LABELS),), (len(FEATURES),), (len(FEATURES),))
+        if data.get("features") != FEATURES or shapes != wanted:
             raise ModelLoadError(f"{path}: fitted on other features than this shotscope computes; "
                                  "fit it again with `shotscope fit-fusion`")
         return fusion
 
 
-def fit_fusion(model, records, *, progress: bool = True, batch_size: int = 8) -> tuple[MovementFusion, dict]:
-    """Fit the combiner on labelled clips (validation data); returns it and the movement
-    accuracy of model / geometry / fused on those clips (in-sample for fused)."""
+def fit_fusion(model, records, *, progress: bool | None = None, batch_size: int = 8,
+               folds: int = 5) -> tuple[MovementFusion, dict]:
+    """Fit the combiner on labelled clips (validation data). Returns it and the movement accuracy
+    of model / geometry / fused, the fused figure cross-validated (``folds``-fold, stratified):
+    each clip is scored by a combiner fitted without it."""
+    from sklearn.model_selection import StratifiedKFold
+
     from .evaluation import predict_records
-    from .motion import estimate_movement
-
-    ests: list[MotionEstimate] = []  # geometry from the very frames the network sees: one decode
-
-    def geometry(_record, clip) -> None:
-        ests.append(estimate_movement(clip.frames[0], clip.times[0]))
 
     preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress,
-                            batch_size=batch_size, on_clip=geometry)
+                            batch_size=batch_size, movement="model", geometry=True)
     labels = np.array([r.movement for r in preds.records])
     if len(set(labels.tolist())) < 2:
         raise DataError("fitting the movement combiner needs labelled clips of at least two movement classes")
-    fusion = MovementFusion.fit(preds.movement_probs, ests, labels, num_classes=len(MOVEMENT_LABELS))
-    fused = np.array([fusion.combine(p, e).argmax() for p, e in zip(preds.movement_probs, ests, strict=True)])
+    net, ests = preds.network_movement_probs, preds.estimates
+    fusion = MovementFusion.fit(net, ests, labels, num_classes=len(MOVEMENT_LABELS))
+    k = min(folds, int(np.bincount(labels).max()))
+    held_out = np.full(len(labels), -1)
+    if k >= 2:
+        for train_idx, test_idx in StratifiedKFold(k, shuffle=True, random_state=0).split(net, labels):
+            if len(set(labels[train_idx].tolist())) < 2:
+                continue
+            part = MovementFusion.fit(net[train_idx], [ests[i] for i in train_idx], labels[train_idx])
+            for i in test_idx:
+                held_out[i] = int(part.combine(net[i], ests[i]).argmax())
+    scored = held_out >= 0
     geo = np.array([MOVEMENT_LABELS.index(e.label) for e in ests])
-    report = {"clips": len(labels), "model": float((preds.movement_probs.argmax(-1) == labels).mean()),
-              "geometry": float((geo == labels).mean()), "fused": float((fused == labels).mean())}
+    report = {"clips": len(labels), "model": float((net.argmax(-1) == labels).mean()),
+              "geometry": float((geo == labels).mean()),
+              "fused": float((held_out[scored] == labels[scored]).mean()) if scored.any() else None,
+              "folds": k if k >= 2 else 0}
     return fusion, report

@@ -18,6 +18,29 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
+def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` (this process's GPU, else the CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``;
+    a device that is not there is a DataError naming it."""
+    from .errors import DataError
+
+    if name is None or str(name) == "auto":
+        return best_device()
+    try:
+        device = torch.device(str(name))
+    except RuntimeError:
+        raise DataError(f"--device {name!r}: expected auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DataError(f"--device {name}: no CUDA GPU is available here (torch {torch.__version__})")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DataError(f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s)")
+    elif device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise DataError(f"--device {name}: Apple's MPS is not available here")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise DataError(f"--device {name!r}: expected auto, cpu, cuda, cuda:N or mps")
+    return device
+
+
 @torch.no_grad()
 def predict_probs(model: ShotScopeModel, clips: list[np.ndarray], batch_size: int = 8,
                   cfg: PreprocessConfig | None = None) -> tuple[np.ndarray, np.ndarray]:

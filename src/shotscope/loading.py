@@ -55,9 +55,12 @@ def resolve_model_dir(name_or_path: str | os.PathLike, revision: str | None = No
 def read_config_dict(model_dir: Path) -> dict:
     path = model_dir / "config.json"
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path}: cannot read config ({exc})") from exc
+        raise ModelLoadError(f"{path}: cannot read config ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
 
 
 def is_published_layout(cfg: dict) -> bool:
@@ -76,16 +79,68 @@ def config_from_dict(cfg: dict, **overrides: Any) -> ShotScopeConfig:
     return ShotScopeConfig(**values)
 
 
-def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
+def check_config(config: ShotScopeConfig) -> list[str]:
+    """What is wrong with a model config (empty when nothing): label maps that are not 0..n-1
+    with distinct names, and sizes the VideoMAE layers cannot be built from."""
+    problems = []
+    for task in ("scale", "movement"):
+        id2label = getattr(config, f"{task}_id2label") or {}
+        if sorted(id2label) != list(range(len(id2label))) or not id2label:
+            problems.append(f"{task}_id2label: ids must be 0..n-1, got {sorted(id2label)}")
+        elif len(set(id2label.values())) != len(id2label):
+            problems.append(f"{task}_id2label: label names repeat ({list(id2label.values())})")
+    ints = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "num_frames",
+            "tubelet_size", "patch_size", "num_channels")
+    for key in ints:
+        value = getattr(config, key, None)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{key}: expected a whole number >= 1, got {value!r}")
+    size = config.image_size[0] if isinstance(config.image_size, (list, tuple)) else config.image_size
+    if not isinstance(size, int) or size < 1:
+        problems.append(f"image_size: expected a whole number >= 1, got {config.image_size!r}")
+    if problems:
+        return problems
+    if config.hidden_size % config.num_attention_heads:
+        problems.append(f"hidden_size {config.hidden_size} is not a multiple of num_attention_heads "
+                        f"{config.num_attention_heads}")
+    if config.num_frames % config.tubelet_size:
+        problems.append(f"num_frames {config.num_frames} is not a multiple of tubelet_size {config.tubelet_size}")
+    if size % config.patch_size:
+        problems.append(f"image_size {size} is not a multiple of patch_size {config.patch_size}")
+    return problems
+
+
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # safetensors' own error type: a file cut short, not safetensors at all
+        raise ModelLoadError(f"{path}: cannot read the weights (cut short or not a safetensors file: {exc})") from None
+
+
+def weight_files(model_dir: Path) -> list[Path]:
+    """The safetensors files of a model folder (one, or the shards its index names)."""
     single = model_dir / "model.safetensors"
     index = model_dir / "model.safetensors.index.json"
     if single.is_file():
-        return load_file(str(single))
+        return [single]
     if index.is_file():
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        try:
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelLoadError(f"{index}: not a valid safetensors index ({exc})") from None
+        missing = [s for s in shards if not (model_dir / s).is_file()]
+        if missing:
+            raise ModelLoadError(f"{index}: names weight files that are missing: {', '.join(missing)}")
+        return [model_dir / s for s in shards]
+    return []
+
+
+def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
+    files = weight_files(model_dir)
+    if files:
         state: dict[str, torch.Tensor] = {}
-        for shard in shards:
-            state.update(load_file(str(model_dir / shard)))
+        for path in files:
+            state.update(_read_weights(path))
         return state
     pickle_file = model_dir / "pytorch_model.bin"
     if pickle_file.is_file():
@@ -97,6 +152,32 @@ def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
                 f"{pickle_file}: refused to load (only plain tensors are read from pickle files; {exc})"
             ) from exc
     raise ModelLoadError(f"{model_dir}: no weights (model.safetensors) found")
+
+
+def _weights_digest(model_dir: Path) -> str:
+    from .provenance import file_sha256
+
+    files = weight_files(model_dir) or [model_dir / "pytorch_model.bin"]
+    if len(files) == 1:
+        return file_sha256(files[0])
+    import hashlib
+
+    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+
+
+def _shape_problems(model: ShotScopeModel, state: dict[str, torch.Tensor]) -> list[str]:
+    """Weights whose shapes differ from what the config builds, said in the config's terms."""
+    own = model.state_dict()
+    problems = []
+    for key, tensor in state.items():
+        if key in own and tuple(own[key].shape) != tuple(tensor.shape):
+            hint = ""
+            if key.startswith(("scale_cf", "movement_cf")) and tensor.ndim >= 1 and own[key].shape[0] != tensor.shape[0]:
+                task = key.split("_")[0]
+                hint = (f" (the weights have {tensor.shape[0]} {task} classes, the config's "
+                        f"{task}_id2label has {own[key].shape[0]})")
+            problems.append(f"{key}: weights {tuple(tensor.shape)}, config builds {tuple(own[key].shape)}{hint}")
+    return problems
 
 
 def load_model(
@@ -123,12 +204,25 @@ def load_model(
             f"{model_dir}: a plain VideoMAE checkpoint without shot labels; start a new model from it "
             "with ShotScopeModel via shotscope.from_backbone()"
         )
+    config_file = model_dir / "config.json"
     try:
         config = config_from_dict(cfg_dict)
-    except (TypeError, ValueError) as exc:
-        raise ModelLoadError(f"{model_dir / 'config.json'}: invalid config ({exc})") from exc
-    model = ShotScopeModel(config)
+    except Exception as exc:  # transformers' and huggingface_hub's validators raise several types
+        raise ModelLoadError(f"{config_file}: invalid config ({_first_line(exc)})") from None
+    problems = check_config(config)
+    if problems:
+        raise ModelLoadError(f"{config_file}: invalid config: " + "; ".join(problems))
+    # everything a model folder carries is read and checked before the weights are built
+    preprocess = PreprocessConfig.load(model_dir, image_size=int(
+        config.image_size[0] if isinstance(config.image_size, (list, tuple)) else config.image_size))
+    from .fusion import MovementFusion
+
+    fusion = MovementFusion.load(model_dir)
     state = _load_state_dict(model_dir)
+    model = ShotScopeModel(config)
+    shape_problems = _shape_problems(model, state)
+    if shape_problems:
+        raise ModelLoadError(f"{model_dir}: the weights do not fit config.json: " + "; ".join(shape_problems[:3]))
     result = model.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys if not k.endswith("position_embeddings")]
     if missing or result.unexpected_keys:
@@ -141,15 +235,17 @@ def load_model(
         model.to(dtype)
     if device is not None:
         model.to(device)
-    model.preprocess_config = PreprocessConfig.load(model_dir, image_size=model.image_size) or PreprocessConfig(
-        image_size=model.image_size
-    )
-    from .fusion import MovementFusion
-
-    model.movement_fusion = MovementFusion.load(model_dir)
+    model.preprocess_config = preprocess or PreprocessConfig(image_size=model.image_size)
+    model.movement_fusion = fusion
     model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"
     model.name_or_path = str(name_or_path)
+    model.weights_sha256 = _weights_digest(model_dir)
     return model
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def from_backbone(

@@ -48,8 +48,23 @@ class PreprocessConfig:
     def __post_init__(self) -> None:
         if self.resize_mode not in RESIZE_MODES:
             raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}")
-        self.mean = tuple(float(v) for v in self.mean)
-        self.std = tuple(float(v) for v in self.std)
+        for name in ("image_size", "shortest_edge"):
+            value = getattr(self, name)
+            if value is None and name == "shortest_edge":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 8192:
+                raise ValueError(f"{name} must be a whole number of pixels (1-8192), got {value!r}")
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) != 3:
+                raise ValueError(f"image_{name} must be three numbers (R, G, B), got {values!r}")
+            values = tuple(float(v) for v in values)
+            if not all(math.isfinite(v) for v in values) or (name == "std" and min(values) <= 0):
+                raise ValueError(f"image_{name} must be finite{' and > 0' if name == 'std' else ''}, got {values}")
+            setattr(self, name, values)
+        if not (isinstance(self.rescale_factor, (int, float)) and math.isfinite(self.rescale_factor)
+                and self.rescale_factor > 0):
+            raise ValueError(f"rescale_factor must be a number > 0, got {self.rescale_factor!r}")
 
     # --- HF preprocessor_config.json round trip -------------------------------------
     def to_hf_dict(self) -> dict:
@@ -85,8 +100,10 @@ class PreprocessConfig:
             side = crop_size.get("height") or image_size or 224
         else:
             side = image_size or size.get("height") or size.get("shortest_edge") or 224
+        if not isinstance(d, dict) or not isinstance(size, dict) or not isinstance(crop_size, dict):
+            raise ValueError("expected a JSON object with 'size' and 'crop_size' objects")
         return cls(
-            image_size=int(side),
+            image_size=side if isinstance(side, int) else int(side) if isinstance(side, float) and side.is_integer() else side,
             resize_mode=mode,
             shortest_edge=size.get("shortest_edge") if mode == "center_crop" else None,
             mean=tuple(d.get("image_mean", (0.5, 0.5, 0.5))),
@@ -105,9 +122,9 @@ class PreprocessConfig:
         if not path.is_file():
             return None
         try:
-            return cls.from_hf_dict(json.loads(path.read_text()), image_size=image_size)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ModelLoadError(f"{path}: not a valid preprocessor config ({exc})") from exc
+            return cls.from_hf_dict(json.loads(path.read_text(encoding="utf-8-sig")), image_size=image_size)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise ModelLoadError(f"{path}: not a valid preprocessor config ({exc})") from None
 
 
 # --- tensor operations --------------------------------------------------------------------

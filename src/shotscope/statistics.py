@@ -17,9 +17,9 @@ def _shares(film: FilmAnalysis, attr: str, labels: tuple[str, ...]) -> dict[str,
     out = {}
     for k in labels:
         mine = [s for s in labelled if getattr(s, attr) == k]
-        out[k] = {"shots": len(mine), "share_of_shots": len(mine) / n,
+        out[k] = {"shots": len(mine), "share_of_shots": round(len(mine) / n, 4),
                   "seconds": round(sum(s.duration for s in mine), 3),
-                  "share_of_time": sum(s.duration for s in mine) / total,
+                  "share_of_time": round(sum(s.duration for s in mine) / total, 4),
                   "average_shot_length": round(float(np.mean([s.duration for s in mine])), 3) if mine else None}
     return out
 

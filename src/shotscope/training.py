@@ -8,14 +8,16 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-from .config import load_config, save_config
+from .config import load_config, save_config, validate_config
 from .data.dataset import ClipDataset
 from .data.manifest import read_manifest
 from .data.movieshots import read_movieshots
@@ -29,6 +31,7 @@ from .preprocessing import AugmentConfig, PreprocessConfig
 log = logging.getLogger(__name__)
 
 TINY_CONFIG = Path(__file__).resolve().parent / "configs" / "tiny-synthetic.yaml"
+MOVIESHOTS_CONFIG = TINY_CONFIG.with_name("movieshots.yaml")
 
 DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/shotscope",
@@ -153,6 +156,65 @@ class CSVLogger(TrainerCallback):
                     writer.writerow([row["step"], row["epoch"], key, value])
 
 
+def format_log(state, logs: dict[str, float]) -> str:
+    """One readable line for a Trainer log: training, evaluation or the final summary."""
+    def num(v: Any) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    where = f"epoch {state.epoch or 0:.2f}, step {state.global_step}/{state.max_steps}"
+    if any(k.startswith("eval_") for k in logs):
+        parts = []
+        for task in ("scale", "movement"):
+            acc, f1 = logs.get(f"eval_{task}_accuracy"), logs.get(f"eval_{task}_macro_f1")
+            if acc is not None:
+                parts.append(f"{task} accuracy {acc:.2f} macro-F1 {f1:.2f}")
+        if logs.get("eval_mean_macro_f1") is not None:
+            parts.append(f"mean macro-F1 {logs['eval_mean_macro_f1']:.2f}")
+        if logs.get("eval_loss") is not None:
+            parts.append(f"loss {logs['eval_loss']:.4f}")
+        return f"evaluation ({where}): " + " · ".join(parts)
+    if "train_runtime" in logs:
+        return (f"training finished ({where}) in {logs['train_runtime']:.1f} s; "
+                f"average loss {num(logs.get('train_loss', float('nan')))}")
+    names = {"loss": "loss", "learning_rate": "lr", "grad_norm": "grad norm"}
+    parts = [f"{names.get(k, k)} {num(v)}" for k, v in logs.items() if k in names]
+    return f"{where}: " + ", ".join(parts)
+
+
+class ReadableLog(TrainerCallback):
+    """Training progress people read: a step bar on a terminal, and each log as one line on
+    stderr (instead of the Trainer's printed dicts)."""
+
+    def __init__(self, progress: bool | None):
+        self.progress = progress
+        self.bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", unit="step",
+                            disable=None if self.progress is None else not self.progress, leave=False)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        line = format_log(state, logs)
+        if self.bar is not None and not self.bar.disable:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            log.info("%s", line)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class ShotScopeTrainer(Trainer):
     """The HF Trainer plus class-balanced sampling and layer-wise learning-rate decay."""
 
@@ -250,16 +312,48 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
         remove_unused_columns=False,
         report_to=[],
         seed=cfg["seed"],
-        disable_tqdm=not t["progress"],
+        disable_tqdm=True,  # ReadableLog shows progress
         **_precision(t["precision"]),
     )
 
 
-def train(config_path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> Path:
-    """Train from a YAML config (+ overrides); returns the folder of the best model."""
+def check_training_config(cfg: dict) -> None:
+    """Every key known, every value of the right type and in range; raises DataError naming each."""
+    from dataclasses import fields
+
+    from transformers import VideoMAEConfig
+
+    validate_config(
+        cfg, DEFAULTS,
+        nullable={"model.backbone", "model.init", "data.root", "data.train", "data.val", "data.cache_dir",
+                  "train.layer_decay", "train.augment"},
+        free={"model.config": set(VideoMAEConfig().to_dict()) - {"num_frames", "image_size"},
+              "train.augment": {f.name for f in fields(AugmentConfig)} - {"reversible_movements"}},
+        choices={"data.kind": ("manifest", "movieshots"), "model.resize_mode": ("squash", "letterbox", "center_crop"),
+                 "train.precision": ("auto", "bf16", "fp16", "fp32"),
+                 "train.balance_scale": ("none", "loss", "sampler"), "train.balance_movement": ("none", "loss", "sampler"),
+                 "train.eval_every": ("epoch", "steps", "no")},
+        minimum={"train.epochs": 0, "train.batch_size": 1, "train.eval_batch_size": 1, "train.grad_accum": 1,
+                 "train.lr": 0, "train.weight_decay": 0, "train.warmup_ratio": 0, "train.num_workers": 0,
+                 "train.save_total_limit": 1, "train.logging_steps": 1, "model.num_frames": 1, "model.image_size": 1},
+        where="training config")
+    if cfg["train"]["max_steps"] in (None, 0) or (cfg["train"]["epochs"] == 0 and cfg["train"]["max_steps"] < 0):
+        raise DataError("training config: train.epochs (or train.max_steps) must be > 0")
+
+
+def train(config_path: str | os.PathLike | None = None, overrides: list[str] | None = None,
+          progress: bool | None = None) -> Path:
+    """Train from a YAML config (+ overrides); returns the folder of the best model.
+    ``progress``: None shows a step bar on a terminal when ``train.progress`` is on."""
     cfg = load_config(config_path, DEFAULTS, overrides)
+    check_training_config(cfg)
     out = Path(cfg["output_dir"])
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"output_dir {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"output_dir {out}: cannot create it ({exc.strerror or exc})") from None
     save_config(cfg, out / "config.yaml")
     torch.manual_seed(cfg["seed"])
     t, data = cfg["train"], cfg["data"]
@@ -287,9 +381,12 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
     args = _training_args(out, cfg)
     trainer = ShotScopeTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-        compute_metrics=compute_metrics_fn(model), callbacks=[CSVLogger(out / "log.csv")],
+        compute_metrics=compute_metrics_fn(model),
+        callbacks=[CSVLogger(out / "log.csv"), ReadableLog(progress if t["progress"] else False)],
         sample_weights=weights if sampler else None, layer_decay=t.get("layer_decay"),
     )
+    trainer.remove_callback(PrinterCallback)  # dicts on stdout; ReadableLog writes lines instead
+    trainer.remove_callback(ProgressCallback)
     last = last_complete_checkpoint(out)
     if last:
         log.info("resuming from %s", last)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoDecodeError
+from .errors import ShotscopeWarning, VideoDecodeError
 
 _EPS = 1e-6
 
@@ -63,6 +63,7 @@ class VideoBackend(abc.ABC):
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.problems: dict[str, int] = {}
 
     @property
     @abc.abstractmethod
@@ -195,6 +196,12 @@ class PyAVBackend(VideoBackend):
         return rot % 360
 
     # -- decoding -------------------------------------------------------------------------------
+    def _problem(self, text: str) -> None:
+        """Damage met while decoding: warned once per kind, counted in ``problems``."""
+        self.problems[text] = self.problems.get(text, 0) + 1
+        if self.problems[text] == 1:
+            warnings.warn(f"{self.path}: {text}", ShotscopeWarning, stacklevel=4)
+
     def frames(self, start: float | None = None, end: float | None = None) -> Iterator[DecodedFrame]:
         info = self.info
         s = self._stream
@@ -207,7 +214,7 @@ class PyAVBackend(VideoBackend):
             try:
                 decoded = packet.decode()
             except self._av.error.FFmpegError as exc:
-                warnings.warn(f"{self.path}: skipped a packet that failed to decode ({_reason(exc)})", stacklevel=2)
+                self._problem(f"skipped a packet that failed to decode ({_reason(exc)})")
                 continue
             for frame in decoded:
                 decoded_any = True
@@ -255,7 +262,7 @@ class PyAVBackend(VideoBackend):
             except StopIteration:
                 return
             except self._av.error.FFmpegError as exc:
-                warnings.warn(f"{self.path}: stopped reading ({_reason(exc)})", stacklevel=3)
+                self._problem(f"stopped reading ({_reason(exc)})")
                 return
             yield packet
 
@@ -297,8 +304,7 @@ class PyAVBackend(VideoBackend):
                 try:
                     decoded = packet.decode()
                 except self._av.error.FFmpegError as exc:
-                    warnings.warn(f"{self.path}: skipped a packet that failed to decode ({_reason(exc)})",
-                                  stacklevel=2)
+                    self._problem(f"skipped a packet that failed to decode ({_reason(exc)})")
                     continue
                 for frame in decoded:
                     if frame.pts is None:
@@ -351,8 +357,6 @@ def open_video(path: str | os.PathLike, backend: str = "pyav", **options: object
     except KeyError:
         raise ValueError(f"unknown video backend {backend!r}; available: {sorted(BACKENDS)}") from None
     return cls(path, **options)
-
-
 
 
 def write_video(

@@ -58,13 +58,19 @@ def csv_text(film: FilmAnalysis) -> str:
 def json_text(film: FilmAnalysis) -> str:
     from .statistics import film_statistics
 
+    rate = timeline_rate(film.fps)
     data = {
-        "file": film.path, "fps": film.fps, "frames": film.frame_count, "duration": film.duration,
+        "file": film.path, "fps": round(film.fps, 4), "timecode_rate": rate,
+        "timecode_note": None if rate == film.fps else (
+            f"{film.fps:.3f} fps is not a SMPTE timecode rate (variable or unusual frame rate): "
+            f"timecodes are on a {rate:g} fps timeline placed by seconds; frame numbers are the film's own"),
+        "frames": film.frame_count, "duration": round(film.duration, 3),
         "width": film.width, "height": film.height, **film.metadata,
+        "integrity": film.integrity,
         "statistics": film_statistics(film),
         "shots": [s.to_dict() for s in film.shots],
     }
-    return json.dumps(data, indent=2, default=float)
+    return json.dumps(data, indent=2, default=float, ensure_ascii=False)
 
 
 def _clip_name(s) -> str:
@@ -85,13 +91,19 @@ def _marker_name(s) -> str:
 SCALE_MARKER_COLOURS = {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN", "LS": "BLUE"}
 
 
+def safe_title(name: str) -> str:
+    """A file name fit for line-based formats (EDL titles and comments): control characters
+    (newlines, tabs, escapes) become spaces."""
+    return "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in name).strip() or "untitled"
+
+
 def timeline(film: FilmAnalysis, title: str):
     """An OpenTimelineIO timeline: one clip per shot named by its labels, a coloured marker with
     the labels and their probabilities, and every shot field in the clip's metadata."""
     import opentimelineio as otio
 
     fps = film.fps
-    tl = otio.schema.Timeline(name=title)
+    tl = otio.schema.Timeline(name=safe_title(title))
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     tl.tracks.append(track)
     media = otio.schema.ExternalReference(

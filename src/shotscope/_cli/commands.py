@@ -1,15 +1,457 @@
-"""Subcommands beyond ``info``; each one parses arguments and calls the library."""
+"""The subcommands: each one declares its options and calls the library. Heavy libraries (torch,
+transformers, OpenCV) are imported inside the handlers, so ``--help`` and usage errors are fast.
+
+Conventions for every command: ``-o/--out`` names where results go; results alone go to stdout,
+notices and errors to stderr; exit 0 when all is done, 1 when some inputs failed (the others
+finished), 2 for a usage or configuration error (nothing ran).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .main import _EXTRA_COMMANDS
+log = logging.getLogger("shotscope")
+
+PUBLISHED_MODEL = "gullalc/videomae-base-finetuned-kinetics-movieshots-multitask"  # loading.PUBLISHED_MODEL
+MOVEMENT_CHOICES = ("auto", "model", "geometry", "fused")
+MOVEMENT_HELP = ("where camera movement comes from: auto = fused when the model carries a fitted combiner, "
+                 "else the network; geometry (no model needed) when no model is given")
 
 
-def _records_from(args: argparse.Namespace):
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    examples: str = ""
+
+
+# --- argument types: a bad value is a usage error (exit 2) naming the option ---------------
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """Seconds (``12.5``, ``12.5s``) or a timecode ``[HH:]MM:SS[.mmm]``, as PySceneDetect takes them."""
+    t = text.strip().lower().removesuffix("s")
+    try:
+        if ":" in t:
+            parts = [float(p) for p in t.split(":")]
+            if len(parts) > 3 or any(p < 0 for p in parts):
+                raise ValueError
+            value = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+        else:
+            value = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (12.5) or a timecode (00:01:02.5), got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a time >= 0, got {text!r}")
+    return value
+
+
+def frames_or_seconds(text: str) -> str:
+    """``15`` (frames) or ``0.6s`` (seconds): PySceneDetect's --min-scene-len."""
+    if re.fullmatch(r"\d+", text.strip()) and int(text) >= 1:
+        return text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?s", text.strip()) and float(text.strip()[:-1]) > 0:
+        return text.strip()
+    raise argparse.ArgumentTypeError(f"expected frames (15) or seconds (0.6s), got {text!r}")
+
+
+def shard(text: str) -> str:
+    from ..batch import parse_shard
+    from ..errors import DataError
+
+    try:
+        parse_shard(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("shard ", "", 1)) from None
+    return text
+
+
+# --- options several commands share ---------------------------------------------------------
+
+
+def _model_option(p: argparse.ArgumentParser, required: bool = False, default_published: bool = True) -> None:
+    if required:
+        p.add_argument("-m", "--model", required=True, help="hub id or local model directory")
+    else:
+        p.add_argument("-m", "--model", default=None,
+                       help="hub id or local model directory (default: the published multitask model "
+                            f"{PUBLISHED_MODEL}; none with --movement geometry)" if default_published else
+                       "hub id or local model directory")
+
+
+def _movement_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--movement", choices=MOVEMENT_CHOICES, default="auto", help=MOVEMENT_HELP)
+
+
+def _device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto",
+                   help="where the model runs: auto (this process's GPU when there is one, else the CPU), "
+                        "cpu, cuda, cuda:N, mps")
+
+
+def _batch_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch-size", type=positive_int, default=8, help="clips per forward pass")
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    from ..console import progress_choice
+
+    return progress_choice(args.quiet, args.progress)
+
+
+def _load(args: argparse.Namespace, *, needed: bool = True):
+    """The model named by --model (or the published one); None for geometry without a model."""
+    if args.model is None and (not needed or getattr(args, "movement", None) == "geometry"):
+        return None
+    from ..console import quiet_transformers
+    from ..inference import resolve_device
+    from ..loading import load_model
+
+    device = resolve_device(getattr(args, "device", "auto"))
+    model = load_model(args.model or PUBLISHED_MODEL, device=device)
+    quiet_transformers()
+    return model
+
+
+def check_output_file(path: str | Path) -> Path:
+    """A file can be written at ``path``: not a directory, its folder creatable and writable."""
+    from ..batch import check_output_dir
+    from ..errors import DataError
+
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give a file name")
+    check_output_dir(path.parent if str(path.parent) else ".")
+    if not path.name:
+        raise DataError(f"{path}: give a file name")
+    return path
+
+
+# --- analyze ---------------------------------------------------------------------------------
+
+
+def add_analyze(p: argparse.ArgumentParser) -> None:
+    p.add_argument("films", nargs="+", help="video files, directories (searched recursively) or globs")
+    _model_option(p)
+    p.add_argument("-o", "--out", default="shotscope-out", help="folder for the results (one sub-folder per film)")
+    _movement_option(p)
+    g = p.add_argument_group("shots")
+    g.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive",
+                   help="shot detector: PySceneDetect's adaptive or content detector, or TransNetV2")
+    g.add_argument("-t", "--threshold", type=positive_float, default=None,
+                   help="the detector's threshold (default: the detector's own: adaptive 3.0, content 27.0, "
+                        "transnetv2 0.5)")
+    g.add_argument("--min-scene-len", type=frames_or_seconds, default=None,
+                   help="shortest shot the detector makes, frames (15) or seconds (0.6s) (default: 15 frames)")
+    g.add_argument("--cuts", metavar="FILE", default=None,
+                   help="use these cuts instead of detecting: a PySceneDetect scene list (.csv), an EDL or "
+                        "an OTIO file (one film only)")
+    g.add_argument("--start", type=seconds, default=None, help="analyse from this time (seconds or HH:MM:SS.mmm)")
+    g.add_argument("--end", type=seconds, default=None, help="analyse up to this time")
+    g = p.add_argument_group("run")
+    _device_option(g)
+    _batch_option(g)
+    g.add_argument("--force", action="store_true",
+                   help="analyse films again even when a stored result was made the same way")
+    g.add_argument("--shard", type=shard, default=None,
+                   help="i/n: this process takes every n-th film from the i-th (default: RANK/WORLD_SIZE)")
+    g.add_argument("--format", choices=["json", "csv"], default=None,
+                   help="also print the film's shots to stdout as JSON or CSV (one film only)")
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from ..analysis import AnalyzeSettings
+    from ..batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
+    from ..errors import DataError
+    from ..shots import make_detector
+
+    settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size, start=args.start, end=args.end)
+    single = args.cuts is not None or args.format is not None
+    if single and len(expand_inputs(args.films)) != 1:
+        raise DataError(f"{'--cuts' if args.cuts else '--format'} takes exactly one film")
+    detector = make_detector(args.detector, threshold=args.threshold, cuts=args.cuts, min_scene_len=args.min_scene_len)
+    out = check_output_dir(args.out)
+    model = _load(args)
+    result = analyze_many(args.films, out, model, settings=settings, detector=detector, force=args.force,
+                          shard=args.shard, progress=_progress(args))
+    log.info("%d analysed, %d reused (made from the same film, model and settings; --force to redo), "
+             "%d failed -> %s", len(result.done), len(result.skipped), len(result.errors), out)
+    for film, why in result.redone.items():
+        log.info("  analysed again: %s: %s", film, why)
+    for film, what in result.flagged.items():
+        log.warning("  %s: %s", film, what)
+    for reason in result.errors.values():
+        log.error("  failed: %s", reason)
+    for problem in result.record_problems:
+        log.error("  %s", problem)
+    for folder in result.done:
+        print(folder / "report.html")
+    if args.format and (result.done or result.skipped):
+        folder = result.done[0] if result.done else output_dir_for(result.skipped[0], out)
+        sys.stdout.write((folder / f"shots.{args.format}").read_text(encoding="utf-8"))
+    return result.exit_code
+
+
+# --- predict / evaluate / fit-fusion ---------------------------------------------------------
+
+
+def _records_for_prediction(items: list[str]):
+    from ..batch import expand_inputs
+    from ..data.manifest import read_manifest
+    from ..data.records import ClipRecord
+    from ..errors import DataError
+
+    records, missing = [], {}
+    for item in items:
+        if item.lower().endswith((".csv", ".jsonl", ".ndjson")):
+            recs, report = read_manifest(item, skip_bad=True)
+            for reason in report.reasons:
+                log.warning("skipped: %s", reason)
+            if report.skipped > len(report.reasons):
+                log.warning("skipped %d more lines of %s", report.skipped - len(report.reasons), item)
+            records += recs
+        else:
+            records += [ClipRecord(str(p)) for p in expand_inputs([item], missing)]
+    for reason in missing.values():
+        log.error("failed: %s", reason)
+    if not records:
+        raise DataError("no clips to predict: " + ("; ".join(missing.values()) or "the inputs name none"))
+    return records, missing
+
+
+def add_predict(p: argparse.ArgumentParser) -> None:
+    p.add_argument("clips", nargs="+", help="clips, directories, globs or manifests (.csv/.jsonl with path[,start,end])")
+    _model_option(p)
+    _movement_option(p)
+    p.add_argument("-o", "--out", "--output", dest="out", default=None,
+                   help="write to this file instead of standard output")
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table", help="output format")
+    p.add_argument("--views", type=positive_int, default=1, help="temporal clips per input, probabilities averaged")
+    _batch_option(p)
+    _device_option(p)
+
+
+def prediction_rows(preds) -> list[dict]:
+    """One row per clip: path, range (when given), labels (the argmax), their probability, all probabilities."""
+    rows = []
+    ranged = any(r.start is not None or r.end is not None for r in preds.records)
+    for i, r in enumerate(preds.records):
+        scale, movement = preds.labels(i)
+        row = {"path": r.path}
+        if ranged:
+            row.update(start="" if r.start is None else r.start, end="" if r.end is None else r.end)
+        if scale is not None:
+            row.update(scale=scale, scale_prob=round(float(preds.scale_probs[i].max()), 4))
+        row.update(movement=movement, movement_prob=round(float(preds.movement_probs[i].max()), 4),
+                   movement_source=preds.movement_source)
+        if scale is not None:
+            row.update({f"p_{k}": round(float(v), 4) for k, v in zip(preds.scale_labels, preds.scale_probs[i],
+                                                                     strict=True)})
+        row.update({f"p_{k}": round(float(v), 4) for k, v in zip(preds.movement_labels, preds.movement_probs[i],
+                                                                 strict=True)})
+        rows.append(row)
+    return rows
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import csv
+    import io
+    import json
+
+    from ..evaluation import predict_records
+    from ..files import atomic_write_text
+
+    target = check_output_file(args.out) if args.out else None
+    records, missing = _records_for_prediction(args.clips)
+    model = _load(args)
+    preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=_progress(args),
+                            movement=args.movement)
+    rows = prediction_rows(preds)
+    out = io.StringIO()
+    if args.format == "jsonl":
+        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    elif args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["path"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for r in rows:
+            span = f"\t{r['start']}-{r['end']}" if "start" in r else ""
+            scale = f"\t{r['scale']} {r['scale_prob']:.2f}" if "scale" in r else ""
+            out.write(f"{r['path']}{span}{scale}\t{r['movement']} {r['movement_prob']:.2f}\n")
+    if target is not None:
+        atomic_write_text(target, out.getvalue())
+        log.info("%d clips -> %s", len(rows), target)
+    else:
+        sys.stdout.write(out.getvalue())
+    for reason in preds.errors.values():
+        log.error("failed: %s", reason)
+    return 1 if preds.errors or missing else 0
+
+
+def _read_baseline(path: str) -> dict:
+    import json
+
+    from ..errors import DataError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the baseline ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise DataError(f"{path}: the baseline is not JSON ({exc})") from None
+    if not isinstance(data, dict) or not any(isinstance(data.get(t), dict) for t in ("scale", "movement")):
+        raise DataError(f"{path}: a baseline is a metrics.json that `shotscope evaluate` wrote "
+                        "(with 'scale' and/or 'movement' sections)")
+    return data
+
+
+def add_evaluate(p: argparse.ArgumentParser) -> None:
+    _model_option(p)
+    p.add_argument("--data", required=True, help="a manifest (.csv/.jsonl) or a MovieShots folder")
+    p.add_argument("--split", default="test", help="MovieShots split")
+    p.add_argument("-o", "--out", default="evaluation", help="folder for metrics.json, metrics.md and confusion matrices")
+    _movement_option(p)
+    p.add_argument("--views", type=positive_int, default=1, help="temporal clips per shot")
+    p.add_argument("--crops", type=int, default=1, choices=[1, 3], help="spatial crops per clip")
+    p.add_argument("--baseline", default=None,
+                   help="metrics.json to compare with (default: the published model's figures, on MovieShots only)")
+    _batch_option(p)
+    _device_option(p)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from ..batch import check_output_dir
+    from ..evaluation import evaluate_distributed, markdown_report, published_baseline, write_evaluation
+    from ..training import DEFAULTS, read_split
+
+    baseline = _read_baseline(args.baseline) if args.baseline else None
+    out = check_output_dir(args.out)
+    data = dict(DEFAULTS["data"])
+    movieshots = not args.data.lower().endswith((".csv", ".jsonl", ".ndjson"))
+    if movieshots:
+        data.update(kind="movieshots", root=args.data, val_split=args.split)
+    else:
+        data.update(kind="manifest", val=args.data, skip_bad=True)
+    records = read_split(data, "val")
+    model = _load(args)
+    result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size,
+                                  progress=_progress(args), movement=args.movement)
+    if result is None:  # not the main process: the main one writes
+        return 0
+    metrics, run = result
+    if baseline is None and movieshots:
+        baseline = published_baseline()
+    elif baseline is None:
+        log.info("no baseline: the published figures are MovieShots' and this is other data; "
+                 "compare with another run with --baseline metrics.json")
+    files = write_evaluation(metrics, out, baseline,
+                             extra={"model": None if model is None else model.source, "data": args.data,
+                                    "views": args.views, "crops": args.crops, **run})
+    print(markdown_report(metrics, baseline), end="")
+    for reason in run["errors"].values():
+        log.error("failed: %s", reason)
+    log.info("wrote %s", ", ".join(str(p) for p in files.values()))
+    return 1 if run["errors"] else 0
+
+
+def add_fit_fusion(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", required=True, help="a local model directory (the combiner is saved into it)")
+    p.add_argument("--data", required=True, help="a manifest of labelled validation clips")
+    _batch_option(p)
+    _device_option(p)
+
+
+def run_fit_fusion(args: argparse.Namespace) -> int:
+    from ..data.manifest import read_manifest
+    from ..errors import DataError
+    from ..fusion import FUSION_FILE, fit_fusion
+
+    if not Path(args.model).is_dir():
+        raise DataError(f"{args.model}: fit-fusion saves the combiner into the model, so --model must be a local directory")
+    records, report = read_manifest(args.data, skip_bad=True)
+    log.info("%s: %s", args.data, report.summary())
+    model = _load(args)
+    fusion, scores = fit_fusion(model, records, progress=_progress(args), batch_size=args.batch_size)
+    fusion.save(args.model)
+    fused = "-" if scores["fused"] is None else f"{scores['fused']:.3f}"
+    print(f"movement accuracy on {scores['clips']} clips: network {scores['model']:.3f}, geometry "
+          f"{scores['geometry']:.3f}, fused {fused} ({scores['folds']}-fold cross-validated: each clip scored "
+          f"by a combiner fitted without it)")
+    log.info("saved %s; analyze, predict and evaluate use it by default (--movement auto)", Path(args.model) / FUSION_FILE)
+    return 0
+
+
+# --- data and training -------------------------------------------------------------------------
+
+
+def add_synth(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", help="folder for the clips and the manifests")
+    p.add_argument("--n", type=positive_int, default=400, help="number of clips")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--width", type=positive_int, default=160, help="frame width")
+    p.add_argument("--height", type=positive_int, default=96, help="frame height")
+    p.add_argument("--frames", type=positive_int, default=16, help="frames per clip")
+    p.add_argument("--val-fraction", type=float, default=0.2, help="share of clips in val.csv (0-1)")
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from ..data.synthetic import SynthSettings, generate, split_manifest
+    from ..errors import DataError
+
+    if args.n < 2 or not 0 < args.val_fraction < 1:
+        raise DataError("synth needs --n >= 2 and 0 < --val-fraction < 1, so neither split is empty")
+    settings = SynthSettings(width=args.width, height=args.height, frames=args.frames)
+    manifest = generate(args.out, args.n, seed=args.seed, settings=settings, progress=_progress(args))
+    train, val = split_manifest(manifest, args.val_fraction, seed=args.seed)
+    print(manifest)
+    print(train)
+    print(val)
+    return 0
+
+
+def add_prepare(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--manifest", help="a manifest of clips")
+    src.add_argument("--movieshots", help="a MovieShots folder")
+    p.add_argument("--split", default="train", help="MovieShots split")
+    p.add_argument("--cache-dir", required=True, help="the frame cache folder (data.cache_dir in the training config)")
+    p.add_argument("--short-side", type=positive_int, default=256, help="frames are reduced to this short side (never enlarged)")
+    p.add_argument("--max-frames", type=positive_int, default=64, help="frames kept per clip")
+    p.add_argument("--rebuild", action="store_true", help="empty a cache made with other settings and fill it again")
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    from ..data.cache import cache_size, prepare
     from ..data.manifest import read_manifest
     from ..data.movieshots import read_movieshots
 
@@ -17,252 +459,65 @@ def _records_from(args: argparse.Namespace):
         records, report = read_movieshots(args.movieshots, args.split)
     else:
         records, report = read_manifest(args.manifest, skip_bad=True)
-    print(report.summary())
-    return records
+    log.info("%s", report.summary())
+    done, errors = prepare(records, args.cache_dir, short_side=args.short_side, max_frames=args.max_frames,
+                           progress=_progress(args), rebuild=args.rebuild)
+    print(f"{done} clips cached in {args.cache_dir} ({cache_size(args.cache_dir) / 1e6:.1f} MB); {len(errors)} failed")
+    for err in errors:
+        log.error("failed: %s", err)
+    return 1 if errors else 0
 
 
-def _cmd_synth(args: argparse.Namespace) -> int:
-    from ..data.synthetic import SynthSettings, generate, split_manifest
-
-    settings = SynthSettings(width=args.width, height=args.height, frames=args.frames)
-    manifest = generate(args.out, args.n, seed=args.seed, settings=settings)
-    train, val = split_manifest(manifest, args.val_fraction, seed=args.seed)
-    print(f"wrote {args.n} clips; manifests: {manifest}, {train}, {val}")
-    return 0
+def add_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default=None,
+                   help="a YAML config file, or a shipped one by name: movieshots, tiny-synthetic")
+    p.add_argument("overrides", nargs="*", help="key.sub=value, e.g. train.epochs=3 data.root=data/movieshots")
 
 
-def _cmd_prepare(args: argparse.Namespace) -> int:
-    from ..data.cache import prepare
-
-    records = _records_from(args)
-    done, errors = prepare(records, args.cache_dir, short_side=args.short_side, max_frames=args.max_frames)
-    print(f"{done} clips cached in {args.cache_dir}; {len(errors)} failed")
-    for err in errors[:20]:
-        print(f"  {err}")
-    return 1 if errors and not done else 0
-
-
-def _cmd_train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     from ..training import train
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    best = train(args.config, args.overrides)
-    print(f"best model: {best}")
+    best = train(args.config, args.overrides, progress=_progress(args))
+    print(best)
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("synth", help="generate a labelled synthetic dataset (manifest + clips)")
-    p.add_argument("out")
-    p.add_argument("--n", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--width", type=int, default=160)
-    p.add_argument("--height", type=int, default=96)
-    p.add_argument("--frames", type=int, default=16)
-    p.add_argument("--val-fraction", type=float, default=0.2)
-    p.set_defaults(handler=_cmd_synth)
-
-    p = sub.add_parser("prepare", help="decode clips once into a frame cache that training reads")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--manifest")
-    src.add_argument("--movieshots", help="MovieShots folder")
-    p.add_argument("--split", default="train")
-    p.add_argument("--cache-dir", required=True)
-    p.add_argument("--short-side", type=int, default=256)
-    p.add_argument("--max-frames", type=int, default=64)
-    p.set_defaults(handler=_cmd_prepare)
-
-    p = sub.add_parser("train", help="fine-tune a model from a YAML config (+ key=value overrides)")
-    p.add_argument("--config", help="YAML config, e.g. configs/movieshots.yaml")
-    p.add_argument("overrides", nargs="*", help="key.sub=value, e.g. train.epochs=3")
-    p.set_defaults(handler=_cmd_train)
+# --- model and demo ----------------------------------------------------------------------------
 
 
-_EXTRA_COMMANDS.append(register)
+def add_info(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="hub id or local model directory")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _cmd_analyze(args: argparse.Namespace) -> int:
-    from ..analysis import AnalyzeSettings
-    from ..batch import analyze_many
-    from ..inference import best_device
-    from ..loading import load_model
-
-    model = None
-    if not (args.movement == "geometry" and args.model is None):  # geometry alone needs no weights
-        model = load_model(args.model or _published(), device=best_device())
-    settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size)
-    result = analyze_many(args.films, args.out, model, settings=settings, detector=args.detector,
-                          force=args.force, shard=args.shard)
-    print(f"{len(result.done)} analysed, {len(result.skipped)} already done, {len(result.errors)} failed -> {args.out}")
-    for path, reason in result.errors.items():
-        print(f"  failed: {reason}" if path in reason else f"  failed: {path}: {reason}")
-    for d in result.done:
-        print(f"  report: {d / 'report.html'}")
-    return 1 if result.errors and not (result.done or result.skipped) else 0
-
-
-def _published() -> str:
-    from ..loading import PUBLISHED_MODEL
-
-    return PUBLISHED_MODEL
-
-
-def register_analyze(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyze", help="find the shots of films and label each; CSV, JSON, EDL, OTIO, report")
-    p.add_argument("films", nargs="+", help="files, directories or globs")
-    p.add_argument("--model", help="hub id or local directory (default: the published multitask model)")
-    p.add_argument("--out", default="shotscope-out")
-    p.add_argument("--movement", choices=["auto", "model", "geometry", "fused"], default="auto",
-                   help="auto: fused when the model has a fitted combiner, else the network")
-    p.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--force", action="store_true", help="analyse films again even when done")
-    p.add_argument("--shard", help="i/n: this process takes every n-th film from the i-th")
-    p.set_defaults(handler=_cmd_analyze)
-
-
-_EXTRA_COMMANDS.append(register_analyze)
-
-
-def _records_for_prediction(items: list[str]):
-    from ..batch import expand_inputs
-    from ..data.manifest import read_manifest
-    from ..data.records import ClipRecord
-
-    records = []
-    for item in items:
-        if item.lower().endswith((".csv", ".jsonl", ".ndjson")):
-            recs, report = read_manifest(item, skip_bad=True)
-            for reason in report.reasons:
-                print(f"skipped: {reason}")
-            records += recs
-        else:
-            records += [ClipRecord(str(p)) for p in expand_inputs([item])]
-    return records
-
-
-def _cmd_predict(args: argparse.Namespace) -> int:
-    import csv
-    import io
-    import json
-    import sys
-
-    from ..evaluation import predict_records
-    from ..files import atomic_write_text
-    from ..inference import best_device
-    from ..loading import load_model
-
-    model = load_model(args.model, device=best_device())
-    records = _records_for_prediction(args.clips)
-    preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=not args.quiet)
-    cfg = model.config
-    rows = []
-    for r, ps, pm in zip(preds.records, preds.scale_probs, preds.movement_probs, strict=True):
-        rows.append({
-            "path": r.path, "scale": cfg.scale_labels[int(ps.argmax())], "scale_prob": round(float(ps.max()), 4),
-            "movement": cfg.movement_labels[int(pm.argmax())], "movement_prob": round(float(pm.max()), 4),
-            **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.scale_labels, ps, strict=True)},
-            **{f"p_{k}": round(float(v), 4) for k, v in zip(cfg.movement_labels, pm, strict=True)},
-        })
-    out = io.StringIO()
-    if args.format == "jsonl":
-        out.writelines(json.dumps(row) + "\n" for row in rows)
-    elif args.format == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["path"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        out.writelines(f"{r['path']}\t{r['scale']} {r['scale_prob']:.2f}\t{r['movement']} {r['movement_prob']:.2f}\n"
-                       for r in rows)
-    if args.output:
-        atomic_write_text(args.output, out.getvalue())
-    else:
-        sys.stdout.write(out.getvalue())
-    for path, reason in preds.errors.items():
-        print(f"failed: {reason}" if path in reason else f"failed: {path}: {reason}", file=sys.stderr)
-    return 1 if preds.errors and not rows else 0
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> int:
+def run_info(args: argparse.Namespace) -> int:
     import json
 
-    from ..evaluation import evaluate_distributed, markdown_report, published_baseline, write_evaluation
-    from ..loading import load_model
-    from ..training import DEFAULTS, read_split
+    from ..loading import describe, load_model
 
-    data = dict(DEFAULTS["data"])
-    if args.data.lower().endswith((".csv", ".jsonl", ".ndjson")):
-        data.update(kind="manifest", val=args.data)
-    else:
-        data.update(kind="movieshots", root=args.data, val_split=args.split)
-    records = read_split(data, "val")
-    model = load_model(args.model)
-    result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size)
-    if result is None:  # not the main process: the main one writes
+    info = describe(load_model(args.model))
+    if args.json:
+        print(json.dumps(info, indent=2))
         return 0
-    metrics, run = result
-    baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else published_baseline()
-    files = write_evaluation(metrics, args.out, baseline,
-                             extra={"model": model.source, "data": args.data, "views": args.views,
-                                    "crops": args.crops, **run})
-    print(markdown_report(metrics, baseline))
-    for reason in run["errors"].values():
-        print(f"failed: {reason}")
-    print("wrote " + ", ".join(str(p) for p in files.values()))
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif key == "parameters":
+            value = f"{value:,}"
+        print(f"{key.replace('_', ' '):<{width}}  {value}")
     return 0
 
 
-def _cmd_fit_fusion(args: argparse.Namespace) -> int:
-    from ..data.manifest import read_manifest
-    from ..fusion import fit_fusion
-    from ..loading import load_model
-
-    model = load_model(args.model)
-    records, report = read_manifest(args.data, skip_bad=True)
-    print(report.summary())
-    fusion, scores = fit_fusion(model, records)
-    fusion.save(args.model)
-    print(f"movement accuracy on {scores['clips']} clips: model {scores['model']:.3f}, "
-          f"geometry {scores['geometry']:.3f}, fused {scores['fused']:.3f} -> {args.model}/movement_fusion.json")
-    return 0
+def add_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--out", default="demo-out", help="folder for the demo film's results")
 
 
-def register_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict", help="labels and probabilities per clip (files, directories or a manifest)")
-    p.add_argument("clips", nargs="+")
-    p.add_argument("--model", required=True)
-    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
-    p.add_argument("--output", "-o", help="write here instead of standard output")
-    p.add_argument("--views", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(handler=_cmd_predict)
-
-    p = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class numbers, confusion matrices, vs a baseline")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True, help="a manifest (.csv/.jsonl) or a MovieShots folder")
-    p.add_argument("--split", default="test")
-    p.add_argument("--out", default="evaluation")
-    p.add_argument("--views", type=int, default=1, help="temporal clips per shot")
-    p.add_argument("--crops", type=int, default=1, choices=[1, 3], help="spatial crops per clip")
-    p.add_argument("--baseline", help="metrics.json to compare with (default: the published model's numbers)")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.set_defaults(handler=_cmd_evaluate)
-
-    p = sub.add_parser("fit-fusion", help="fit the movement combiner (network + geometry) on validation clips")
-    p.add_argument("--model", required=True, help="a local model directory (the combiner is saved into it)")
-    p.add_argument("--data", required=True, help="a manifest of labelled validation clips")
-    p.set_defaults(handler=_cmd_fit_fusion)
-
-
-_EXTRA_COMMANDS.append(register_eval)
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
+def run_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo as demo
     from ..writers import timecode
 
-    result, report = run_demo(args.out)
+    result, report = demo(args.out, progress=_progress(args))
     print(f"\n{Path(result.path).name}: {len(result.shots)} shots")
     for s in result.shots:
         print(f"  {s.index:3d}  {timecode(s.start_frame, result.fps)}  {s.duration:5.2f}s  "
@@ -271,10 +526,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="offline demo: a generated film, a small synthetic-trained model, the report")
-    p.add_argument("--out", default="demo-out")
-    p.set_defaults(handler=_cmd_demo)
-
-
-_EXTRA_COMMANDS.append(register_demo)
+COMMANDS: list[Command] = [
+    Command("analyze", "find the shots of films and label each; CSV, JSON, EDL, OTIO, FCP XML, report",
+            add_analyze, run_analyze,
+            "  shotscope analyze film.mp4\n"
+            "  shotscope analyze films/ 'more/*.mkv' -m DIR -o results/\n"
+            "  shotscope analyze film.mp4 --movement geometry          # no model weights needed\n"
+            "  shotscope analyze film.mp4 --start 00:10:00 --end 00:12:30 --format csv\n"
+            "  shotscope analyze film.mp4 --cuts film-Scenes.csv       # cuts from `scenedetect list-scenes`\n"
+            "  shotscope analyze archive/ -m DIR --shard 0/4           # every 4th film"),
+    Command("predict", "labels and probabilities per clip (files, directories or a manifest)",
+            add_predict, run_predict,
+            "  shotscope predict clips/ -m DIR\n"
+            "  shotscope predict shots.csv --format csv -o predictions.csv\n"
+            "  shotscope predict clip.mp4 --movement geometry"),
+    Command("evaluate", "accuracy, macro-F1, per-class numbers and confusion matrices, against a baseline",
+            add_evaluate, run_evaluate,
+            "  shotscope evaluate -m DIR --data data/movieshots --split test --views 2 --crops 3\n"
+            "  shotscope evaluate -m DIR --data my_val.csv --baseline other/metrics.json"),
+    Command("fit-fusion", "fit the movement combiner (network + geometry) on labelled validation clips",
+            add_fit_fusion, run_fit_fusion, "  shotscope fit-fusion -m DIR --data my_val.csv"),
+    Command("synth", "generate a labelled synthetic dataset (clips, manifest, train/val split)",
+            add_synth, run_synth, "  shotscope synth data/synth --n 400"),
+    Command("prepare", "decode clips once into a frame cache that training reads",
+            add_prepare, run_prepare,
+            "  shotscope prepare --movieshots data/movieshots --cache-dir data/cache\n"
+            "  shotscope prepare --manifest train.csv --cache-dir data/cache --short-side 256"),
+    Command("train", "fine-tune a model from a YAML config (+ key=value overrides)", add_train, run_train,
+            "  shotscope train --config movieshots data.root=data/movieshots train.epochs=5\n"
+            "  shotscope train --config tiny-synthetic data.train=synth/train.csv data.val=synth/val.csv"),
+    Command("info", "describe a model: labels, frames, image size, parameters, source", add_info, run_info,
+            "  shotscope info DIR --json"),
+    Command("demo", "offline demo: a generated film, a small synthetic-trained model, the report",
+            add_demo, run_demo, "  shotscope demo -o demo-out"),
+]

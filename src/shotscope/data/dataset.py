@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import VideoDecodeError
+from ..errors import ShotscopeWarning, VideoDecodeError
 from ..preprocessing import AugmentConfig, PreprocessConfig, augment_clip, normalize, resize_frames, to_chw
 from ..sampling import sample_frames
 from .cache import load_cached, pick
@@ -51,7 +51,7 @@ class ClipDataset(Dataset):
         try:
             frames = self.frames(record, rng)
         except VideoDecodeError as exc:
-            warnings.warn(f"skipping {exc}", stacklevel=2)
+            warnings.warn(f"skipping {exc}", ShotscopeWarning, stacklevel=2)
             return self[(i + 1) % len(self)]
         movement = record.movement
         x = to_chw(frames)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from ..errors import DataError
@@ -15,23 +16,56 @@ from .records import ClipRecord, LoadReport
 FIELDS = ("path", "scale", "movement", "start", "end")
 
 
-def _rows(path: Path) -> list[tuple[int, dict]]:
+def read_text_any_encoding(path: Path) -> str:
+    """Text of a file in UTF-8 (with or without a BOM), UTF-16/32 with a BOM, else Windows-1252
+    (which also reads Latin-1): the encodings spreadsheets and editors write."""
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"{path}: cannot read manifest ({exc.strerror or exc})") from None
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path}: starts with a {encoding} byte-order mark but is not {encoding} ({exc})") from None
+    if b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: a binary file, not a text manifest")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _rows(path: Path) -> list[tuple[int, dict]]:
+    text = read_text_any_encoding(path)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        rows = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((n, json.loads(line)))
-                except ValueError as exc:
-                    raise DataError(f"{path}:{n}: not valid JSON ({exc})") from None
+        stripped = text.lstrip()
+        if stripped.startswith("["):  # a JSON array of objects
+            try:
+                items = json.loads(text)
+            except ValueError as exc:
+                raise DataError(f"{path}: not valid JSON ({exc})") from None
+            rows = list(enumerate(items, 1))
+        else:
+            rows = []
+            for n, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append((n, json.loads(line)))
+                    except ValueError as exc:
+                        raise DataError(f"{path}:{n}: not valid JSON ({exc})") from None
+        for n, row in rows:
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{n}: expected an object like {{\"path\": ..., \"scale\": ...}}, "
+                                f"got {type(row).__name__}")
         return rows
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "path" not in reader.fieldnames:
-        raise DataError(f"{path}: a manifest needs a header with a 'path' column")
+    fields = [f.strip() for f in reader.fieldnames or []]
+    if "path" not in fields:
+        raise DataError(f"{path}: a manifest needs a header with a 'path' column (found: {', '.join(fields) or 'none'})")
+    reader.fieldnames = fields
     return [(n, row) for n, row in enumerate(reader, 2)]
 
 
@@ -48,9 +82,12 @@ def _seconds(value: object, where: str, column: str) -> float | None:
     if value is None or str(value).strip() == "":
         return None
     try:
-        return float(value)
-    except ValueError:
+        seconds = float(value)
+    except (TypeError, ValueError):
         raise DataError(f"{where}: {column} must be seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise DataError(f"{where}: {column} must be a finite number of seconds >= 0, got {value!r}")
+    return seconds
 
 
 def read_manifest(path: str | Path, *, skip_bad: bool = False,
@@ -65,11 +102,15 @@ def read_manifest(path: str | Path, *, skip_bad: bool = False,
     for n, row in _rows(path):
         where = f"{path}:{n}"
         try:
-            if not row.get("path"):
-                raise DataError(f"{where}: empty path")
+            if not row.get("path") or not isinstance(row["path"], str):
+                raise DataError(f"{where}: missing or empty path")
             clip = Path(row["path"])
             clip = clip if clip.is_absolute() else path.parent / clip
-            if not clip.is_file():
+            try:
+                found = clip.is_file()
+            except (OSError, ValueError) as exc:
+                raise DataError(f"{where}: unusable path {row['path']!r} ({exc})") from None
+            if not found:
                 raise DataError(f"{where}: clip not found: {row['path']}")
             scale = _label(row.get("scale"), SCALE_LABELS, {}, where, "scale")
             movement = _label(row.get("movement"), MOVEMENT_LABELS, aliases, where, "movement")

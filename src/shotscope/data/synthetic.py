@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import DataError
+from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from ..video import write_video
 from .manifest import write_manifest
@@ -139,7 +141,7 @@ def camera_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: 
 
 
 def generate(out: str | os.PathLike, n: int = 400, *, seed: int = 0, settings: SynthSettings | None = None,
-             progress: bool = True) -> Path:
+             progress: bool | None = None) -> Path:
     """Write ``n`` labelled clips (balanced over both tasks) and ``manifest.csv`` under ``out``.
 
     Returns the manifest path. Clips already present are kept, so an interrupted run resumes.
@@ -151,7 +153,7 @@ def generate(out: str | os.PathLike, n: int = 400, *, seed: int = 0, settings: S
     rng = np.random.default_rng(seed)
     photos = photographs()
     records = []
-    for i in tqdm(range(n), desc="synth", unit="clip", disable=not progress):
+    for i in tqdm(range(n), desc="synth", unit="clip", disable=None if progress is None else not progress):
         scale = SCALE_LABELS[i % len(SCALE_LABELS)]
         movement = MOVEMENT_LABELS[(i // len(SCALE_LABELS)) % len(MOVEMENT_LABELS)]
         clip_rng = np.random.default_rng([seed, i])
@@ -165,7 +167,7 @@ def generate(out: str | os.PathLike, n: int = 400, *, seed: int = 0, settings: S
         records.append(ClipRecord(str(path), SCALE_LABELS.index(scale), MOVEMENT_LABELS.index(movement)))
     rng.shuffle(records)
     manifest = write_manifest(out / "manifest.csv", records)
-    (out / "synth.json").write_text(json.dumps({"n": n, "seed": seed, **asdict(settings)}, indent=2))
+    atomic_write_text(out / "synth.json", json.dumps({"n": n, "seed": seed, **asdict(settings)}, indent=2))
     return manifest
 
 
@@ -178,14 +180,25 @@ def split_manifest(manifest: str | os.PathLike, val_fraction: float = 0.2, seed:
     groups: dict[tuple[int, int], list[ClipRecord]] = {}
     for r in records:
         groups.setdefault((r.scale, r.movement), []).append(r)
+    if len(records) < 2:
+        raise DataError(f"{manifest}: {len(records)} clip(s); a train/val split needs at least 2")
     rng = np.random.default_rng(seed)
-    train, val = [], []
+    train, val, singles = [], [], []
     for key in sorted(groups):
         items = groups[key]
         rng.shuffle(items)
-        k = max(1, round(len(items) * val_fraction)) if len(items) > 1 else 0
+        if len(items) == 1:
+            singles += items
+            continue
+        k = max(1, round(len(items) * val_fraction))
         val += items[:k]
         train += items[k:]
+    # label combinations seen once: spread over both splits at the asked share, neither left empty
+    rng.shuffle(singles)
+    want_val = round(len(records) * val_fraction) - len(val)
+    k = min(max(want_val, 1 if not val else 0), len(singles) - (0 if train else 1))
+    val += singles[:max(k, 0)]
+    train += singles[max(k, 0):]
     return write_manifest(manifest.parent / "train.csv", train), write_manifest(manifest.parent / "val.csv", val)
 
 
