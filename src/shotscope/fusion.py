@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,10 @@ def fit_fusion(model, records, *, progress: bool | None = None, batch_size: int 
     k = min(folds, int(np.bincount(labels).max()))
     held_out = np.full(len(labels), -1)
     if k >= 2:
-        for train_idx, test_idx in StratifiedKFold(k, shuffle=True, random_state=0).split(net, labels):
+        with warnings.catch_warnings():  # a class rarer than k: sklearn warns, the folds still work
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(StratifiedKFold(k, shuffle=True, random_state=0).split(net, labels))
+        for train_idx, test_idx in splits:
             if len(set(labels[train_idx].tolist())) < 2:
                 continue
             part = MovementFusion.fit(net[train_idx], [ests[i] for i in train_idx], labels[train_idx])
