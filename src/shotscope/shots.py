@@ -177,7 +177,7 @@ class CutListDetector(CutDetector):
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._starts: list[float] = []
+        self._starts = read_cut_list(self.path, 24.0)  # read now: a bad file is an error before any work
         self._cuts: list[int] = []
 
     def reset(self, fps: float) -> None:

@@ -230,22 +230,23 @@ def _records_for_prediction(items: list[str]):
     from ..data.records import ClipRecord
     from ..errors import DataError
 
-    records, missing = [], {}
+    records, missing, skipped = [], {}, 0
     for item in items:
         if item.lower().endswith((".csv", ".jsonl", ".ndjson")):
             recs, report = read_manifest(item, skip_bad=True)
             for reason in report.reasons:
-                log.warning("skipped: %s", reason)
+                log.error("skipped: %s", reason)
             if report.skipped > len(report.reasons):
-                log.warning("skipped %d more lines of %s", report.skipped - len(report.reasons), item)
+                log.error("skipped %d more lines of %s", report.skipped - len(report.reasons), item)
             records += recs
+            skipped += report.skipped
         else:
             records += [ClipRecord(str(p)) for p in expand_inputs([item], missing)]
     for reason in missing.values():
         log.error("failed: %s", reason)
     if not records:
         raise DataError("no clips to predict: " + ("; ".join(missing.values()) or "the inputs name none"))
-    return records, missing
+    return records, len(missing) + skipped
 
 
 def add_predict(p: argparse.ArgumentParser) -> None:
@@ -291,7 +292,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ..files import atomic_write_text
 
     target = check_output_file(args.out) if args.out else None
-    records, missing = _records_for_prediction(args.clips)
+    records, unusable = _records_for_prediction(args.clips)
     model = _load(args)
     preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=_progress(args),
                             movement=args.movement)
@@ -315,7 +316,7 @@ def run_predict(args: argparse.Namespace) -> int:
         sys.stdout.write(out.getvalue())
     for reason in preds.errors.values():
         log.error("failed: %s", reason)
-    return 1 if preds.errors or missing else 0
+    return 1 if preds.errors or unusable else 0
 
 
 def _read_baseline(path: str) -> dict:
