@@ -19,7 +19,7 @@ import numpy as np
 from . import __version__
 from .errors import DataError, VideoDecodeError
 from .motion import MotionEstimate, estimate_movement
-from .sampling import sample_times
+from .sampling import reduced_size, sample_times
 from .shots import CutDetector, make_detector
 from .video import DecodedFrame, VideoBackend, open_video
 
@@ -193,20 +193,17 @@ class _ShotBuffer:
         return done
 
 
-def _model_input_side(model: ShotScopeModel | None) -> int:
+GEOMETRY_SIDE = 180  # short side of the frames the geometric movement estimate reads
+
+
+def model_input_side(model: ShotScopeModel | None) -> int:
     """Short side the sampled frames need so the model's resize only ever shrinks them."""
     if model is None:
-        return 180  # geometry alone
+        return GEOMETRY_SIDE
     pre = model.preprocess_config
     if pre is not None and pre.resize_mode == "center_crop":
         return pre.shortest_edge or pre.image_size
     return pre.image_size if pre is not None else model.image_size
-
-
-def _work_size(width: int, height: int, short_side: int) -> tuple[int, int]:
-    """(w, h) keeping the display aspect, short side ``short_side``, never larger than the source."""
-    scale = min(1.0, short_side / min(width, height))
-    return max(2, round(width * scale)), max(2, round(height * scale))
 
 
 def _views_for(duration: float, settings: AnalyzeSettings) -> int:
@@ -268,12 +265,14 @@ def analyze(
     # are area-averaged to work_size in display geometry
     factor = max(1.0, info.stored_width / 256)
     det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
-    keep_size = _work_size(info.width, info.height, settings.work_size or _model_input_side(model))
+    keep_size = reduced_size(info.width, info.height, settings.work_size or model_input_side(model))
+    geo_size = reduced_size(info.width, info.height, GEOMETRY_SIDE)
     # decoded frames held per shot: fewer for large pictures (about 200 MB at most)
     keep = int(np.clip(settings.keep_frames * (1920 * 1080) / (info.stored_width * info.stored_height), 8,
                        settings.keep_frames))
     buffer = _ShotBuffer(keep)
-    labeller = _ShotLabeller(model, settings, n, _Converter(video, keep_size))
+    labeller = _ShotLabeller(model, settings, n, _Converter(video, keep_size),
+                             _Converter(video, geo_size) if geo_size != keep_size else None)
     first, last, times = None, -1, {}
 
     def close_shot(end: int, end_time: float | None) -> None:
@@ -338,8 +337,13 @@ class _ShotLabeller:
     """Labels finished shots in batches, so a film's frames are never all held at once."""
 
     def __init__(self, model: ShotScopeModel | None, settings: AnalyzeSettings, num_frames: int,
-                 convert: _Converter):
+                 convert: _Converter, geometry: _Converter | None = None):
+        """``convert`` makes the network's frames; ``geometry`` (default: the same) the frames the
+        geometric estimate reads, at :data:`GEOMETRY_SIDE` as predict and evaluate read them."""
         self.model, self.settings, self.n, self.convert = model, settings, num_frames, convert
+        self.geometry = geometry or convert
+        # thumbnails from the larger of the two
+        self.thumb = max((convert, self.geometry), key=lambda c: c.size[0])
         self.shots: list[Shot] = []
         self.pending: list[tuple[Shot, np.ndarray]] = []
 
@@ -349,12 +353,12 @@ class _ShotLabeller:
         shot = Shot(len(self.shots), start, end, t0, t1, short=(t1 - t0) < st.short_shot_seconds, views=views,
                     movement_source=st.movement)
         if items:
-            mid = self.convert(items[len(items) // 2])
+            mid = self.thumb(items[len(items) // 2])
             shot.thumbnail = cv2.resize(mid, (160, max(1, round(mid.shape[0] * 160 / mid.shape[1]))),
                                         interpolation=cv2.INTER_AREA)
             if st.movement in ("geometry", "fused"):
                 pos = _positions(len(items), min(16, max(len(items), 2)), 1)[0]
-                est = estimate_movement(np.stack([self.convert(items[i]) for i in pos]),
+                est = estimate_movement(np.stack([self.geometry(items[i]) for i in pos]),
                                         np.array([items[i].time for i in pos]))
                 shot.motion = est.to_dict()
                 if st.movement == "geometry":
@@ -364,6 +368,7 @@ class _ShotLabeller:
                 self.pending.append((shot, self.convert.sample(items, self.n, views)))
         self.shots.append(shot)
         self.convert.cache.clear()
+        self.geometry.cache.clear()
         if len(self.pending) >= st.batch_size:
             self._label()
 

@@ -74,7 +74,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
     source). ``model`` may be None for geometry alone. Clips that fail are reported in
     ``errors`` and left out; ``on_clip`` sees each decoded clip."""
-    from .analysis import resolve_movement
+    from .analysis import GEOMETRY_SIDE, model_input_side, resolve_movement
     from .labels import MOVEMENT_LABELS
     from .motion import estimate_movement
     from .video import open_video
@@ -82,6 +82,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     source = resolve_movement(model, movement)
     want_geometry = geometry or source in ("geometry", "fused")
     n = model.num_frames if model is not None else GEOMETRY_FRAMES
+    side = model_input_side(model)  # frames reduced on conversion exactly as analyze reduces them
     kept, scale, network, errors, estimates = [], [], [], {}, []
     chunk: list[tuple[ClipRecord, np.ndarray]] = []
 
@@ -97,10 +98,10 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     for record in tqdm(records, desc="clips", unit="clip", disable=None if progress is None else not progress):
         try:
             with open_video(record.path) as video:
-                clip = sample_frames(video, n, record.start, record.end, views=views)
+                clip = sample_frames(video, n, record.start, record.end, views=views, short_side=side)
                 if want_geometry:
-                    geo = clip if (n, views) == (GEOMETRY_FRAMES, 1) else sample_frames(
-                        video, GEOMETRY_FRAMES, record.start, record.end)
+                    geo = clip if (n, views, side) == (GEOMETRY_FRAMES, 1, GEOMETRY_SIDE) else sample_frames(
+                        video, GEOMETRY_FRAMES, record.start, record.end, short_side=GEOMETRY_SIDE)
                     est = estimate_movement(geo.frames[0], geo.times[0])
         except Exception as exc:  # a bad clip, whatever the cause: report it, go on
             text = str(exc) if isinstance(exc, ShotscopeError) else f"{type(exc).__name__}: {exc}"

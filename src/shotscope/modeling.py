@@ -161,6 +161,33 @@ class ShotScopeModel(ShotScopePreTrainedModel):
             out.loss = loss
         return out
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> ShotScopeModel:
+        """transformers' loader, plus everything :meth:`save_pretrained` writes beside the weights:
+        the preprocessing settings and the movement combiner (for ``AutoModel`` too)."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        model.restore_extras(pretrained_model_name_or_path, revision=kwargs.get("revision"))
+        return model
+
+    def restore_extras(self, name_or_path: Any, revision: str | None = None) -> None:
+        from pathlib import Path
+
+        from .fusion import FUSION_FILE, MovementFusion
+        from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
+
+        folder = Path(name_or_path)
+        if not folder.is_dir():  # a hub id: the files from the cache (or the hub)
+            from transformers.utils import cached_file
+
+            found = [cached_file(str(name_or_path), f, revision=revision, _raise_exceptions_for_missing_entries=False,
+                                 _raise_exceptions_for_connection_errors=False) for f in (PREPROCESSOR_FILE, FUSION_FILE)]
+            found = [f for f in found if f]
+            folder = Path(found[0]).parent if found else None
+        self.preprocess_config = (PreprocessConfig.load(folder, image_size=self.image_size) if folder else None) or \
+            PreprocessConfig(image_size=self.image_size)
+        self.movement_fusion = MovementFusion.load(folder) if folder else None
+        self.source = str(name_or_path)
+
     def save_pretrained(self, save_directory: Any, *args: Any, **kwargs: Any) -> None:
         """Write config.json + model.safetensors, and the preprocessing and fusion settings."""
         super().save_pretrained(save_directory, *args, **kwargs)
@@ -190,3 +217,12 @@ def _weights(values: list | None, like: torch.Tensor) -> torch.Tensor | None:
 
 AutoConfig.register("shotscope", ShotScopeConfig)
 AutoModel.register(ShotScopeConfig, ShotScopeModel)
+
+
+def _register_pipeline() -> None:
+    from .pipeline import register
+
+    register()
+
+
+_register_pipeline()

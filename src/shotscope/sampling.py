@@ -42,14 +42,24 @@ def sample_times(start: float, end: float, num_frames: int, views: int = 1) -> n
     return start + grid * span / num_frames
 
 
+def reduced_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(w, h) keeping the aspect, short side ``short_side``, never larger than (width, height)."""
+    scale = min(1.0, short_side / min(width, height))
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
 def sample_frames(
     video: VideoBackend | str | os.PathLike,
     num_frames: int,
     start: float | None = None,
     end: float | None = None,
     views: int = 1,
+    short_side: int | None = None,
 ) -> SampledClip:
-    """Decode ``num_frames`` frames per view, uniformly over ``[start, end)`` (default: the whole clip)."""
+    """Decode ``num_frames`` frames per view, uniformly over ``[start, end)`` (default: the whole clip).
+
+    ``short_side``: frames are area-reduced on conversion to that short side (never enlarged),
+    as :func:`shotscope.analyze` converts the frames of a shot."""
     own = not isinstance(video, VideoBackend)
     vid = open_video(video) if own else video
     try:
@@ -61,13 +71,15 @@ def sample_frames(
         if hi <= lo:
             raise VideoDecodeError(vid.path, f"empty time range [{lo:.3f}, {hi:.3f})")
         targets = sample_times(lo, hi, num_frames, views)
-        return _collect(vid, targets, lo, None if end is None else hi)
+        size = None if short_side is None else reduced_size(info.width, info.height, short_side)
+        return _collect(vid, targets, lo, None if end is None else hi, size)
     finally:
         if own:
             vid.close()
 
 
-def _collect(vid: VideoBackend, targets: np.ndarray, start: float, end: float | None) -> SampledClip:
+def _collect(vid: VideoBackend, targets: np.ndarray, start: float, end: float | None,
+             size: tuple[int, int] | None = None) -> SampledClip:
     """The frame shown at each target time; each distinct frame converted to RGB once."""
     flat = targets.ravel()
     order = np.argsort(flat, kind="stable")
@@ -79,7 +91,7 @@ def _collect(vid: VideoBackend, targets: np.ndarray, start: float, end: float | 
     frames: np.ndarray | None = None
     for k, frame in enumerate(chosen):  # each distinct frame converted once, copied into place
         if frame.index not in rgb:
-            rgb[frame.index] = vid.to_rgb(frame)
+            rgb[frame.index] = vid.to_rgb(frame, size=size)
         if frames is None:
             frames = np.empty((flat.size, *rgb[frame.index].shape), np.uint8)
         frames[k] = rgb[frame.index]
