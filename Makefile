@@ -27,6 +27,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
+	@$(PY) -c "import skimage" 2>/dev/null || $(PY) -m pip install --quiet -e ".[synth]"
 	$(PY) -m shotscope demo
 
 clean:

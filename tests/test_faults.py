@@ -560,3 +560,23 @@ def test_interrupt_is_recorded_and_resumable(world, tmp_path):
     assert main(["analyze", str(films), "-o", str(out), *GEO, "-q"]) == 0
     runs = json.loads((out / "runs.json").read_text())
     assert runs[-1]["reused"] >= done_before and runs[-1]["reused"] + runs[-1]["done"] == 30
+
+
+def test_config_key_lists_match_the_libraries():
+    """The key lists the fast config check uses are VideoMAEConfig's and AugmentConfig's own."""
+    from dataclasses import fields
+
+    from transformers import VideoMAEConfig
+
+    from shotscope.preprocessing import AugmentConfig
+    from shotscope.training_config import AUGMENT_KEYS, VIDEOMAE_KEYS
+
+    generic = set(__import__("transformers").PretrainedConfig().to_dict())
+    assert set(VideoMAEConfig().to_dict()) - generic - {"num_frames", "image_size"} == VIDEOMAE_KEYS
+    assert {f.name for f in fields(AugmentConfig)} - {"reversible_movements"} == AUGMENT_KEYS
+
+
+def test_reliability_doc_lists_every_case():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reliability.md").read_text()
+    missing = [name for name in CASES if f"| `{name}` |" not in doc]
+    assert not missing, f"docs/reliability.md lacks {missing}"

@@ -46,6 +46,11 @@ def test_training_smoke_loss_falls_and_beats_chance(synth, tmp_path):
     out = tmp_path / "run"
     result = _run(out, synth, "train.epochs=8")
     assert result.returncode == 0, result.stderr[-3000:]
+    # readable logs on stderr, the result alone on stdout, no dicts, no bars off a terminal
+    assert result.stdout.strip() == str(out / "model")
+    assert "evaluation (epoch 1.00" in result.stderr and "scale accuracy" in result.stderr
+    assert "{'" not in result.stderr + result.stdout and "\r" not in result.stderr
+    assert "training finished" in result.stderr
     losses, scale_acc = _log(out)
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
     assert max(scale_acc) > 20 + 15  # 5 classes: chance is 20 %

@@ -17,69 +17,22 @@ import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-from .config import load_config, save_config, validate_config
+from .config import save_config
 from .data.dataset import ClipDataset
 from .data.manifest import read_manifest
 from .data.movieshots import read_movieshots
 from .data.records import ClipRecord
 from .errors import DataError
-from .loading import PUBLISHED_BACKBONE, from_backbone, load_model
+from .loading import from_backbone, load_model
 from .metrics import flat_metrics, multitask_metrics
 from .modeling import ShotScopeConfig, ShotScopeModel
 from .preprocessing import AugmentConfig, PreprocessConfig
+from .training_config import load_training_config
 
 log = logging.getLogger(__name__)
 
 TINY_CONFIG = Path(__file__).resolve().parent / "configs" / "tiny-synthetic.yaml"
 MOVIESHOTS_CONFIG = TINY_CONFIG.with_name("movieshots.yaml")
-
-DEFAULTS: dict[str, Any] = {
-    "output_dir": "runs/shotscope",
-    "seed": 42,
-    "model": {
-        "backbone": PUBLISHED_BACKBONE,  # hub id or dir of a VideoMAE checkpoint; null = random init
-        "init": None,  # a shotscope model dir to continue from
-        "config": {},  # VideoMAE config overrides (used for random init, e.g. tiny models)
-        "num_frames": 16,
-        "image_size": 224,
-        "resize_mode": "squash",
-    },
-    "data": {
-        "kind": "manifest",  # manifest | movieshots
-        "root": None,  # movieshots: the dataset folder
-        "train": None,  # manifest: train manifest
-        "val": None,  # manifest: validation manifest
-        "train_split": "train",
-        "val_split": "val",
-        "multi_movement_as": "Motion",
-        "cache_dir": None,
-        "skip_bad": False,
-    },
-    "train": {
-        "epochs": 5,
-        "max_steps": -1,
-        "batch_size": 8,
-        "eval_batch_size": 16,
-        "grad_accum": 1,
-        "lr": 5e-5,
-        "weight_decay": 0.05,
-        "warmup_ratio": 0.1,
-        "scheduler": "cosine",
-        "layer_decay": 0.75,  # null: one learning rate for all layers
-        "scale_loss_weight": 1.0,
-        "movement_loss_weight": 1.0,
-        "balance_scale": "none",  # none | loss | sampler
-        "balance_movement": "loss",  # none | loss | sampler
-        "augment": {"random_resized_crop": True, "hflip": 0.5, "time_reverse": 0.5},
-        "num_workers": 4,
-        "precision": "auto",  # auto | bf16 | fp16 | fp32
-        "save_total_limit": 2,
-        "logging_steps": 10,
-        "eval_every": "epoch",
-        "progress": True,
-    },
-}
-
 
 def read_split(data: dict, which: str) -> list[ClipRecord]:
     aliases = {"Multi_movement": data.get("multi_movement_as") or "Motion"}
@@ -317,36 +270,11 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
     )
 
 
-def check_training_config(cfg: dict) -> None:
-    """Every key known, every value of the right type and in range; raises DataError naming each."""
-    from dataclasses import fields
-
-    from transformers import VideoMAEConfig
-
-    validate_config(
-        cfg, DEFAULTS,
-        nullable={"model.backbone", "model.init", "data.root", "data.train", "data.val", "data.cache_dir",
-                  "train.layer_decay", "train.augment"},
-        free={"model.config": set(VideoMAEConfig().to_dict()) - {"num_frames", "image_size"},
-              "train.augment": {f.name for f in fields(AugmentConfig)} - {"reversible_movements"}},
-        choices={"data.kind": ("manifest", "movieshots"), "model.resize_mode": ("squash", "letterbox", "center_crop"),
-                 "train.precision": ("auto", "bf16", "fp16", "fp32"),
-                 "train.balance_scale": ("none", "loss", "sampler"), "train.balance_movement": ("none", "loss", "sampler"),
-                 "train.eval_every": ("epoch", "steps", "no")},
-        minimum={"train.epochs": 0, "train.batch_size": 1, "train.eval_batch_size": 1, "train.grad_accum": 1,
-                 "train.lr": 0, "train.weight_decay": 0, "train.warmup_ratio": 0, "train.num_workers": 0,
-                 "train.save_total_limit": 1, "train.logging_steps": 1, "model.num_frames": 1, "model.image_size": 1},
-        where="training config")
-    if cfg["train"]["max_steps"] in (None, 0) or (cfg["train"]["epochs"] == 0 and cfg["train"]["max_steps"] < 0):
-        raise DataError("training config: train.epochs (or train.max_steps) must be > 0")
-
-
 def train(config_path: str | os.PathLike | None = None, overrides: list[str] | None = None,
           progress: bool | None = None) -> Path:
     """Train from a YAML config (+ overrides); returns the folder of the best model.
     ``progress``: None shows a step bar on a terminal when ``train.progress`` is on."""
-    cfg = load_config(config_path, DEFAULTS, overrides)
-    check_training_config(cfg)
+    cfg = load_training_config(config_path, overrides)
     out = Path(cfg["output_dir"])
     if out.exists() and not out.is_dir():
         raise DataError(f"output_dir {out}: exists and is not a directory")

@@ -353,7 +353,8 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..batch import check_output_dir
     from ..evaluation import evaluate_distributed, markdown_report, published_baseline, write_evaluation
-    from ..training import DEFAULTS, read_split
+    from ..training import read_split
+    from ..training_config import DEFAULTS
 
     baseline = _read_baseline(args.baseline) if args.baseline else None
     out = check_output_dir(args.out)
@@ -476,6 +477,9 @@ def add_train(p: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from ..training_config import load_training_config
+
+    load_training_config(args.config, args.overrides)  # a bad key or value: said before torch loads
     from ..training import train
 
     best = train(args.config, args.overrides, progress=_progress(args))

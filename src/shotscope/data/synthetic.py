@@ -29,9 +29,17 @@ from .records import ClipRecord
 SCALE_SUBJECT = {"ECS": (11.0, 0.2), "CS": (4.0, 0.25), "MS": (1.7, 0.42), "FS": (0.85, 0.5), "LS": (0.25, 0.5)}
 
 
+def _skimage_data():
+    try:
+        from skimage import data
+    except ImportError:
+        raise DataError('synthetic clips need scikit-image: pip install "shotscope[synth]"') from None
+    return data
+
+
 def photographs() -> list[np.ndarray]:
     """RGB backgrounds shipped by scikit-image and scikit-learn (no network); not the subject."""
-    from skimage import data
+    data = _skimage_data()
 
     photos = [data.coffee(), data.chelsea(), data.rocket(), data.immunohistochemistry()]
     try:
@@ -45,7 +53,7 @@ def photographs() -> list[np.ndarray]:
 
 def subject_sprite() -> tuple[np.ndarray, np.ndarray]:
     """A person (astronaut) and a soft mask around her, for compositing."""
-    from skimage import data
+    data = _skimage_data()
 
     person = data.astronaut()
     h, w = person.shape[:2]
