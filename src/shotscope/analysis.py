@@ -265,6 +265,7 @@ def analyze(
     # are area-averaged to work_size in display geometry
     factor = max(1.0, info.stored_width / 256)
     det_size = (max(1, round(info.stored_width / factor)), max(1, round(info.stored_height / factor)))
+    own_size = det.frame_size(info.stored_width, info.stored_height)  # e.g. TransNetV2's 48x27
     keep_size = reduced_size(info.width, info.height, settings.work_size or model_input_side(model))
     geo_size = reduced_size(info.width, info.height, GEOMETRY_SIDE)
     # decoded frames held per shot: fewer for large pictures (about 200 MB at most)
@@ -291,8 +292,11 @@ def analyze(
                disable=None if progress is None else not progress, leave=False, position=1)
     try:
         for frame in video.frames(settings.start, settings.end):
-            rgb = video.to_rgb(frame, display=False)
-            small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
+            if own_size is not None:
+                small = video.to_rgb(frame, size=own_size, display=False)
+            else:
+                rgb = video.to_rgb(frame, display=False)
+                small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
             if first is None:
                 first = frame.index
             if buffer.wants(frame.index - first):  # kept decoded; converted only if sampled
@@ -314,6 +318,9 @@ def analyze(
         start_index, start_time = first, times[first]
         close_shot(last + 1, end_time)
         shots = labeller.finish()
+    except BaseException:
+        labeller.abort()
+        raise
     finally:
         bar.close()
         video.close()
@@ -346,6 +353,7 @@ class _ShotLabeller:
         self.thumb = max((convert, self.geometry), key=lambda c: c.size[0])
         self.shots: list[Shot] = []
         self.pending: list[tuple[Shot, np.ndarray]] = []
+        self.worker: _ModelWorker | None = None
 
     def add(self, start: int, end: int, t0: float, t1: float, items: list) -> None:
         st = self.settings
@@ -373,13 +381,20 @@ class _ShotLabeller:
             self._label()
 
     def _label(self) -> None:
+        """Hand the pending shots to the model worker (in its own thread, so decoding goes on)."""
         if not self.pending:
             return
+        if self.worker is None:
+            self.worker = _ModelWorker(self._label_batch)
+        self.worker.submit(list(self.pending))
+        self.pending.clear()
+
+    def _label_batch(self, pending: list[tuple[Shot, np.ndarray]]) -> None:
         from .inference import predict_probs
 
         model, cfg = self.model, self.model.config
-        ps, pm = predict_probs(model, [clip for _, clip in self.pending], self.settings.batch_size)
-        for (shot, _), s_p, m_p in zip(self.pending, ps, pm, strict=True):
+        ps, pm = predict_probs(model, [clip for _, clip in pending], self.settings.batch_size)
+        for (shot, _), s_p, m_p in zip(pending, ps, pm, strict=True):
             shot.scale_probs = {k: round(float(v), 4) for k, v in zip(cfg.scale_labels, s_p, strict=True)}
             shot.scale = cfg.scale_labels[int(s_p.argmax())]
             shot.scale_prob = round(float(s_p.max()), 4)
@@ -390,8 +405,64 @@ class _ShotLabeller:
             shot.movement_probs = {k: round(float(v), 4) for k, v in zip(cfg.movement_labels, m_p, strict=True)}
             shot.movement = cfg.movement_labels[int(np.argmax(m_p))]
             shot.movement_prob = round(float(np.max(m_p)), 4)
-        self.pending.clear()
 
     def finish(self) -> list[Shot]:
+        """Label what is left and wait for the model; raises what the model raised."""
         self._label()
+        if self.worker is not None:
+            self.worker.close()
         return self.shots
+
+    def abort(self) -> None:
+        if self.worker is not None:
+            self.worker.close(abort=True)
+
+
+class _ModelWorker:
+    """Runs the model on batches of shots in a thread while the caller decodes the next ones.
+
+    The queue holds at most ``depth`` batches: when the model falls behind, decoding waits, so
+    memory stays bounded; when decoding falls behind, the model waits."""
+
+    def __init__(self, fn, depth: int = 2):
+        import queue
+        import threading
+
+        self.fn = fn
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="shotscope-model", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                return
+            if self.error is not None or self.stopping:
+                continue  # after a failure: drain, so the producer never blocks
+            try:
+                self.fn(batch)
+            except BaseException as exc:  # handed to the caller in submit/close
+                self.error = exc
+
+    def submit(self, batch) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def close(self, abort: bool = False) -> None:
+        import queue
+
+        if abort:
+            self.stopping = True
+            while True:
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    break
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and not abort:
+            raise self.error

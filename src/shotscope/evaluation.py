@@ -159,7 +159,10 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
 
     state = PartialState(cpu=not torch.cuda.is_available())
     if model is not None:
+        from .inference import set_precision
+
         model.to(state.device)
+        set_precision(model, getattr(model, "precision_choice", "auto"))  # as resolved for this device
     with state.split_between_processes(records) as mine:
         preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
                                 progress=progress if state.is_local_main_process else False, movement=movement)

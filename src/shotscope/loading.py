@@ -186,8 +186,12 @@ def load_model(
     revision: str | None = None,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
+    precision: str = "auto",
 ) -> ShotScopeModel:
     """Load a shotscope model or the published multitask checkpoint (hub id or local directory).
+
+    ``precision`` (auto | fp32 | bf16 | fp16): the compute precision of inference (autocast;
+    the weights stay as loaded, or in ``dtype``). ``auto`` picks bf16 where the hardware has it.
 
     The preprocessing settings (``preprocessor_config.json``) come with it as
     ``model.preprocess_config``; ``model.source`` says where the weights came from.
@@ -219,22 +223,29 @@ def load_model(
 
     fusion = MovementFusion.load(model_dir)
     state = _load_state_dict(model_dir)
-    model = ShotScopeModel(config)
+    with torch.device("meta"):  # no random initialisation: the weights go straight in
+        model = ShotScopeModel(config)
     shape_problems = _shape_problems(model, state)
     if shape_problems:
         raise ModelLoadError(f"{model_dir}: the weights do not fit config.json: " + "; ".join(shape_problems[:3]))
-    result = model.load_state_dict(state, strict=False)
+    result = model.load_state_dict(state, strict=False, assign=True)
     missing = [k for k in result.missing_keys if not k.endswith("position_embeddings")]
     if missing or result.unexpected_keys:
         raise ModelLoadError(
             f"{model_dir}: weights do not match the model (missing {missing[:5]}, "
             f"unexpected {result.unexpected_keys[:5]})"
         )
+    meta = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if meta:
+        raise ModelLoadError(f"{model_dir}: the weights lack {meta[:5]}")
     model.eval()
     if dtype is not None:
         model.to(dtype)
     if device is not None:
         model.to(device)
+    from .inference import set_precision
+
+    set_precision(model, precision)
     model.preprocess_config = preprocess or PreprocessConfig(image_size=model.image_size)
     model.movement_fusion = fusion
     model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"

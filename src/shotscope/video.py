@@ -319,6 +319,9 @@ class PyAVBackend(VideoBackend):
     def to_rgb(self, frame: DecodedFrame, size: tuple[int, int] | None = None, display: bool = True) -> np.ndarray:
         av_frame = frame.frame
         if not display:
+            if size is not None:  # the stored picture, area-reduced (what TransNetV2 reads at 48x27)
+                return av_frame.reformat(width=size[0], height=size[1], format="rgb24",
+                                         interpolation="AREA").to_ndarray()
             return av_frame.to_ndarray(format="rgb24")
         if size is not None:  # given upright: convert before rotating, so swap for quarter turns
             w, h = size[::-1] if self._rotation in (90, 270) else size
