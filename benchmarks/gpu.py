@@ -93,7 +93,7 @@ def training_steps(root: Path, device: torch.device, tiny: bool, steps: int) -> 
     from shotscope.training import train
 
     side = 64 if tiny else 256
-    manifest = generate(root / "synth", 64, settings=SynthSettings(width=side * 16 // 9, height=side, frames=32),
+    manifest = generate(root / "synth", 64, settings=SynthSettings(width=side * 16 // 9 // 2 * 2, height=side, frames=32),
                         progress=False)
     train_csv, val_csv = split_manifest(manifest, 0.25)
     records, _ = read_manifest(manifest)

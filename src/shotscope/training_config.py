@@ -72,6 +72,8 @@ AUGMENT_KEYS = frozenset({"random_resized_crop", "crop_area", "crop_ratio", "hfl
 
 def check_training_config(cfg: dict) -> None:
     """Every key known, every value of the right type and in range; raises DataError naming each."""
+    if cfg.get("train", {}).get("eval_every") is False:  # YAML reads a bare `no` as false
+        cfg["train"]["eval_every"] = "no"
     validate_config(
         cfg, DEFAULTS,
         nullable={"model.backbone", "model.init", "data.root", "data.train", "data.val", "data.cache_dir",
