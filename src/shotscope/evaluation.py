@@ -95,18 +95,29 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
         network.append(pm)
         chunk.clear()
 
-    for record in tqdm(records, desc="clips", unit="clip", disable=None if progress is None else not progress):
+    def decode(record: ClipRecord):
+        """One clip's frames (and geometry), or the error that stopped it."""
         try:
             with open_video(record.path) as video:
                 clip = sample_frames(video, n, record.start, record.end, views=views, short_side=side)
+                est = None
                 if want_geometry:
                     geo = clip if (n, views, side) == (GEOMETRY_FRAMES, 1, GEOMETRY_SIDE) else sample_frames(
                         video, GEOMETRY_FRAMES, record.start, record.end, short_side=GEOMETRY_SIDE)
                     est = estimate_movement(geo.frames[0], geo.times[0])
+            return clip, est
         except Exception as exc:  # a bad clip, whatever the cause: report it, go on
-            text = str(exc) if isinstance(exc, ShotscopeError) else f"{type(exc).__name__}: {exc}"
+            return exc
+
+    # clips are decoded one batch ahead in a thread while the model runs on the current batch
+    bar = tqdm(total=len(records), desc="clips", unit="clip", disable=None if progress is None else not progress)
+    for record, result in zip(records, _prefetch(decode, records, 2 * batch_size), strict=True):
+        bar.update(1)
+        if isinstance(result, Exception):
+            text = str(result) if isinstance(result, ShotscopeError) else f"{type(result).__name__}: {result}"
             errors[record.path] = text if record.path in text else f"{record.path}: {text}"
             continue
+        clip, est = result
         kept.append(record)
         if want_geometry:
             estimates.append(est)
@@ -116,6 +127,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
             chunk.append((record, clip.frames))
             if len(chunk) >= batch_size:
                 flush()
+    bar.close()
     if model is not None:
         flush()
     n_s = len(model.config.scale_labels) if model is not None else 0
@@ -131,6 +143,20 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
         final = net if net is not None else np.zeros((0, len(move_labels)))
     return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
                        list(model.config.scale_labels) if model is not None else None, move_labels)
+
+
+def _prefetch(fn, items: list, depth: int):
+    """``fn(item)`` for each item, in order, computed up to ``depth`` items ahead in a thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shotscope-decode") as pool:
+        pending = [pool.submit(fn, item) for item in items[:depth]]
+        for i in range(len(items)):
+            result = pending[i].result()
+            if i + depth < len(items):
+                pending.append(pool.submit(fn, items[i + depth]))
+            pending[i] = None  # free the frames once handed over
+            yield result
 
 
 def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:

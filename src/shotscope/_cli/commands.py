@@ -133,6 +133,12 @@ def _progress(args: argparse.Namespace) -> bool | None:
     return progress_choice(args.quiet, args.progress)
 
 
+def _device(args: argparse.Namespace):
+    from ..inference import resolve_device
+
+    return resolve_device(getattr(args, "device", "auto"))
+
+
 def _load(args: argparse.Namespace, *, needed: bool = True):
     """The model named by --model (or the published one); None for geometry without a model."""
     if args.model is None and (not needed or getattr(args, "movement", None) == "geometry"):
@@ -207,7 +213,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     single = args.cuts is not None or args.format is not None
     if single and len(expand_inputs(args.films)) != 1:
         raise DataError(f"{'--cuts' if args.cuts else '--format'} takes exactly one film")
-    detector = make_detector(args.detector, threshold=args.threshold, cuts=args.cuts, min_scene_len=args.min_scene_len)
+    extra = {"device": _device(args), "precision": args.precision} if args.detector == "transnetv2" and not args.cuts else {}
+    detector = make_detector(args.detector, threshold=args.threshold, cuts=args.cuts, min_scene_len=args.min_scene_len,
+                             **extra)
     out = check_output_dir(args.out)
     model = _load(args)
     result = analyze_many(args.films, out, model, settings=settings, detector=detector, force=args.force,
