@@ -22,14 +22,48 @@ from shotscope.data.synthetic import SynthSettings, generate, split_manifest
 from shotscope.evaluation import predict_records
 from shotscope.fusion import fit_fusion
 from shotscope.labels import MOVEMENT_LABELS
-from shotscope.motion import estimate_movement
 from shotscope.training import TINY_CONFIG, train
 
 TEST = SynthSettings(width=320, height=180, frames=20, fps=24, pan_speed=(0.006, 0.016), zoom_total=(1.15, 1.5),
                      jitter=0.4, subject_speed=(0.008, 0.02))
 
 
+REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real-shots-dev"
+
+
+def real_dev_records(tmp: Path) -> list:
+    """The hand-labelled real shots (cut from their source by the dataset's own script)."""
+    import csv
+    import subprocess
+    import sys
+
+    from shotscope.data.records import ClipRecord
+
+    subprocess.run([sys.executable, str(REAL_DEV / "make_clips.py"), str(tmp / "real")], check=True,
+                   capture_output=True)
+    rows = list(csv.DictReader((tmp / "real" / "manifest.csv").open()))
+    return [ClipRecord(str(tmp / "real" / r["path"]), movement=MOVEMENT_LABELS.index(r["movement"])) for r in rows]
+
+
+def score(name: str, y: np.ndarray, pred: np.ndarray) -> str:
+    from sklearn.metrics import confusion_matrix
+
+    present = sorted(set(y.tolist()))
+    per_class = recall_score(y, pred, labels=range(4), average=None, zero_division=0)
+    answered = [k for k in (2, 3) if (pred == k).any()]
+    zoom_right = sum(int(((pred == k) & (y == k)).sum()) for k in answered)
+    zoom_said = sum(int((pred == k).sum()) for k in answered)
+    cm = confusion_matrix(y, pred, labels=range(4)).tolist()
+    return (f"| {name} | {100 * (y == pred).mean():.1f} | {f1_score(y, pred, labels=present, average='macro'):.3f} | "
+            + " | ".join("-" if not (y == k).any() else f"{100 * v:.0f}" for k, v in enumerate(per_class))
+            + f" | {zoom_right}/{zoom_said} | {cm} |")
+
+
 def main() -> None:
+    from shotscope.data.synthetic import generate_confounded
+    from shotscope.sampling import sample_frames
+
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         train_settings = SynthSettings(width=128, height=72, frames=16, fps=24)
@@ -37,36 +71,48 @@ def main() -> None:
         train_csv, val_csv = split_manifest(manifest, 0.25)
         best = train(TINY_CONFIG, [f"output_dir={tmp / 'run'}", f"data.train={train_csv}", f"data.val={val_csv}",
                                    "train.epochs=12", "train.progress=false"])
-        model = load_model(best)
+        model = load_model(best, precision="fp32")
         fusion, _ = fit_fusion(model, read_manifest(val_csv)[0], progress=False)
-        test, _ = read_manifest(generate(tmp / "test", 200, settings=TEST, seed=7, progress=False))
-        estimates = []  # geometry on the frames the network sees
-        preds = predict_records(model, test, progress=False,
-                                on_clip=lambda _r, clip: estimates.append(estimate_movement(clip.frames[0],
-                                                                                            clip.times[0])))
-    y = np.array([r.movement for r in preds.records])
-    results = {
-        "geometry": np.array([MOVEMENT_LABELS.index(e.label) for e in estimates]),
-        "model (tiny, synthetic-trained)": preds.movement_probs.argmax(-1),
-        "fused": np.array([fusion.combine(p, e).argmax() for p, e in zip(preds.movement_probs, estimates,
-                                                                          strict=True)]),
-    }
-    rows = []
-    for name, pred in results.items():
-        per_class = recall_score(y, pred, labels=range(4), average=None, zero_division=0)
-        rows.append(f"| {name} | {f1_score(y, pred, average='macro'):.3f} | "
-                    + " | ".join(f"{100 * v:.1f}" for v in per_class) + " |")
+        model.movement_fusion = fusion
+        sets = {
+            "real development set (58 hand-labelled shots, 160x90)": real_dev_records(tmp),
+            "generated (200 clips, 320x180)": read_manifest(generate(tmp / "test", 200, settings=TEST, seed=7,
+                                                                     progress=False))[0],
+            "generated with confounders (80 clips, half 160x90)": read_manifest(
+                generate_confounded(tmp / "conf", 80, seed=3, progress=False))[0],
+        }
+        for title, records in sets.items():
+            preds = predict_records(model, records, progress=False, movement="model", geometry=True)
+            y = np.array([r.movement for r in preds.records])
+            geometry = np.array([MOVEMENT_LABELS.index(e.label) for e in preds.estimates])
+            fused = np.array([fusion.combine(p, e).argmax() for p, e in
+                              zip(preds.network_movement_probs, preds.estimates, strict=True)])
+            rows.append(f"| **{title}** | | | | | | | | |")
+            rows.append(score("geometry", y, geometry))
+            rows.append(score("network (tiny, synthetic-trained demo model)", y, preds.network_movement_probs.argmax(-1)))
+            rows.append(score("fused (combiner fitted on synthetic validation clips)", y, fused))
+        # the old estimate (corners + one similarity fit) is recorded in the git history; its figure was 0.48
+        del sample_frames
     body = f"""Command: `.venv/bin/python benchmarks/motion.py` ({machine()})
 
-{len(y)} generated 320x180 clips, 20 frames at 24 fps (pans/tilts of 0.6-1.6 % of the width per frame,
-zooms of 1.15-1.5x, 0.4 px jitter on static shots with a subject moving across). The model and
-the combiner never saw clips made with these settings.
+Geometry reads 16 frames per clip at short side 180, as analyze reads them per shot. The network
+is the demo's kind of tiny model, trained on synthetic clips; the combiner is fitted on separate
+synthetic validation clips; none of them saw any of the clips scored here. Per-class columns are
+recall (%, "-" where the class is absent); "Push/Pull right" counts the Push and Pull answers that
+were right; the confusion matrix rows are the true Static, Motion, Pull, Push.
 
-| movement from | macro-F1 | Static | Motion | Pull | Push |
-|---|---|---|---|---|---|
+| movement from | accuracy | macro-F1 (classes present) | Static | Motion | Pull | Push | Push/Pull right | confusion |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Targets: geometry macro-F1 >= 0.9; fused at least as good as the better of the two.
+Before this estimate, geometry scored 1.00 on the generated clips but 0.48 accuracy on the real
+development set (Motion read as Push/Pull, Static read as Motion). The estimate now tells the
+camera from the subjects by the frame's border (see `shotscope.motion`). Goals on the real set:
+accuracy >= 0.80, Static and Motion F1 >= 0.6, Push/Pull answers right at least half the time;
+generated sets >= 0.95 macro-F1. The real set is small and from one music video (Push 2,
+Pull 1): it shows failure modes, it does not prove the thresholds, which were set from the
+geometry (a quarter of the border still, half a source pixel, a zoom that one similarity
+transform explains for 60 % of the frame), not fitted shot by shot.
 """
     write_section("Camera movement: geometry, model, fused", body)
     print(body)

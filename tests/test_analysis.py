@@ -219,6 +219,6 @@ def test_movement_source_auto(film, tiny_model):
     path, _ = film
     assert shotscope.analyze(path, tiny_model, progress=False).shots[0].movement_source == "model"
     assert shotscope.analyze(path, None, progress=False).shots[0].movement_source == "geometry"
-    tiny_model.movement_fusion = MovementFusion(np.zeros((4, 13)), np.zeros(4), np.zeros(13), np.ones(13))
+    tiny_model.movement_fusion = MovementFusion(np.zeros((4, 15)), np.zeros(4), np.zeros(15), np.ones(15))
     fused = shotscope.analyze(path, tiny_model, progress=False).shots[0]
     assert fused.movement_source == "fused" and fused.motion is not None

@@ -99,7 +99,7 @@ def test_same_clip_same_labels_through_predict_evaluate_and_analyze(model_dir, t
     fused_model = tmp_path / "fused"
     shutil.copytree(model_dir, fused_model)
     rng = np.random.default_rng(0)
-    MovementFusion(rng.normal(size=(4, 13)), rng.normal(size=4), np.zeros(13), np.ones(13)).save(fused_model)
+    MovementFusion(rng.normal(size=(4, 15)), rng.normal(size=4), np.zeros(15), np.ones(15)).save(fused_model)
     for model in (model_dir, fused_model):
         for movement in ("auto", "model", "geometry"):
             out = run("analyze", clip, "-m", model, "-o", tmp_path / f"a-{model.name}-{movement}", "--movement",
@@ -195,7 +195,7 @@ def test_hugging_face_loading_restores_everything_and_pipeline_runs(model_dir, f
     folder = tmp_path / "m"
     shutil.copytree(model_dir, folder)
     PreprocessConfig(image_size=32, resize_mode="letterbox", mean=(0.1, 0.2, 0.3)).save(folder)
-    MovementFusion(np.ones((4, 13)), np.zeros(4), np.zeros(13), np.ones(13)).save(folder)
+    MovementFusion(np.ones((4, 15)), np.zeros(4), np.zeros(15), np.ones(15)).save(folder)
     for loaded in (AutoModel.from_pretrained(folder), lib.ShotScopeModel.from_pretrained(folder)):
         assert loaded.preprocess_config.resize_mode == "letterbox" and loaded.preprocess_config.mean == (0.1, 0.2, 0.3)
         assert loaded.movement_fusion is not None and np.allclose(loaded.movement_fusion.coef, 1)

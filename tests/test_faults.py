@@ -259,8 +259,8 @@ CASES: dict[str, Case] = {
                                         "movement_fusion.json: not a valid movement combiner"),
     "model-fusion-shape": _model_case(
         lambda m: (m / "movement_fusion.json").write_text(json.dumps(
-            {"features": __import__("shotscope.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 13] * 3,
-             "intercept": [0.0] * 3, "mean": [0.0] * 13, "scale": [1.0] * 13})),
+            {"features": __import__("shotscope.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 15] * 3,
+             "intercept": [0.0] * 3, "mean": [0.0] * 15, "scale": [1.0] * 15})),
         "fitted on other features"),
     # --- manifests (predict reads them; a bad line is skipped and named) -------------------------
     "manifest-bom": Case(["predict", "{tmp}/m.csv", *GEO], 0, stdout="film.mp4\t",

@@ -103,7 +103,39 @@ def test_fit_fusion_decodes_once_and_scores(tiny_model, tmp_path):
     fusion, scores = fit_fusion(tiny_model, records, progress=False)
     # fused is cross-validated: each clip scored by a combiner that never saw it
     assert scores["clips"] == 16 and scores["geometry"] >= 0.75 and scores["fused"] >= 0.75 and scores["folds"] == 5
-    assert fusion.coef.shape == (4, 13)
+    assert fusion.coef.shape == (4, 15)
     one_class = [r for r in records if r.movement_label == "Push"]
     with pytest.raises(DataError, match="two movement classes"):
         fit_fusion(tiny_model, one_class, progress=False)
+
+
+@pytest.mark.parametrize(("movement", "kind"), [("Static", "approach"), ("Static", "large"), ("Motion", "parallax")])
+def test_real_footage_confounders(movement, kind):
+    """What fooled the old estimate on real shots: a subject walking toward a fixed camera (not a
+    push), a subject filling much of a fixed frame (not a pan), parallax and blur in a pan."""
+    from shotscope.data.synthetic import confounded_move
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        for size in ((320, 180), (160, 90)):  # also at the low resolution of archive copies
+            settings = SynthSettings(width=size[0], height=size[1], frames=20, fps=24)
+            scene = compose_scene(photographs()[seed], None, settings.height, settings.width, rng)
+            frames = confounded_move(scene, movement, settings, rng, kind)
+            est = estimate_movement(frames, np.arange(20) / 24)
+            assert est.label == movement, (seed, size, est)
+
+
+def test_fixed_border_decides_static_and_the_label_is_the_most_probable():
+    frames = _clip("Static", 2, moving_subject=True)
+    est = estimate_movement(frames, _times(len(frames)))
+    assert est.still >= MotionThresholds().still
+    assert est.label == max(est.probabilities, key=est.probabilities.get)
+    pan = estimate_movement(_clip("Motion", 2), _times(12))
+    assert pan.still < 0.1 and pan.label == max(pan.probabilities, key=pan.probabilities.get)
+
+
+def test_zoom_needs_the_whole_picture_to_follow():
+    """A strict zoom_fit turns a clean synthetic zoom into Motion: the rule, not chance, decides."""
+    frames = _clip("Push", 0)
+    assert estimate_movement(frames, _times(12)).label == "Push"
+    assert estimate_movement(frames, _times(12), MotionThresholds(zoom_fit=-1.0)).label == "Motion"

@@ -17,11 +17,11 @@ import numpy as np
 from .errors import DataError, ModelLoadError
 from .files import atomic_write_text
 from .labels import MOVEMENT_LABELS
-from .motion import MotionEstimate
+from .motion import FEATURE_NAMES, MotionEstimate
 
 FUSION_FILE = "movement_fusion.json"
-FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + [
-    "zoom", "abs_zoom", "pan", "residual", "quality"]
+FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + \
+    FEATURE_NAMES
 
 
 def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:

@@ -226,3 +226,75 @@ def make_film(path: str | os.PathLike, shots: list[tuple[str, str, int]], *, wid
 
     write_video(path, frames(), fps=fps)
     return starts
+
+
+def confounded_move(scene: np.ndarray, movement: str, settings: SynthSettings, rng: np.random.Generator,
+                    kind: str) -> np.ndarray:
+    """Camera moves with what makes real footage hard (for tests and benchmarks):
+
+    - ``approach``: a fixed camera while a large subject walks toward it (grows to a third of the
+      frame) -- still Static;
+    - ``large``: a fixed camera and a subject covering about 40 % of the frame moving across -- Static;
+    - ``parallax``: a pan with a foreground layer (pillars) sliding twice as fast, and motion
+      blur along the pan -- Motion;
+    - ``slow``: slow pans (0.15-0.3 % of the width per frame) and slow zooms (1.08-1.15x) -- Motion,
+      Push, Pull.
+    """
+    s = settings
+    if kind == "slow":
+        slow = SynthSettings(**{**asdict(s), "pan_speed": (0.0015, 0.003), "zoom_total": (1.08, 1.15)})
+        return camera_move(scene, movement, slow, rng, moving_subject=False)
+    frames = camera_move(scene, movement, s, rng, moving_subject=False).astype(np.float32)
+    n, h, w = len(frames), s.height, s.width
+    colour = np.array([int(c) for c in rng.integers(30, 225, 3)], np.float32)
+    if kind in ("approach", "large"):
+        start_x = rng.uniform(0.3, 0.7) * w
+        for t in range(n):
+            grow = t / max(n - 1, 1)
+            if kind == "approach":
+                radius, cx = h * (0.12 + 0.22 * grow), start_x
+            else:
+                radius, cx = h * 0.36, start_x + (grow - 0.5) * 0.25 * w
+            mask = np.zeros((h, w), np.float32)
+            cv2.ellipse(mask, (int(cx), int(h * 0.55)), (int(radius * 0.7), int(radius * 1.3)), 0, 0, 360, 1.0, -1)
+            texture = colour + 40 * np.sin(np.arange(w)[None, :] / 3.0 + t)[..., None]
+            frames[t] = frames[t] * (1 - mask[..., None]) + texture * mask[..., None]
+    elif kind == "parallax":
+        spacing = w / 4
+        offset = rng.uniform(0, spacing)
+        speed = rng.uniform(*s.pan_speed) * w * 2  # the near layer slides faster than the background
+        for t in range(n):
+            for k in range(6):
+                x = int((offset + k * spacing - t * speed) % (w + spacing) - spacing / 2)
+                frames[t, :, max(x, 0) : max(x + int(w * 0.06), 0)] = colour * 0.6
+            ksize = max(3, int(speed) | 1)
+            frames[t] = cv2.blur(frames[t], (ksize, 1))  # motion blur along the pan
+    else:
+        raise ValueError(f"unknown confounder {kind!r}")
+    return np.clip(frames, 0, 255).astype(np.uint8)
+
+
+CONFOUNDERS = {"Static": ("approach", "large"), "Motion": ("parallax", "slow"), "Push": ("slow",), "Pull": ("slow",)}
+
+
+def generate_confounded(out: str | os.PathLike, n: int = 80, *, seed: int = 0, settings: SynthSettings | None = None,
+                        progress: bool | None = None) -> Path:
+    """``n`` clips of the four movements with real footage's confounders (:func:`confounded_move`);
+    returns their manifest. Half at 160x90, like low-resolution archive copies."""
+    out = Path(out)
+    base = settings or SynthSettings(width=320, height=180, frames=20, fps=24)
+    photos = photographs()
+    records = []
+    for i in tqdm(range(n), desc="synth", unit="clip", disable=None if progress is None else not progress):
+        movement = MOVEMENT_LABELS[i % len(MOVEMENT_LABELS)]
+        rng = np.random.default_rng([seed, i, 7])
+        kinds = CONFOUNDERS[movement]
+        kind = kinds[(i // len(MOVEMENT_LABELS)) % len(kinds)]
+        small = i % 2 == 1
+        s = SynthSettings(**{**asdict(base), "width": 160 if small else base.width, "height": 90 if small else base.height})
+        path = out / "clips" / f"conf_{i:04d}_{movement}_{kind}.mp4"
+        if not path.is_file():
+            scene = compose_scene(photos[int(rng.integers(len(photos)))], None, s.height, s.width, rng)
+            write_video(path, confounded_move(scene, movement, s, rng, kind), fps=s.fps)
+        records.append(ClipRecord(str(path), movement=MOVEMENT_LABELS.index(movement), key=kind))
+    return write_manifest(out / "manifest.csv", records)
