@@ -19,31 +19,27 @@ def _mount(target: Path, options: str) -> bool:
 
 
 @contextlib.contextmanager
-def small_disk(target: Path, size: str = "256k") -> Iterator[Path]:
-    """A real tmpfs of ``size`` mounted at ``target`` (root can mount); writes past it fail with
-    ENOSPC. Where mounting is not allowed, writes to it fail with an injected ENOSPC instead."""
-    if _mount(target, f"size={size},mode=0777"):
+def _tmpfs(target: Path, options: str, code: int) -> Iterator[Path]:
+    """A tmpfs mounted at ``target`` with ``options`` (root can mount), else writes below it fail
+    with an injected ``code``."""
+    if _mount(target, options):
         try:
             yield target
         finally:
             subprocess.run(["umount", "-l", str(target)], capture_output=True)
         return
-    with injected_oserror(target, errno.ENOSPC):
+    with injected_oserror(target, code):
         yield target
 
 
-@contextlib.contextmanager
-def read_only_dir(target: Path) -> Iterator[Path]:
-    """A read-only file system at ``target`` (a tmpfs mounted ro: even root cannot write), else
-    an injected EROFS for writes below it."""
-    if _mount(target, "ro,size=64k"):
-        try:
-            yield target
-        finally:
-            subprocess.run(["umount", "-l", str(target)], capture_output=True)
-        return
-    with injected_oserror(target, errno.EROFS):
-        yield target
+def small_disk(target: Path, size: str = "256k"):
+    """A real file system of ``size``: writes past it fail with ENOSPC."""
+    return _tmpfs(target, f"size={size},mode=0777", errno.ENOSPC)
+
+
+def read_only_dir(target: Path):
+    """A read-only file system (even root cannot write): writes fail with EROFS."""
+    return _tmpfs(target, "ro,size=64k", errno.EROFS)
 
 
 @contextlib.contextmanager

@@ -200,7 +200,7 @@ CASES: dict[str, Case] = {
     # --- output places ----------------------------------------------------------------------
     "out-is-a-file": Case(["analyze", "{film}", "-o", "{tmp}/out", *GEO], 2, "exists and is not a directory",
                           setup=_write("out", "precious"), check=lambda w, t: _unchanged(t / "out", "precious")),
-    "out-read-only": Case(["analyze", "{film}", "-o", "{tmp}/ro/out", *GEO], 2, "cannot write results here",
+    "out-read-only": Case(["analyze", "{film}", "-o", "{tmp}/ro/out", *GEO], 2, "/ro/out: cannot write here (Read-only file system)",
                           tags=["read-only"]),
     "out-disk-full": Case(["analyze", "{film}", "-o", "{tmp}/full/out", *GEO], 1, "No space left on device",
                           tags=["full"], check=lambda w, t: _no_half_folders(t / "full" / "out")),

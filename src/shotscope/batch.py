@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError, ShotscopeError
-from .files import atomic_write_text, new_temp_dir, recover_dir, swap_in_dir
+from .files import atomic_write_text, ensure_dir, new_temp_dir, recover_dir, swap_in_dir
 from .provenance import (
     PROVENANCE_FILE,
     file_sha256,
@@ -103,17 +103,7 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 def check_output_dir(out: str | os.PathLike) -> Path:
     """Create ``out`` if needed and prove a file can be made in it, before any work starts."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out}: exists and is not a directory; choose another output folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".shotscope-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise DataError(f"{out}: cannot write results here ({exc.strerror or exc})") from None
-    return out
+    return ensure_dir(out, "output folder", probe=True)
 
 
 def _now() -> str:

@@ -14,7 +14,7 @@ DEMO_SHOTS = [
     ("LS", "Motion", 40), ("CS", "Push", 36), ("MS", "Static", 30), ("FS", "Pull", 40), ("ECS", "Static", 24),
     ("MS", "Motion", 44), ("LS", "Pull", 36),
 ]
-TRAIN_OVERRIDES = ["train.epochs=12", "train.progress=true"]
+TRAIN_OVERRIDES = ["train.epochs=12", "train.progress=true", "train.logging_steps=50"]
 
 
 def cache_dir() -> Path:

@@ -22,6 +22,25 @@ TEMP_MARK = ".shotscope-tmp"  # in the names of folders being built (left behind
 OLD_MARK = ".shotscope-old"  # in the names of replaced folders not yet removed
 
 
+def ensure_dir(path: str | os.PathLike, what: str = "folder", probe: bool = False) -> Path:
+    """Create the folder ``path`` if needed (and with ``probe``, prove a file can be made in it);
+    a file in its place, or a folder that cannot be made or written, is a DataError saying so."""
+    from .errors import DataError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{what} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if probe:
+            test = path / f".shotscope-probe-{os.getpid()}"
+            test.write_bytes(b"")
+            test.unlink()
+    except OSError as exc:
+        raise DataError(f"{what} {path}: cannot write here ({exc.strerror or exc})") from None
+    return path
+
+
 def umask() -> int:
     """The process umask (read once: reading it means setting it)."""
     global _UMASK

@@ -23,6 +23,7 @@ from .data.manifest import read_manifest
 from .data.movieshots import read_movieshots
 from .data.records import ClipRecord
 from .errors import DataError
+from .files import ensure_dir
 from .loading import from_backbone, load_model
 from .metrics import flat_metrics, multitask_metrics
 from .modeling import ShotScopeConfig, ShotScopeModel
@@ -275,13 +276,7 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
     """Train from a YAML config (+ overrides); returns the folder of the best model.
     ``progress``: None shows a step bar on a terminal when ``train.progress`` is on."""
     cfg = load_training_config(config_path, overrides)
-    out = Path(cfg["output_dir"])
-    if out.exists() and not out.is_dir():
-        raise DataError(f"output_dir {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"output_dir {out}: cannot create it ({exc.strerror or exc})") from None
+    out = ensure_dir(cfg["output_dir"], "output_dir", probe=True)
     save_config(cfg, out / "config.yaml")
     torch.manual_seed(cfg["seed"])
     t, data = cfg["train"], cfg["data"]

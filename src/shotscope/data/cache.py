@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import DataError, ShotscopeError, ShotscopeWarning
-from ..files import atomic_write_bytes, atomic_write_text
+from ..files import atomic_write_bytes, atomic_write_text, ensure_dir
 from ..preprocessing import resize, shortest_edge_size, to_chw
 from ..sampling import sample_frames
 from .records import ClipRecord
@@ -81,13 +81,7 @@ def prepare(records: list[ClipRecord], cache_dir: str | os.PathLike, short_side:
     with the same settings are kept (an interrupted run resumes)."""
     if short_side < 8 or max_frames < 1:
         raise DataError(f"short side must be >= 8 and max frames >= 1 (got {short_side}, {max_frames})")
-    cache_dir = Path(cache_dir)
-    if cache_dir.exists() and not cache_dir.is_dir():
-        raise DataError(f"{cache_dir}: exists and is not a directory")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{cache_dir}: cannot create the cache folder ({exc.strerror or exc})") from None
+    cache_dir = ensure_dir(cache_dir, "frame cache", probe=True)
     check_cache_settings(cache_dir, {"short_side": short_side, "max_frames": max_frames}, rebuild)
     errors, done = [], 0
     for record in tqdm(records, desc="prepare", unit="clip", disable=None if progress is None else not progress):
