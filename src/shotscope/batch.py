@@ -227,16 +227,31 @@ def write_film_folder(analysis: Any, target: Path, provenance: dict[str, Any]) -
         raise
 
 
-def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, settings=None,
-                 detector: Any = "adaptive", force: bool = False, shard: str | None = None,
-                 progress: bool | None = None) -> BatchResult:
-    """Analyse each film into ``out/<name>/``. A stored result made from the same film, model and
-    settings is reused unless ``force``; any failure of one film is recorded and the rest go on.
-    Raises :class:`DataError` before any work when the output folder is unusable or no input
-    names a film."""
-    from tqdm import tqdm
+@dataclass
+class FilmJob:
+    """One film to analyse: where its folder goes and what made it (written into the folder)."""
 
-    from .analysis import analyze, resolve_settings
+    film: Path
+    target: Path
+    provenance: dict[str, Any]
+
+
+@dataclass
+class ArchiveRun:
+    """The films of a run split into jobs to do and results to reuse; the run's record open."""
+
+    jobs: list[FilmJob]
+    result: BatchResult
+    record: RunRecord
+    settings: Any
+    detector: Any
+
+
+def plan_archive(inputs: list[str], out: str | os.PathLike, model=None, *, settings=None, detector: Any = "adaptive",
+                 force: bool = False, shard: str | None = None) -> ArchiveRun:
+    """Everything before the films' work: outputs checked, inputs expanded (names that find no film
+    recorded), stored results compared with what this run would make (reused, or redone saying why)."""
+    from .analysis import resolve_settings
     from .shots import make_detector
 
     out = check_output_dir(out)
@@ -254,42 +269,85 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
     for item, reason in missing.items():
         result.errors[item] = reason
         record.failed(item, reason)
-    status = "interrupted"
-    bar = tqdm(films, desc="films", unit="film", disable=_no_bar(progress), position=0)
-    try:
-        for film in bar:
-            bar.set_postfix_str(film.name[:30], refresh=False)
-            target = output_dir_for(film, out)
-            try:
-                recover_dir(target)
-                current = make_provenance(film, model, record_settings, film_fingerprint(film))
-                if target.is_dir() and not force:
-                    why = why_stale(read_provenance(target), current)
-                    if why is None:
-                        result.skipped.append(film)
-                        record.finished(str(film), reused=True)
-                        continue
-                    result.redone[str(film)] = why
-                    log.info("%s: analysing again: %s", film, why)
-                analysis = analyze(film, model, detector=det, settings=settings, progress=progress)
-                write_film_folder(analysis, target, current)
-            except Exception as exc:  # one film's failure, whatever it is, never stops the archive
-                reason = _describe(exc, film)
-                log.debug("%s failed:\n%s", film, traceback.format_exc())
-                result.errors[str(film)] = reason
-                record.failed(str(film), reason)
+    jobs = []
+    for film in films:
+        target = output_dir_for(film, out)
+        try:
+            recover_dir(target)
+            current = make_provenance(film, model, record_settings, film_fingerprint(film))
+        except Exception as exc:  # e.g. a film that vanished or cannot be read
+            finish_job(result, record, FilmJob(film, target, {}), error=_describe(exc, film))
+            continue
+        if target.is_dir() and not force:
+            why = why_stale(read_provenance(target), current)
+            if why is None:
+                result.skipped.append(film)
+                record.finished(str(film), reused=True)
                 continue
-            integrity = analysis.integrity
-            if integrity.get("status") != "ok":
-                result.flagged[str(film)] = integrity.get("summary", integrity.get("status"))
-            result.done.append(target)
-            record.finished(str(film), flagged=str(film) in result.flagged)
+            result.redone[str(film)] = why
+            log.info("%s: analysing again: %s", film, why)
+        jobs.append(FilmJob(film, target, current))
+    return ArchiveRun(jobs, result, record, settings, det)
+
+
+def run_job(job: FilmJob, model, settings, detector, progress: bool | None = False) -> dict[str, Any]:
+    """Analyse one film and swap its folder in; returns its integrity record. Raises on failure."""
+    from .analysis import analyze
+
+    analysis = analyze(job.film, model, detector=detector, settings=settings, progress=progress)
+    write_film_folder(analysis, job.target, job.provenance)
+    return analysis.integrity
+
+
+def finish_job(result: BatchResult, record: RunRecord, job: FilmJob, integrity: dict[str, Any] | None = None,
+               error: str | None = None) -> None:
+    """Record one film's outcome in the run's result and record."""
+    film = str(job.film)
+    if error is not None:
+        result.errors[film] = error
+        record.failed(film, error)
+        return
+    if integrity and integrity.get("status") != "ok":
+        result.flagged[film] = integrity.get("summary", integrity.get("status"))
+    result.done.append(job.target)
+    record.finished(film, flagged=film in result.flagged)
+
+
+def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, settings=None,
+                 detector: Any = "adaptive", force: bool = False, shard: str | None = None,
+                 progress: bool | None = None, ray: str | None = None) -> BatchResult:
+    """Analyse each film into ``out/<name>/``. A stored result made from the same film, model and
+    settings is reused unless ``force``; any failure of one film is recorded and the rest go on.
+    ``ray``: run the films as tasks on a Ray cluster (an address, or "local" for a cluster on this
+    machine; see :mod:`shotscope.distributed`). Raises :class:`DataError` before any work when the
+    output folder is unusable or no input names a film."""
+    from tqdm import tqdm
+
+    plan = plan_archive(inputs, out, model, settings=settings, detector=detector, force=force, shard=shard)
+    result, record = plan.result, plan.record
+    status = "interrupted"
+    try:
+        if ray is not None:
+            from .distributed import run_on_ray
+
+            run_on_ray(plan, model, address=ray, progress=progress)
+        else:
+            bar = tqdm(plan.jobs, desc="films", unit="film", disable=_no_bar(progress), position=0)
+            for job in bar:
+                bar.set_postfix_str(job.film.name[:30], refresh=False)
+                try:
+                    integrity = run_job(job, model, plan.settings, plan.detector, progress)
+                except Exception as exc:  # one film's failure, whatever it is, never stops the archive
+                    log.debug("%s failed:\n%s", job.film, traceback.format_exc())
+                    finish_job(result, record, job, error=_describe(exc, job.film))
+                    continue
+                finish_job(result, record, job, integrity)
+            bar.close()
         status = "done"
     except KeyboardInterrupt:
         result.interrupted = True
         raise
     finally:
-        bar.close()
         record.close(status)
         result.record_problems = record.write_problems
     return result

@@ -19,6 +19,9 @@ class VideoDecodeError(ShotscopeError):
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self):  # travels between processes (Ray workers, multiprocessing) intact
+        return type(self), (self.path, self.reason)
+
 
 class DataError(ShotscopeError):
     """A label file, manifest or dataset tree is wrong; the message says where."""

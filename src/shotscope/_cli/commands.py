@@ -199,6 +199,9 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
                    help="analyse films again even when a stored result was made the same way")
     g.add_argument("--shard", type=shard, default=None,
                    help="i/n: this process takes every n-th film from the i-th (default: RANK/WORLD_SIZE)")
+    g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help='films as tasks on a Ray cluster: ADDRESS (or "auto"), or a local cluster when none is '
+                        'given (pip install "shotscope[ray]")')
     g.add_argument("--format", choices=["json", "csv"], default=None,
                    help="also print the film's shots to stdout as JSON or CSV (one film only)")
 
@@ -219,7 +222,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     out = check_output_dir(args.out)
     model = _load(args)
     result = analyze_many(args.films, out, model, settings=settings, detector=detector, force=args.force,
-                          shard=args.shard, progress=_progress(args))
+                          shard=args.shard, progress=_progress(args), ray=args.ray)
     log.info("%d analysed, %d reused (made from the same film, model and settings; --force to redo), "
              "%d failed -> %s", len(result.done), len(result.skipped), len(result.errors), out)
     for film, why in result.redone.items():
@@ -556,7 +559,8 @@ COMMANDS: list[Command] = [
             "  shotscope analyze film.mp4 --movement geometry          # no model weights needed\n"
             "  shotscope analyze film.mp4 --start 00:10:00 --end 00:12:30 --format csv\n"
             "  shotscope analyze film.mp4 --cuts film-Scenes.csv       # cuts from `scenedetect list-scenes`\n"
-            "  shotscope analyze archive/ -m DIR --shard 0/4           # every 4th film"),
+            "  shotscope analyze archive/ -m DIR --shard 0/4           # every 4th film\n"
+            "  shotscope analyze archive/ -m DIR -o /shared/out --ray auto   # films as tasks on a Ray cluster"),
     Command("predict", "labels and probabilities per clip (files, directories or a manifest)",
             add_predict, run_predict,
             "  shotscope predict clips/ -m DIR\n"
