@@ -26,10 +26,12 @@ _EXPORTS = {
     "open_video": "video",
     "write_outputs": "writers",
     "analyze_many": "batch",
+    "Archive": "archive",
     "predict_records": "evaluation",
 }
 
 __all__ = [
+    "Archive",
     "AnalyzeSettings",
     "DataError",
     "FilmAnalysis",
@@ -75,6 +77,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
     from .analysis import AnalyzeSettings, FilmAnalysis, Shot, analyze
+    from .archive import Archive
     from .batch import analyze_many
     from .errors import DataError, ModelLoadError, ShotscopeError, ShotscopeWarning, VideoDecodeError
     from .evaluation import predict_records

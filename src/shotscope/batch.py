@@ -137,6 +137,7 @@ class RunRecord:
         self.entry: dict[str, Any] = {"run": self.id, "started": _now(), "status": "running", "films": films,
                                       "done": 0, "reused": 0, "failed": 0, "flagged": 0, "settings": settings}
         self.write_problems: list[str] = []
+        self.archive = None
         self._update(runs=True)
 
     def _read(self, name: str, default: Any) -> Any:
@@ -178,10 +179,25 @@ class RunRecord:
         self.entry["failed"] += 1
         self._update(failed={film: reason})
 
-    def finished(self, film: str, reused: bool = False, flagged: bool = False) -> None:
+    def finished(self, film: str, reused: bool = False, flagged: bool = False, folder: Path | None = None) -> None:
         self.entry["reused" if reused else "done"] += 1
         self.entry["flagged"] += int(flagged)
         self._update(cleared=[film])
+        if folder is not None:
+            self._index(folder)
+
+    def _index(self, folder: Path) -> None:
+        """The film's results into the archive database (shotscope.db); a failure is remembered."""
+        from .archive import Archive
+
+        try:
+            if self.archive is None:
+                self.archive = Archive(self.out)
+            self.archive.add_film(folder)
+        except Exception as exc:  # a locked or broken database must not stop the films
+            problem = f"{self.out}: could not update the archive database ({exc}); rebuild it with shotscope index"
+            if problem not in self.write_problems:
+                self.write_problems.append(problem)
 
     def close(self, status: str) -> None:
         self.entry.update(status=status, ended=_now())
@@ -282,7 +298,7 @@ def plan_archive(inputs: list[str], out: str | os.PathLike, model=None, *, setti
             why = why_stale(read_provenance(target), current)
             if why is None:
                 result.skipped.append(film)
-                record.finished(str(film), reused=True)
+                record.finished(str(film), reused=True, folder=target)
                 continue
             result.redone[str(film)] = why
             log.info("%s: analysing again: %s", film, why)
@@ -310,7 +326,7 @@ def finish_job(result: BatchResult, record: RunRecord, job: FilmJob, integrity: 
     if integrity and integrity.get("status") != "ok":
         result.flagged[film] = integrity.get("summary", integrity.get("status"))
     result.done.append(job.target)
-    record.finished(film, flagged=film in result.flagged)
+    record.finished(film, flagged=film in result.flagged, folder=job.target)
 
 
 def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, settings=None,

@@ -507,6 +507,92 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the archive ------------------------------------------------------------------------------
+
+
+def add_index(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze`")
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from ..archive import Archive
+
+    archive = Archive(args.archive)
+    indexed, skipped = archive.index()
+    print(f"{indexed} films indexed in {archive.path}")
+    for reason in skipped:
+        log.error("skipped: %s", reason)
+    return 1 if skipped else 0
+
+
+def _table(frame, columns: list[str]) -> str:
+    return frame[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}") if len(frame) else "(none)"
+
+
+def add_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze`")
+    p.add_argument("--scale", choices=["ECS", "CS", "MS", "FS", "LS"], help="only shots of this scale")
+    p.add_argument("--movement", choices=["Static", "Motion", "Pull", "Push"], help="only shots of this movement")
+    p.add_argument("--min-duration", type=float, default=None, help="seconds")
+    p.add_argument("--max-duration", type=float, default=None, help="seconds")
+    p.add_argument("--min-confidence", type=float, default=None, help="both labels at least this probable")
+    p.add_argument("--film", default=None, help="a glob on the film's path or name")
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table", help="output format")
+    p.add_argument("-o", "--out", default=None,
+                   help="write the matching shots as a timeline an editor opens (.edl, .otio or .xml)")
+
+
+def run_search(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..archive import Archive, timeline_of
+    from ..errors import DataError
+
+    shots = Archive(args.archive, create=False).shots(
+        scale=args.scale, movement=args.movement, min_duration=args.min_duration, max_duration=args.max_duration,
+        min_confidence=args.min_confidence, film=args.film)
+    if args.out:
+        import opentimelineio as otio
+
+        from ..files import atomic_write_text
+
+        adapters = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml"}
+        adapter = adapters.get(Path(args.out).suffix.lower())
+        if adapter is None:
+            raise DataError(f"{args.out}: the timeline must end in .edl, .otio or .xml")
+        target = check_output_file(args.out)
+        atomic_write_text(target, otio.adapters.write_to_string(timeline_of(shots, "shotscope search"), adapter))
+        log.info("%d shots -> %s", len(shots), target)
+        return 0
+    if args.format == "csv":
+        shots.to_csv(sys.stdout, index=False)
+    elif args.format == "jsonl":
+        sys.stdout.write(shots.to_json(orient="records", lines=True) + ("\n" if len(shots) else ""))
+    else:
+        print(_table(shots, ["film", "shot", "start_time", "end_time", "duration", "scale", "movement"]))
+    return 0
+
+
+def add_stats(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze`")
+    p.add_argument("--format", choices=["table", "csv"], default="table", help="output format")
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..archive import Archive
+
+    stats = Archive(args.archive, create=False).stats()
+    if args.format == "csv":
+        stats.to_csv(sys.stdout, index=False)
+    else:
+        columns = ["film", "shots", "average_shot_length", "median_shot_length"] + [
+            c for c in stats.columns if c.endswith("_time") and stats[c].fillna(0).any()]
+        print(_table(stats, columns))
+    return 0
+
+
 # --- model and demo ----------------------------------------------------------------------------
 
 
@@ -581,6 +667,15 @@ COMMANDS: list[Command] = [
     Command("train", "fine-tune a model from a YAML config (+ key=value overrides)", add_train, run_train,
             "  shotscope train --config movieshots data.root=data/movieshots train.epochs=5\n"
             "  shotscope train --config tiny-synthetic data.train=synth/train.csv data.val=synth/val.csv"),
+    Command("index", "build the archive database (shotscope.db) from an output folder's film folders",
+            add_index, run_index, "  shotscope index results/"),
+    Command("search", "find shots across an archive by label, duration, confidence, film; export a supercut",
+            add_search, run_search,
+            "  shotscope search results/ --scale CS --movement Push --min-duration 2\n"
+            "  shotscope search results/ --film '*noir*' --format csv > shots.csv\n"
+            "  shotscope search results/ --scale ECS -o close-ups.otio            # a timeline for an editor"),
+    Command("stats", "one row per film: shots, average and median shot length, label shares", add_stats, run_stats,
+            "  shotscope stats results/ --format csv"),
     Command("info", "describe a model: labels, frames, image size, parameters, source", add_info, run_info,
             "  shotscope info DIR --json"),
     Command("demo", "offline demo: a generated film, a small synthetic-trained model, the report",

@@ -1,0 +1,218 @@
+"""The archive database: ``OUT/shotscope.db`` (SQLite, WAL), kept in step with the film folders.
+
+Tables: ``films`` (one row per film folder: where it is, what the film is, model and settings,
+statistics, status), ``shots`` (times, frames, both labels with all probabilities, movement
+source, short flag, motion evidence), ``corrections`` (shot, field, old and new value, when,
+note), ``meta`` (the schema version). The schema is versioned; :data:`MIGRATIONS` brings an
+older database up to date. ``shotscope index DIR`` rebuilds it from the folders (older results,
+moved archives); analyze adds each film as it is written.
+
+From Python, shots, films and statistics come as pandas DataFrames::
+
+    archive = shotscope.Archive("results/")
+    archive.shots(scale="CS", movement="Push", min_duration=2.0)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError
+from .provenance import PROVENANCE_FILE
+
+DB_FILE = "shotscope.db"
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE films (
+        id INTEGER PRIMARY KEY, folder TEXT UNIQUE NOT NULL, path TEXT NOT NULL, size INTEGER,
+        sha256_edges TEXT, duration REAL, fps REAL, width INTEGER, height INTEGER, shots INTEGER,
+        average_shot_length REAL, median_shot_length REAL, status TEXT NOT NULL, model TEXT,
+        settings TEXT, statistics TEXT, written TEXT);
+    CREATE TABLE shots (
+        film_id INTEGER NOT NULL REFERENCES films(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+        start_frame INTEGER, end_frame INTEGER, start_time REAL, end_time REAL, duration REAL,
+        scale TEXT, scale_prob REAL, scale_probs TEXT, movement TEXT, movement_prob REAL,
+        movement_probs TEXT, movement_source TEXT, short INTEGER, motion TEXT,
+        PRIMARY KEY (film_id, idx));
+    CREATE INDEX shots_labels ON shots(scale, movement, duration);
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY, film_id INTEGER NOT NULL, idx INTEGER NOT NULL, field TEXT NOT NULL,
+        old_value TEXT, new_value TEXT NOT NULL, at TEXT NOT NULL, note TEXT);
+    """,
+}
+
+
+class Archive:
+    """An analysed archive (a folder ``analyze -o`` wrote) and its database."""
+
+    def __init__(self, folder: str | os.PathLike, create: bool = True):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise DataError(f"{self.folder}: no such archive folder (the -o folder of shotscope analyze)")
+        self.path = self.folder / DB_FILE
+        if not create and not self.path.exists():
+            raise DataError(f"{self.path}: no archive database here; build it with `shotscope index {self.folder}`")
+        self._migrate()
+
+    def connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise DataError(f"{self.path}: cannot open the archive database ({exc})") from None
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _migrate(self) -> None:
+        with closing(self.connect()) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row["value"]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise DataError(f"{self.path}: made by a newer shotscope (schema {version}); update shotscope")
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                db.executescript(MIGRATIONS[v])
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(v),))
+
+    # --- writing --------------------------------------------------------------------------
+    def add_film(self, folder: str | os.PathLike) -> None:
+        """Put one film folder's results into the database (replacing what it held for that folder)."""
+        folder = Path(folder)
+        try:
+            data = json.loads((folder / "shots.json").read_text(encoding="utf-8"))
+            provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{folder}: not a finished film folder ({exc})") from None
+        stats = data.get("statistics") or {}
+        film = provenance.get("film") or {}
+        status = "done" if (data.get("integrity") or {}).get("status", "ok") == "ok" else "damaged"
+        rel = os.path.relpath(folder, self.folder)
+        with closing(self.connect()) as db, db:
+            db.execute("DELETE FROM films WHERE folder = ?", (rel,))
+            cur = db.execute(
+                "INSERT INTO films (folder, path, size, sha256_edges, duration, fps, width, height, shots, "
+                "average_shot_length, median_shot_length, status, model, settings, statistics, written) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rel, data.get("file"), film.get("size"), film.get("sha256_edges"), data.get("duration"),
+                 data.get("fps"), data.get("width"), data.get("height"), len(data.get("shots", [])),
+                 stats.get("average_shot_length"), stats.get("median_shot_length"), status,
+                 json.dumps(data.get("model")), json.dumps(provenance.get("settings")), json.dumps(stats),
+                 provenance.get("written")))
+            film_id = cur.lastrowid
+            db.executemany(
+                "INSERT INTO shots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(film_id, s["index"], s["start_frame"], s["end_frame"], s["start_time"], s["end_time"],
+                  s["duration"], s.get("scale"), s.get("scale_prob"), json.dumps(s.get("scale_probs") or {}),
+                  s.get("movement"), s.get("movement_prob"), json.dumps(s.get("movement_probs") or {}),
+                  s.get("movement_source"), int(bool(s.get("short"))), json.dumps(s.get("motion")))
+                 for s in data.get("shots", [])])
+
+    def index(self) -> tuple[int, list[str]]:
+        """Rebuild the database from the film folders; returns (films indexed, folders skipped with why)."""
+        indexed, skipped = 0, []
+        folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        with closing(self.connect()) as db, db:
+            db.execute("DELETE FROM films")
+        for folder in folders:
+            try:
+                self.add_film(folder)
+                indexed += 1
+            except DataError as exc:
+                skipped.append(str(exc))
+        return indexed, skipped
+
+    # --- reading --------------------------------------------------------------------------
+    def films(self):
+        """One row per film: path, duration, shots, average and median shot length, status."""
+        import pandas as pd
+
+        with closing(self.connect()) as db:
+            return pd.read_sql_query(
+                "SELECT id, folder, path, duration, fps, shots, average_shot_length, median_shot_length, status "
+                "FROM films ORDER BY path", db)
+
+    def shots(self, *, scale: str | None = None, movement: str | None = None, min_duration: float | None = None,
+              max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None):
+        """Shots matching every filter given (``film`` is a glob on the film's path), as a DataFrame."""
+        import pandas as pd
+
+        where, args = [], []
+        for column, value in (("scale", scale), ("movement", movement)):
+            if value is not None:
+                where.append(f"s.{column} = ?")
+                args.append(value)
+        if min_duration is not None:
+            where.append("s.duration >= ?")
+            args.append(min_duration)
+        if max_duration is not None:
+            where.append("s.duration <= ?")
+            args.append(max_duration)
+        if min_confidence is not None:
+            where.append("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?")
+            args.append(min_confidence)
+        sql = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, s.end_time, "
+               "s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, s.short "
+               "FROM shots s JOIN films f ON f.id = s.film_id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.path, s.idx")
+        with closing(self.connect()) as db:
+            frame = pd.read_sql_query(sql, db, params=args)
+        if film is not None:
+            frame = frame[[fnmatch.fnmatch(p, film) or fnmatch.fnmatch(Path(p).name, film) for p in frame["film"]]]
+        return frame.reset_index(drop=True)
+
+    def stats(self):
+        """One row per film: shots, average and median shot length, and per label its share of
+        shots and of screen time (``scale_CS_shots``, ``scale_CS_time``, ...)."""
+        import pandas as pd
+
+        from .labels import MOVEMENT_LABELS, SCALE_LABELS
+
+        rows = []
+        with closing(self.connect()) as db:
+            for f in db.execute("SELECT path, duration, shots, average_shot_length, median_shot_length, statistics "
+                                "FROM films ORDER BY path"):
+                stats = json.loads(f["statistics"] or "{}")
+                row: dict[str, Any] = {"film": f["path"], "duration": f["duration"], "shots": f["shots"],
+                                       "average_shot_length": f["average_shot_length"],
+                                       "median_shot_length": f["median_shot_length"]}
+                for task, labels in (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS)):
+                    for label in labels:
+                        share = (stats.get(task) or {}).get(label) or {}
+                        row[f"{task}_{label}_shots"] = share.get("share_of_shots")
+                        row[f"{task}_{label}_time"] = share.get("share_of_time")
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def timeline_of(shots, title: str):
+    """An OpenTimelineIO timeline of the given shots (rows of :meth:`Archive.shots`): a supercut an
+    editor opens, each clip pointing at its film and range."""
+    import opentimelineio as otio
+
+    from .writers import safe_title, timeline_rate
+
+    tl = otio.schema.Timeline(name=safe_title(title))
+    track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
+    tl.tracks.append(track)
+    for row in shots.itertuples():
+        rate = timeline_rate(row.fps)
+
+        def at(frame: int, fps: float = row.fps, rate: float = rate):
+            return otio.opentime.RationalTime(frame if rate == fps else round(frame / fps * rate), rate)
+
+        start = at(row.start_frame)
+        clip = otio.schema.Clip(
+            name=" ".join(str(x) for x in (row.scale, row.movement) if x) or f"shot {row.shot}",
+            media_reference=otio.schema.ExternalReference(target_url=Path(row.film).resolve().as_uri()),
+            source_range=otio.opentime.TimeRange(start, at(row.end_frame) - start))
+        clip.metadata["shotscope"] = {"film": row.film, "shot": int(row.shot)}
+        track.append(clip)
+    return tl

@@ -1,0 +1,89 @@
+"""The archive database: kept in step by analyze, rebuilt by index, searched and summarised from the
+command line and as pandas DataFrames, exported as a supercut timeline."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+
+import opentimelineio as otio
+import pandas as pd
+import pytest
+
+from shotscope import Archive, DataError
+from shotscope._cli.main import main
+from shotscope.batch import output_dir_for
+from shotscope.data.synthetic import make_film
+
+GEO = ["--movement", "geometry", "-q"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, ):
+    root = tmp_path_factory.mktemp("archive")
+    make_film(root / "films" / "one.mp4", [("LS", "Static", 24), ("CS", "Push", 30), ("MS", "Static", 60)],
+              width=160, height=96)
+    make_film(root / "films" / "two.mp4", [("FS", "Pull", 30), ("LS", "Motion", 48)], width=160, height=96)
+    assert main(["analyze", str(root / "films"), "-o", str(root / "out"), *GEO]) == 0
+    return root
+
+
+def test_analyze_keeps_the_database_in_step(archive):
+    db = Archive(archive / "out")
+    films = db.films()
+    assert sorted(films["shots"]) == [2, 3] and set(films["status"]) == {"done"}
+    shots = db.shots()
+    for film in ("one.mp4", "two.mp4"):
+        data = json.loads((output_dir_for(archive / "films" / film, archive / "out") / "shots.json").read_text())
+        mine = shots[shots["film"].str.endswith(film)]
+        assert list(mine["start_frame"]) == [s["start_frame"] for s in data["shots"]]
+        assert list(mine["movement"]) == [s["movement"] for s in data["shots"]]
+    with sqlite3.connect(db.path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+
+
+def test_filters_match_a_hand_filter(archive):
+    db = Archive(archive / "out")
+    every = db.shots()
+    long_static = db.shots(movement="Static", min_duration=1.5)
+    assert len(long_static) == len(every[(every["movement"] == "Static") & (every["duration"] >= 1.5)]) >= 1
+    assert set(db.shots(film="*two*")["film"].map(lambda p: p.rsplit("/", 1)[1])) == {"two.mp4"}
+    assert db.shots(min_confidence=1.01).empty
+
+
+def test_index_rebuilds_a_moved_archive(archive, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(archive / "out", moved)
+    (moved / "shotscope.db").unlink()
+    for extra in moved.glob("shotscope.db-*"):
+        extra.unlink()
+    (moved / "not-a-film").mkdir()
+    assert main(["index", str(moved)]) == 1  # one folder was not a film folder: named, the rest indexed
+    assert len(Archive(moved).films()) == 2 and len(Archive(moved).shots()) == 5
+
+
+def test_search_and_stats_commands(archive, tmp_path, capsys):
+    assert main(["search", str(archive / "out"), "--movement", "Static", "--format", "csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(rows["movement"]) == {"Static"} and len(rows) == len(Archive(archive / "out").shots(movement="Static"))
+    assert main(["search", str(archive / "out"), "--movement", "Static", "-o", str(tmp_path / "cut.otio")]) == 0
+    clips = list(otio.adapters.read_from_file(str(tmp_path / "cut.otio")).find_clips())
+    assert len(clips) == len(rows) and all(c.name.endswith("Static") for c in clips)
+    assert main(["stats", str(archive / "out"), "--format", "csv"]) == 0
+    stats = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert sorted(stats["shots"]) == [2, 3]
+    time_shares = stats[[c for c in stats.columns if c.startswith("movement_") and c.endswith("_time")]]
+    assert time_shares.sum(axis=1).round(3).tolist() == [1.0, 1.0]
+    assert main(["search", str(tmp_path / "nowhere")]) == 2
+
+
+def test_a_database_from_a_newer_shotscope_is_refused(tmp_path):
+    (tmp_path / "out").mkdir()
+    db = Archive(tmp_path / "out")
+    with sqlite3.connect(db.path) as con:
+        con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    with pytest.raises(DataError, match="made by a newer shotscope"):
+        Archive(tmp_path / "out")
