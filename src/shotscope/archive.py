@@ -2,8 +2,8 @@
 
 Tables: ``films`` (one row per film folder: where it is, what the film is, model and settings,
 statistics, status), ``shots`` (times, frames, both labels with all probabilities, movement
-source, short flag, motion evidence), ``corrections`` (shot, field, old and new value, when,
-note), ``meta`` (the schema version). The schema is versioned; :data:`MIGRATIONS` brings an
+source, short flag, motion evidence), ``corrections`` (shot by film folder and index, so they
+survive a rebuild; field, old and new value, when, note), ``meta`` (the schema version). The schema is versioned; :data:`MIGRATIONS` brings an
 older database up to date. ``shotscope index DIR`` rebuilds it from the folders (older results,
 moved archives); analyze adds each film as it is written.
 
@@ -43,8 +43,9 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (film_id, idx));
     CREATE INDEX shots_labels ON shots(scale, movement, duration);
     CREATE TABLE corrections (
-        id INTEGER PRIMARY KEY, film_id INTEGER NOT NULL, idx INTEGER NOT NULL, field TEXT NOT NULL,
+        id INTEGER PRIMARY KEY, folder TEXT NOT NULL, idx INTEGER NOT NULL, field TEXT NOT NULL,
         old_value TEXT, new_value TEXT NOT NULL, at TEXT NOT NULL, note TEXT);
+    CREATE INDEX corrections_shot ON corrections(folder, idx);
     """,
 }
 
