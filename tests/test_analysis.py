@@ -222,3 +222,25 @@ def test_movement_source_auto(film, tiny_model):
     tiny_model.movement_fusion = MovementFusion(np.zeros((4, 15)), np.zeros(4), np.zeros(15), np.ones(15))
     fused = shotscope.analyze(path, tiny_model, progress=False).shots[0]
     assert fused.movement_source == "fused" and fused.motion is not None
+
+
+def test_report_reads_well(tmp_path):
+    """Ordered scale colours, boundaries between shots of the same label, time axes, absent labels
+    hidden, the model named without a machine's path, and thumbnails of shots that fade in not black."""
+    import re
+
+    from shotscope.report import MOVEMENT_COLOURS, SCALE_COLOURS, report_html
+
+    path = real_video("fades.mp4")
+    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    html = report_html(result)
+    assert "Scale over the film" not in html and "Scale distribution" not in html  # no scale labels: no charts
+    assert "Movement over the film" in html and "axis-svg" in html and ">0:00</text>" in html
+    assert "no model (movement from geometry only)" in html and "from the picture&#x27;s geometry" in html
+    assert html.count('stroke="#fff"') == len(result.shots)  # every shot drawn with its boundary
+    assert not set(SCALE_COLOURS.values()) & set(MOVEMENT_COLOURS.values())
+    assert re.search(r"0 \(0%\)", html) is None  # absent labels are left out, not listed as 0
+    for shot in result.shots:
+        assert shot.thumbnail.mean() > 20, shot  # fades from black: a frame with the picture
+    lum = [sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in SCALE_COLOURS.values()]
+    assert lum == sorted(lum)  # ECS darkest ... LS lightest

@@ -361,7 +361,10 @@ class _ShotLabeller:
         shot = Shot(len(self.shots), start, end, t0, t1, short=(t1 - t0) < st.short_shot_seconds, views=views,
                     movement_source=st.movement)
         if items:
-            mid = self.thumb(items[len(items) // 2])
+            # a representative frame: of three across the shot, the one with most detail (a shot
+            # that fades in from black does not get a black thumbnail)
+            picks = sorted({len(items) // 4, len(items) // 2, (3 * len(items)) // 4})
+            mid = max((self.thumb(items[i]) for i in picks), key=lambda f: float(f.std()))
             shot.thumbnail = cv2.resize(mid, (160, max(1, round(mid.shape[0] * 160 / mid.shape[1]))),
                                         interpolation=cv2.INTER_AREA)
             if st.movement in ("geometry", "fused"):

@@ -16,8 +16,35 @@ import numpy as np
 from .analysis import FilmAnalysis
 from .labels import MOVEMENT_DESCRIPTIONS, MOVEMENT_LABELS, SCALE_DESCRIPTIONS, SCALE_LABELS
 
-SCALE_COLOURS = {"ECS": "#7b2cbf", "CS": "#c9184a", "MS": "#f77f00", "FS": "#2a9d8f", "LS": "#277da1"}
-MOVEMENT_COLOURS = {"Static": "#8d99ae", "Motion": "#e9c46a", "Pull": "#3a86ff", "Push": "#ef476f"}
+# scale: an ordered palette, dark (closest) to light (farthest), ECS -> LS (viridis steps)
+SCALE_COLOURS = {"ECS": "#440154", "CS": "#3b528b", "MS": "#21918c", "FS": "#5ec962", "LS": "#c8e020"}
+# movement: a colour-blind-safe set (Okabe-Ito), none of it used for scale
+MOVEMENT_COLOURS = {"Static": "#999999", "Motion": "#e69f00", "Pull": "#56b4e9", "Push": "#d55e00"}
+
+
+def _clock(seconds: float) -> str:
+    """m:ss (or h:mm:ss) for chart ticks."""
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _ticks(total: float, count: int = 6) -> list[float]:
+    """Round tick positions (seconds) over [0, total]."""
+    if total <= 0:
+        return [0.0]
+    raw = total / count
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if s >= raw), 3600)
+    return [t for t in np.arange(0, total + 1e-9, step)]
+
+
+def _time_axis(total: float) -> str:
+    """An SVG time axis (ticks and m:ss labels) under a 1000-unit-wide chart."""
+    marks = "".join(f'<line x1="{1000 * t / total:.1f}" x2="{1000 * t / total:.1f}" y1="0" y2="5" stroke="#555"/>'
+                    f'<text x="{1000 * t / total:.1f}" y="16" font-size="11" text-anchor="middle">{_clock(t)}</text>'
+                    for t in _ticks(total))
+    return f'<svg viewBox="-20 0 1040 20" class="axis-svg"><line x1="0" x2="1000" y1="0" y2="0" stroke="#555"/>{marks}</svg>'
 
 
 def _thumb(img: np.ndarray | None) -> str:
@@ -30,14 +57,19 @@ def _thumb(img: np.ndarray | None) -> str:
 
 
 def _strip(film: FilmAnalysis, attr: str, colours: dict[str, str]) -> str:
+    """One rectangle per shot, with a visible boundary, so neighbouring shots of the same label
+    stay apart; a time axis below."""
     total = max(film.duration, 1e-6)
     rects = []
     for s in film.shots:
         label = getattr(s, attr)
         x, w = 1000 * s.start_time / total, max(1000 * s.duration / total, 0.5)
-        rects.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="24" fill="{colours.get(label, "#ccc")}">'
-                     f"<title>shot {s.index}: {escape(str(label))}</title></rect>")
-    return f'<svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="strip">{"".join(rects)}</svg>'
+        rects.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="24" fill="{colours.get(label, "#ccc")}" '
+                     f'stroke="#fff" stroke-width="0.6" vector-effect="non-scaling-stroke">'
+                     f"<title>shot {s.index} ({_clock(s.start_time)}-{_clock(s.end_time)}): {escape(str(label))}"
+                     "</title></rect>")
+    return (f'<svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="strip">{"".join(rects)}</svg>'
+            + _time_axis(total))
 
 
 def _legend(colours: dict[str, str], descriptions: dict[str, str]) -> str:
@@ -46,9 +78,10 @@ def _legend(colours: dict[str, str], descriptions: dict[str, str]) -> str:
 
 
 def _bars(counts: Counter, labels: tuple[str, ...], colours: dict[str, str]) -> str:
+    """A bar per label that occurs (labels absent from the film are left out, not shown as 0)."""
     total = max(sum(counts.values()), 1)
     rows = []
-    for k in labels:
+    for k in [k for k in labels if counts.get(k)]:
         pct = 100 * counts.get(k, 0) / total
         rows.append(f'<div class="bar"><span>{k}</span><i style="width:{0.7 * pct:.1f}%;background:{colours[k]}"></i>'
                     f"<b>{counts.get(k, 0)} ({pct:.0f}%)</b></div>")
@@ -72,9 +105,13 @@ def _over_time(film: FilmAnalysis, attr: str, labels: tuple[str, ...], colours: 
         y = 0.0
         for j, k in enumerate(labels):
             hgt = 100 * share[b, j]
-            cols.append(f'<rect x="{b * 10 + 0.5}" y="{y:.2f}" width="9" height="{hgt:.2f}" fill="{colours[k]}"/>')
+            if hgt > 0:
+                cols.append(f'<rect x="{b * 10 + 0.5}" y="{y:.2f}" width="9" height="{hgt:.2f}" fill="{colours[k]}">'
+                            f"<title>{_clock(b * total / bins)}-{_clock((b + 1) * total / bins)}: {k} "
+                            f"{100 * share[b, j]:.0f} % of the time</title></rect>")
             y += hgt
-    return f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{"".join(cols)}</svg>'
+    return (f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{"".join(cols)}</svg>'
+            + _time_axis(total) + '<div class="axis">share of screen time (0-100 %) in each tenth of the film</div>')
 
 
 def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
@@ -93,9 +130,36 @@ def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
         f'<line x1="{100 * min(v, top) / top:.2f}" x2="{100 * min(v, top) / top:.2f}" y1="0" y2="100" '
         f'stroke="{colour}" stroke-width="0.6"><title>{name} {v:.2f} s</title></line>'
         for name, v, colour in (("average", lengths.mean(), "#c9184a"), ("median", np.median(lengths), "#f77f00")))
-    return (f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{bars}{marks}</svg>'
-            f'<div class="axis">0 s … {top:.1f} s (longer shots in the last bar) · '
-            f'<span style="color:#c9184a">average</span> · <span style="color:#f77f00">median</span></div>')
+    ticks = "".join(f'<text x="{100 * e / top:.2f}" y="99" font-size="4" text-anchor="middle">{e:.1f}</text>'
+                    for e in edges[:: max(1, bins // 6)])
+    return (f'<svg viewBox="0 -2 100 104" preserveAspectRatio="none" class="time">{bars}{marks}{ticks}</svg>'
+            f'<div class="axis">shot length in seconds (x), shots (y, tallest bar {peak}); longer than {top:.1f} s '
+            f'in the last bar · <span style="color:#c9184a">average</span> · '
+            f'<span style="color:#f77f00">median</span></div>')
+
+
+def _section(title: str, body: str, shown: bool, tag: str) -> str:
+    """A chart with its heading, or nothing when the film has no such labels."""
+    if not shown:
+        return ""
+    if tag == "div":
+        return f"<div><h2>{title}</h2>{body}</div>"
+    return f"<h2>{title}</h2>{body}"
+
+
+def _model_name(model: dict) -> str:
+    """The model as people name it: its hub id or folder name, not a machine's path."""
+    name = model.get("name") or model.get("source")
+    if not name:
+        return "no model (movement from geometry only)"
+    name = str(name)
+    return f"model {name if not Path(name).is_absolute() else Path(name).name}"
+
+
+def _movement_phrase(shots) -> str:
+    source = shots[0].movement_source if shots else None
+    return {"model": "from the network", "geometry": "from the picture's geometry",
+            "fused": "from the network and the geometry combined"}.get(source, "-")
 
 
 def report_html(film: FilmAnalysis) -> str:
@@ -106,6 +170,9 @@ def report_html(film: FilmAnalysis) -> str:
     stats = film_statistics(film)
     scale_counts = Counter(s.scale for s in shots if s.scale)
     move_counts = Counter(s.movement for s in shots if s.movement)
+    from .writers import timecode
+
+    has_scale, has_movement = bool(scale_counts), bool(move_counts)
     cards = []
     for s in shots:
         sp = f"{s.scale_prob:.2f}" if s.scale_prob is not None else "-"
@@ -113,7 +180,7 @@ def report_html(film: FilmAnalysis) -> str:
         cards.append(
             f'<div class="shot" data-scale="{escape(str(s.scale))}" data-movement="{escape(str(s.movement))}">'
             f'<img src="{_thumb(s.thumbnail)}" alt="shot {s.index}"><div>#{s.index} '
-            f"{s.start_time:.2f}-{s.end_time:.2f}s{' <em>short</em>' if s.short else ''}<br>"
+            f"{timecode(s.start_frame, film.fps)} · {s.duration:.2f} s{' <em>short</em>' if s.short else ''}<br>"
             f'<b style="color:{SCALE_COLOURS.get(s.scale, "#333")}">{escape(str(s.scale or "-"))}</b> {sp} · '
             f'<b style="color:{MOVEMENT_COLOURS.get(s.movement, "#333")}">{escape(str(s.movement or "-"))}</b> {mp}'
             "</div></div>")
@@ -129,19 +196,17 @@ body{{font-family:system-ui,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4
 .bar span{{width:4em}} .bar b{{white-space:nowrap}} .bar i{{display:inline-block;height:12px}} .cols{{display:flex;gap:3em;flex-wrap:wrap}}
 .cols>div{{min-width:280px;flex:1}} .key{{margin-right:1em;font-size:13px}}
 .key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}}
-.axis{{font-size:12px;color:#555}}
+.axis{{font-size:12px;color:#555}} .axis-svg{{width:100%;height:20px;display:block;margin:-8px 0 8px}}
 </style></head><body>
 <h1>{name}</h1>
 <p>{len(shots)} shots · {film.duration:.1f} s · average shot length {stats["average_shot_length"]:.2f} s ·
 median {stats["median_shot_length"]:.2f} s (shortest {stats["shortest_shot"]:.2f}, longest {stats["longest_shot"]:.2f}) ·
 {stats["short_shots"]} short · {film.fps:.3f} fps ·
-model {escape(str(model.get("source") or "none"))} · movement from {escape(shots[0].movement_source if shots else "-")}</p>
-<h2>Scale over the film</h2>{_strip(film, "scale", SCALE_COLOURS)}<div>{_legend(SCALE_COLOURS, SCALE_DESCRIPTIONS)}</div>
-<h2>Movement over the film</h2>{_strip(film, "movement", MOVEMENT_COLOURS)}<div>{_legend(MOVEMENT_COLOURS, MOVEMENT_DESCRIPTIONS)}</div>
-<div class="cols"><div><h2>Scale distribution</h2>{_bars(scale_counts, SCALE_LABELS, SCALE_COLOURS)}
-<h3>Scale share by tenth of the film</h3>{_over_time(film, "scale", SCALE_LABELS, SCALE_COLOURS)}</div>
-<div><h2>Movement distribution</h2>{_bars(move_counts, MOVEMENT_LABELS, MOVEMENT_COLOURS)}
-<h3>Movement share by tenth of the film</h3>{_over_time(film, "movement", MOVEMENT_LABELS, MOVEMENT_COLOURS)}</div></div>
+{escape(_model_name(model))} · camera movement {escape(_movement_phrase(shots))}</p>
+{_section("Scale over the film", _strip(film, "scale", SCALE_COLOURS) + f"<div>{_legend(SCALE_COLOURS, SCALE_DESCRIPTIONS)}</div>", has_scale, "h2")}
+{_section("Movement over the film", _strip(film, "movement", MOVEMENT_COLOURS) + f"<div>{_legend(MOVEMENT_COLOURS, MOVEMENT_DESCRIPTIONS)}</div>", has_movement, "h2")}
+<div class="cols">{_section("Scale distribution", _bars(scale_counts, SCALE_LABELS, SCALE_COLOURS) + "<h3>Scale share by tenth of the film</h3>" + _over_time(film, "scale", SCALE_LABELS, SCALE_COLOURS), has_scale, "div")}
+{_section("Movement distribution", _bars(move_counts, MOVEMENT_LABELS, MOVEMENT_COLOURS) + "<h3>Movement share by tenth of the film</h3>" + _over_time(film, "movement", MOVEMENT_LABELS, MOVEMENT_COLOURS), has_movement, "div")}</div>
 <h2>Shot lengths</h2>{_length_histogram(film)}
 <h2>Shots</h2>
 <p>Filter: scale <select id="fs"><option value="">all</option>{options(SCALE_LABELS)}</select>
