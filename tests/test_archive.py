@@ -87,3 +87,43 @@ def test_a_database_from_a_newer_shotscope_is_refused(tmp_path):
         con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     with pytest.raises(DataError, match="made by a newer shotscope"):
         Archive(tmp_path / "out")
+
+
+def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys):
+    """Correct a label, see it in search with the prediction kept, export the corrections as a
+    manifest, and train a small model on it: the loop from a correction to a better model."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    db = Archive(out)
+    before = db.shots(film="one.mp4")
+    predicted = before.loc[before["shot"] == 1, "movement"].item()
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--movement", "Push", "--scale", "CS",
+                 "--note", "the arch grows"]) == 0
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--movement", "Pull"]) == 0  # last wins
+    shot = db.shots(film="one.mp4").set_index("shot").loc[1]
+    assert (shot["movement"], shot["scale"]) == ("Pull", "CS")
+    assert bool(shot["movement_corrected"]) and shot["movement_predicted"] == predicted
+    assert len(db.shots(corrected=True)) == 1 and len(db.shots(corrected=False)) == 4
+    assert (db.shots(movement="Pull")["shot"] == 1).any()
+    with sqlite3.connect(db.path) as con:  # both corrections recorded, with the value each replaced
+        rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()
+    assert rows[0] == ("scale", None, "CS", "the arch grows") and rows[1] == ("movement", predicted, "Push", "the arch grows")
+    assert rows[2][1:3] == ("Push", "Pull")
+    assert main(["index", str(out)]) == 0  # a rebuilt index keeps the corrections
+    assert Archive(out).shots(corrected=True)["movement"].tolist() == ["Pull"]
+    assert main(["correct", str(out), "--film", "*.mp4", "--shot", "0", "--scale", "LS"]) == 2  # two films match
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "9", "--scale", "LS"]) == 2
+    capsys.readouterr()
+    manifest = tmp_path / "corrections.csv"
+    assert main(["export-labels", str(out), "-o", str(manifest)]) == 0
+    from shotscope.data import read_manifest
+
+    records, report = read_manifest(manifest)
+    assert report.skipped == 0 and len(records) == 1
+    (r,) = records
+    assert (r.scale_label, r.movement_label) == ("CS", "Pull") and r.start == pytest.approx(shot["start_time"])
+    from shotscope.training import TINY_CONFIG, train
+
+    model_dir = train(TINY_CONFIG, [f"output_dir={tmp_path / 'run'}", f"data.train={manifest}",
+                                    f"data.val={manifest}", "train.epochs=1", "train.progress=false"])
+    assert (model_dir / "model.safetensors").is_file()

@@ -130,6 +130,55 @@ class Archive:
                 skipped.append(str(exc))
         return indexed, skipped
 
+    # --- corrections ------------------------------------------------------------------------
+    def correct(self, film: str, shot: int, field: str, value: str, note: str | None = None) -> dict[str, Any]:
+        """Set a shot's ``scale`` or ``movement`` (``film``: its folder, path or a glob matching one
+        film). The prediction is kept; every correction is recorded with its time (the last wins)."""
+        import datetime as dt
+
+        from .labels import MOVEMENT_LABELS, SCALE_LABELS
+
+        labels = {"scale": SCALE_LABELS, "movement": MOVEMENT_LABELS}.get(field)
+        if labels is None:
+            raise DataError(f"a correction sets scale or movement, not {field!r}")
+        if value not in labels:
+            raise DataError(f"{field} {value!r}: expected one of {', '.join(labels)}")
+        folder = self._film_folder(film)
+        current = self.shots(film_folder=folder)
+        row = current[current["shot"] == shot]
+        if row.empty:
+            raise DataError(f"{film}: no shot {shot} (the film has shots 0-{len(current) - 1})")
+        old = row.iloc[0][field]
+        at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with closing(self.connect()) as db, db:
+            db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (folder, shot, field, old, value, at, note))
+        return {"film": row.iloc[0]["film"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
+
+    def _film_folder(self, film: str) -> str:
+        with closing(self.connect()) as db:
+            rows = db.execute("SELECT folder, path FROM films").fetchall()
+        matches = [r["folder"] for r in rows if film in (r["folder"], r["path"]) or fnmatch.fnmatch(r["path"], film)
+                   or fnmatch.fnmatch(Path(r["path"]).name, film)]
+        if len(matches) != 1:
+            raise DataError(f"{film!r} matches {len(matches)} films in {self.folder}; name one film")
+        return matches[0]
+
+    def export_labels(self, path: str | os.PathLike) -> int:
+        """The corrected shots as a manifest (path, start, end, scale, movement) that ``train`` and
+        ``fit-fusion`` read; a label nobody corrected is left empty (not taught as truth)."""
+        from .data.manifest import write_manifest
+        from .data.records import ClipRecord
+        from .labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
+
+        shots = self.shots(corrected=True)
+        records = [ClipRecord(
+            r.film, SCALE_LABELS.index(r.scale) if r.scale_corrected else IGNORE_INDEX,
+            MOVEMENT_LABELS.index(r.movement) if r.movement_corrected else IGNORE_INDEX,
+            float(r.start_time), float(r.end_time)) for r in shots.itertuples()]
+        write_manifest(path, records)
+        return len(records)
+
     # --- reading --------------------------------------------------------------------------
     def films(self):
         """One row per film: path, duration, shots, average and median shot length, status."""
@@ -141,15 +190,23 @@ class Archive:
                 "FROM films ORDER BY path", db)
 
     def shots(self, *, scale: str | None = None, movement: str | None = None, min_duration: float | None = None,
-              max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None):
-        """Shots matching every filter given (``film`` is a glob on the film's path), as a DataFrame."""
+              max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None,
+              corrected: bool | None = None, film_folder: str | None = None):
+        """Shots matching every filter given (``film`` is a glob on the film's path), as a DataFrame.
+        Labels are the latest correction where there is one (``scale_corrected`` / ``movement_corrected``
+        say so; ``scale_predicted`` / ``movement_predicted`` keep the model's)."""
         import pandas as pd
 
         where, args = [], []
         for column, value in (("scale", scale), ("movement", movement)):
             if value is not None:
-                where.append(f"s.{column} = ?")
+                where.append(f"COALESCE(c_{column}.new_value, s.{column}) = ?")
                 args.append(value)
+        if corrected is not None:
+            where.append(("" if corrected else "NOT ") + "(c_scale.new_value IS NOT NULL OR c_movement.new_value IS NOT NULL)")
+        if film_folder is not None:
+            where.append("f.folder = ?")
+            args.append(film_folder)
         if min_duration is not None:
             where.append("s.duration >= ?")
             args.append(min_duration)
@@ -159,9 +216,15 @@ class Archive:
         if min_confidence is not None:
             where.append("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?")
             args.append(min_confidence)
+        latest = ("LEFT JOIN (SELECT c.folder, c.idx, c.new_value FROM corrections c WHERE c.field = '{0}' AND c.id = "
+                  "(SELECT MAX(id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = '{0}')) "
+                  "c_{0} ON c_{0}.folder = f.folder AND c_{0}.idx = s.idx ")
         sql = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, s.end_time, "
-               "s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, s.short "
-               "FROM shots s JOIN films f ON f.id = s.film_id"
+               "s.duration, COALESCE(c_scale.new_value, s.scale) AS scale, s.scale_prob, "
+               "COALESCE(c_movement.new_value, s.movement) AS movement, s.movement_prob, s.movement_source, s.short, "
+               "c_scale.new_value IS NOT NULL AS scale_corrected, c_movement.new_value IS NOT NULL AS movement_corrected, "
+               "s.scale AS scale_predicted, s.movement AS movement_predicted "
+               "FROM shots s JOIN films f ON f.id = s.film_id " + latest.format("scale") + latest.format("movement")
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.path, s.idx")
         with closing(self.connect()) as db:
             frame = pd.read_sql_query(sql, db, params=args)

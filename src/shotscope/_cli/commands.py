@@ -573,6 +573,44 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_correct(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze`")
+    p.add_argument("--film", required=True, help="the film: its path, name or a glob matching one film")
+    p.add_argument("--shot", type=int, required=True, help="the shot's index (as in shots.csv)")
+    p.add_argument("--scale", choices=["ECS", "CS", "MS", "FS", "LS"], help="the right scale")
+    p.add_argument("--movement", choices=["Static", "Motion", "Pull", "Push"], help="the right movement")
+    p.add_argument("--note", default=None, help="why, for the record")
+
+
+def run_correct(args: argparse.Namespace) -> int:
+    from ..archive import Archive
+    from ..errors import DataError
+
+    if not (args.scale or args.movement):
+        raise DataError("give --scale and/or --movement")
+    archive = Archive(args.archive, create=False)
+    for field in ("scale", "movement"):
+        value = getattr(args, field)
+        if value:
+            done = archive.correct(args.film, args.shot, field, value, args.note)
+            print(f"{done['film']} shot {done['shot']}: {field} {done['old']} -> {done['new']}")
+    return 0
+
+
+def add_export_labels(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze`")
+    p.add_argument("-o", "--out", required=True, help="the manifest to write (.csv)")
+
+
+def run_export_labels(args: argparse.Namespace) -> int:
+    from ..archive import Archive
+
+    target = check_output_file(args.out)
+    n = Archive(args.archive, create=False).export_labels(target)
+    print(f"{n} corrected shots -> {target}")
+    return 0
+
+
 def add_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
     p.add_argument("--format", choices=["table", "csv"], default="table", help="output format")
@@ -674,6 +712,12 @@ COMMANDS: list[Command] = [
             "  shotscope search results/ --scale CS --movement Push --min-duration 2\n"
             "  shotscope search results/ --film '*noir*' --format csv > shots.csv\n"
             "  shotscope search results/ --scale ECS -o close-ups.otio            # a timeline for an editor"),
+    Command("correct", "correct a shot's scale or movement in the archive (the prediction is kept)",
+            add_correct, run_correct, "  shotscope correct results/ --film one.mp4 --shot 3 --scale CS --note 'a face'"),
+    Command("export-labels", "write the corrected shots as a manifest that train and fit-fusion read",
+            add_export_labels, run_export_labels,
+            "  shotscope export-labels results/ -o corrections.csv\n"
+            "  shotscope train --config tiny-synthetic data.train=corrections.csv data.val=corrections.csv"),
     Command("stats", "one row per film: shots, average and median shot length, label shares", add_stats, run_stats,
             "  shotscope stats results/ --format csv"),
     Command("info", "describe a model: labels, frames, image size, parameters, source", add_info, run_info,
