@@ -204,18 +204,12 @@ class Archive:
                 args.append(value)
         if corrected is not None:
             where.append(("" if corrected else "NOT ") + "(c_scale.new_value IS NOT NULL OR c_movement.new_value IS NOT NULL)")
-        if film_folder is not None:
-            where.append("f.folder = ?")
-            args.append(film_folder)
-        if min_duration is not None:
-            where.append("s.duration >= ?")
-            args.append(min_duration)
-        if max_duration is not None:
-            where.append("s.duration <= ?")
-            args.append(max_duration)
-        if min_confidence is not None:
-            where.append("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?")
-            args.append(min_confidence)
+        for clause, value in (("f.folder = ?", film_folder), ("s.duration >= ?", min_duration),
+                              ("s.duration <= ?", max_duration),
+                              ("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?", min_confidence)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
         latest = ("LEFT JOIN (SELECT c.folder, c.idx, c.new_value FROM corrections c WHERE c.field = '{0}' AND c.id = "
                   "(SELECT MAX(id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = '{0}')) "
                   "c_{0} ON c_{0}.folder = f.folder AND c_{0}.idx = s.idx ")
