@@ -194,6 +194,7 @@ class _ShotBuffer:
 
 
 GEOMETRY_SIDE = 180  # short side of the frames the geometric movement estimate reads
+GEOMETRY_FRAMES = 16  # frames it reads per shot (or per clip, in predict and evaluate)
 
 
 def model_input_side(model: ShotScopeModel | None) -> int:
@@ -255,7 +256,7 @@ def analyze(
         model = load_model(model)
     settings = resolve_settings(model, settings)
     det = make_detector(detector) if isinstance(detector, str) else detector
-    n = settings.num_frames or (model.num_frames if model is not None else 16)
+    n = settings.num_frames or (model.num_frames if model is not None else GEOMETRY_FRAMES)
     # frame threads: measured fastest here for a full pass with conversion on every frame
     video = open_video(path, thread_type="FRAME")
     info = video.info
@@ -368,7 +369,7 @@ class _ShotLabeller:
             shot.thumbnail = cv2.resize(mid, (160, max(1, round(mid.shape[0] * 160 / mid.shape[1]))),
                                         interpolation=cv2.INTER_AREA)
             if st.movement in ("geometry", "fused"):
-                pos = _positions(len(items), min(16, max(len(items), 2)), 1)[0]
+                pos = _positions(len(items), min(GEOMETRY_FRAMES, max(len(items), 2)), 1)[0]
                 est = estimate_movement(np.stack([self.geometry(items[i]) for i in pos]),
                                         np.array([items[i].time for i in pos]))
                 shot.motion = est.to_dict()

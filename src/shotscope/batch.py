@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError, ShotscopeError
+from .errors import DataError, describe_failure
 from .files import atomic_write_text, ensure_dir, new_temp_dir, recover_dir, swap_in_dir
 from .provenance import (
     PROVENANCE_FILE,
@@ -219,13 +219,6 @@ class BatchResult:
         return 1 if (self.errors or self.record_problems) else 0
 
 
-def _describe(exc: BaseException, film: Path) -> str:
-    text = str(exc) if isinstance(exc, ShotscopeError) else f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.strerror}" + (f" ({exc.filename})" if exc.filename else "")
-    return text if str(film) in text else f"{film}: {text}"
-
-
 def write_film_folder(analysis: Any, target: Path, provenance: dict[str, Any]) -> None:
     """All of a film's files into a folder built aside, ``provenance.json`` (with a hash of every
     other file) last, then swapped in for the old folder in one step."""
@@ -292,7 +285,7 @@ def plan_archive(inputs: list[str], out: str | os.PathLike, model=None, *, setti
             recover_dir(target)
             current = make_provenance(film, model, record_settings, film_fingerprint(film))
         except Exception as exc:  # e.g. a film that vanished or cannot be read
-            finish_job(result, record, FilmJob(film, target, {}), error=_describe(exc, film))
+            finish_job(result, record, FilmJob(film, target, {}), error=describe_failure(exc, film))
             continue
         if target.is_dir() and not force:
             why = why_stale(read_provenance(target), current)
@@ -348,17 +341,16 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
 
             run_on_ray(plan, model, address=ray, progress=progress)
         else:
-            bar = tqdm(plan.jobs, desc="films", unit="film", disable=_no_bar(progress), position=0)
-            for job in bar:
-                bar.set_postfix_str(job.film.name[:30], refresh=False)
-                try:
-                    integrity = run_job(job, model, plan.settings, plan.detector, progress)
-                except Exception as exc:  # one film's failure, whatever it is, never stops the archive
-                    log.debug("%s failed:\n%s", job.film, traceback.format_exc())
-                    finish_job(result, record, job, error=_describe(exc, job.film))
-                    continue
-                finish_job(result, record, job, integrity)
-            bar.close()
+            with tqdm(plan.jobs, desc="films", unit="film", disable=_no_bar(progress), position=0) as bar:
+                for job in bar:
+                    bar.set_postfix_str(job.film.name[:30], refresh=False)
+                    try:
+                        integrity = run_job(job, model, plan.settings, plan.detector, progress)
+                    except Exception as exc:  # one film's failure, whatever it is, never stops the archive
+                        log.debug("%s failed:\n%s", job.film, traceback.format_exc())
+                        finish_job(result, record, job, error=describe_failure(exc, job.film))
+                        continue
+                    finish_job(result, record, job, integrity)
         status = "done"
     except KeyboardInterrupt:
         result.interrupted = True

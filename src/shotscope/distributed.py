@@ -98,7 +98,8 @@ def run_on_ray(plan, model, *, address: str | None = "local", progress: bool | N
     """Run the plan's jobs as Ray tasks; results and failures go into the plan's result and record."""
     from tqdm import tqdm
 
-    from .batch import _describe, _no_bar, finish_job
+    from .batch import _no_bar, finish_job
+    from .errors import describe_failure
 
     ray = connect(address)
     gpus = ray.cluster_resources().get("GPU", 0)
@@ -116,7 +117,7 @@ def run_on_ray(plan, model, *, address: str | None = "local", progress: bool | N
                 try:
                     finish_job(plan.result, plan.record, job, ray.get(ref))
                 except ray.exceptions.RayTaskError as exc:  # the film's own error, after the retries
-                    finish_job(plan.result, plan.record, job, error=_describe(exc.cause or exc, job.film))
+                    finish_job(plan.result, plan.record, job, error=describe_failure(exc.cause or exc, job.film))
                 except ray.exceptions.RayError as exc:  # a worker or node lost every time
                     reason = f"{job.film}: the Ray worker was lost {max_retries + 1} times ({type(exc).__name__})"
                     finish_job(plan.result, plan.record, job, error=reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class ShotscopeError(Exception):
     """Base class of every error shotscope raises on purpose."""
@@ -29,3 +31,15 @@ class DataError(ShotscopeError):
 
 class ShotscopeWarning(UserWarning):
     """Something about the user's data worth knowing (damage met while decoding, frames repeated)."""
+
+
+def describe_failure(exc: BaseException, item: str | os.PathLike) -> str:
+    """One line for an input that failed, naming it: shotscope's own message as it is, an OS
+    error by its reason and file, anything else with its type."""
+    if isinstance(exc, ShotscopeError):
+        text = str(exc)
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f" ({exc.filename})" if exc.filename else "")
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text if str(item) in text else f"{item}: {text}"

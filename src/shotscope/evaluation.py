@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,12 +14,12 @@ import torch
 from tqdm import tqdm
 
 from .data.records import ClipRecord
-from .errors import ShotscopeError
+from .errors import describe_failure
 from .files import atomic_write_bytes, atomic_write_text
 from .inference import predict_probs
 from .metrics import multitask_metrics
 from .modeling import ShotScopeModel
-from .sampling import SampledClip, sample_frames
+from .sampling import sample_frames
 
 
 def spatial_crops(frames: np.ndarray, crops: int) -> list[np.ndarray]:
@@ -61,20 +60,16 @@ class Predictions:
         return scale, self.movement_labels[int(self.movement_probs[i].argmax())]
 
 
-GEOMETRY_FRAMES = 16  # frames the geometric estimate reads per clip, as analyze reads per shot
-
-
 def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
                     batch_size: int = 8, progress: bool | None = None, movement: str = "model",
-                    geometry: bool = False,
-                    on_clip: Callable[[ClipRecord, SampledClip], None] | None = None) -> Predictions:
+                    geometry: bool = False) -> Predictions:
     """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops.
 
     ``movement`` (auto | model | geometry | fused) picks the movement source as analyze does;
     geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
     source). ``model`` may be None for geometry alone. Clips that fail are reported in
-    ``errors`` and left out; ``on_clip`` sees each decoded clip."""
-    from .analysis import GEOMETRY_SIDE, model_input_side, resolve_movement
+    ``errors`` and left out."""
+    from .analysis import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, resolve_movement
     from .labels import MOVEMENT_LABELS
     from .motion import estimate_movement
     from .video import open_video
@@ -114,15 +109,12 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     for record, result in zip(records, _prefetch(decode, records, 2 * batch_size), strict=True):
         bar.update(1)
         if isinstance(result, Exception):
-            text = str(result) if isinstance(result, ShotscopeError) else f"{type(result).__name__}: {result}"
-            errors[record.path] = text if record.path in text else f"{record.path}: {text}"
+            errors[record.path] = describe_failure(result, record.path)
             continue
         clip, est = result
         kept.append(record)
         if want_geometry:
             estimates.append(est)
-        if on_clip is not None:
-            on_clip(record, clip)
         if model is not None:
             chunk.append((record, clip.frames))
             if len(chunk) >= batch_size:

@@ -154,7 +154,8 @@ def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
     raise ModelLoadError(f"{model_dir}: no weights (model.safetensors) found")
 
 
-def _weights_digest(model_dir: Path) -> str:
+def weights_digest(model_dir: Path) -> str:
+    """SHA-256 of a model folder's weight files (one, or the shards' digests together)."""
     from .provenance import file_sha256
 
     files = weight_files(model_dir) or [model_dir / "pytorch_model.bin"]
@@ -250,7 +251,7 @@ def load_model(
     model.movement_fusion = fusion
     model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"
     model.name_or_path = str(name_or_path)
-    model.weights_sha256 = _weights_digest(model_dir)
+    model.weights_dir = model_dir  # hashed on demand (provenance of analyze's results), not at every load
     return model
 
 

@@ -36,11 +36,17 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
     if model is None:
         return None
     digest = getattr(model, "weights_sha256", None)
-    if digest is None:
+    if digest is None and getattr(model, "weights_dir", None) is not None:
+        from .loading import weights_digest
+
+        digest = model.weights_sha256 = weights_digest(model.weights_dir)  # once per loaded model
+    if digest is None:  # a model built in memory: hash its tensors
+        import torch
+
         h = hashlib.sha256()
         for name, tensor in sorted(model.state_dict().items()):
             h.update(name.encode())
-            h.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=_byte_dtype()).numpy().tobytes())
+            h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
         digest = h.hexdigest()
     fusion = getattr(model, "movement_fusion", None)
     return {
@@ -51,12 +57,6 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
             json.dumps(fusion.to_dict(), sort_keys=True).encode()).hexdigest(),
         "preprocessing": None if model.preprocess_config is None else model.preprocess_config.to_hf_dict(),
     }
-
-
-def _byte_dtype():
-    import torch
-
-    return torch.uint8
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:

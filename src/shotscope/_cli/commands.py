@@ -98,14 +98,10 @@ def shard(text: str) -> str:
 # --- options several commands share ---------------------------------------------------------
 
 
-def _model_option(p: argparse.ArgumentParser, required: bool = False, default_published: bool = True) -> None:
-    if required:
-        p.add_argument("-m", "--model", required=True, help="hub id or local model directory")
-    else:
-        p.add_argument("-m", "--model", default=None,
-                       help="hub id or local model directory (default: the published multitask model "
-                            f"{PUBLISHED_MODEL}; none with --movement geometry)" if default_published else
-                       "hub id or local model directory")
+def _model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", default=None,
+                   help="hub id or local model directory (default: the published multitask model "
+                        f"{PUBLISHED_MODEL}; none with --movement geometry)")
 
 
 def _movement_option(p: argparse.ArgumentParser) -> None:
@@ -139,9 +135,9 @@ def _device(args: argparse.Namespace):
     return resolve_device(getattr(args, "device", "auto"))
 
 
-def _load(args: argparse.Namespace, *, needed: bool = True):
+def _load(args: argparse.Namespace):
     """The model named by --model (or the published one); None for geometry without a model."""
-    if args.model is None and (not needed or getattr(args, "movement", None) == "geometry"):
+    if args.model is None and getattr(args, "movement", None) == "geometry":
         return None
     from ..console import quiet_transformers
     from ..inference import resolve_device
@@ -165,9 +161,7 @@ def check_output_file(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a directory; give a file name")
-    check_output_dir(path.parent if str(path.parent) else ".")
-    if not path.name:
-        raise DataError(f"{path}: give a file name")
+    check_output_dir(path.parent)
     return path
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import DataError, ShotscopeError, ShotscopeWarning
+from ..errors import DataError, ShotscopeError, ShotscopeWarning, describe_failure
 from ..files import atomic_write_bytes, atomic_write_text, ensure_dir
 from ..preprocessing import resize, shortest_edge_size, to_chw
 from ..sampling import sample_frames
@@ -92,7 +92,7 @@ def prepare(records: list[ClipRecord], cache_dir: str | os.PathLike, short_side:
         try:
             frames = decode_for_cache(record, short_side, max_frames)
         except (ShotscopeError, ValueError) as exc:
-            errors.append(str(exc) if record.path in str(exc) else f"{record.path}: {exc}")
+            errors.append(describe_failure(exc, record.path))
             continue
         buf = io.BytesIO()
         np.save(buf, frames)
