@@ -112,10 +112,28 @@ def training_steps(root: Path, device: torch.device, tiny: bool, steps: int) -> 
     return steps / (runtime[-1] if runtime else time.perf_counter() - t0)
 
 
+def precision_agreement(path: Path, root: Path, device: torch.device, real: Path) -> tuple[int, float, float]:
+    """Clips of real footage predicted in fp32 and at precision auto: scale labels the same, largest difference."""
+    import numpy as np
+
+    from predict import cut_clips
+    from shotscope.data.records import ClipRecord
+    from shotscope.evaluation import predict_records
+
+    (root / "real").mkdir()
+    records = [ClipRecord(str(p)) for p in cut_clips(root / "real", real)]
+    probs = []
+    for precision in ("fp32", "auto"):
+        model = load_model(path, device=device, precision=precision)
+        probs.append(predict_records(model, records, progress=False, movement="model", batch_size=8).scale_probs)
+    return len(records), float(np.mean(probs[0].argmax(-1) == probs[1].argmax(-1))), float(np.abs(probs[0] - probs[1]).max())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tiny", action="store_true", help="tiny model and small inputs (to check the script on a CPU)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--real", type=Path, help="the real-video fixtures folder: fp32 vs auto precision on clips of it")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md as it is")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -124,22 +142,26 @@ def main() -> None:
         root = Path(tmp)
         path = model_dir(root, args.tiny)
         low = "bf16" if device.type != "cuda" or torch.cuda.is_bf16_supported() else "fp16"
-        rows = {
-            "fp32": throughput(path, device, "fp32", False, batch, steps),
-            low: throughput(path, device, low, False, batch, steps),
-            f"{low} + torch.compile": throughput(path, device, low, True, batch, steps),
-        }
+        rows = {}
+        for label, precision, compiled in (("fp32", "fp32", False), (low, low, False),
+                                           (f"{low} + torch.compile", low, True)):
+            rows[label] = throughput(path, device, precision, compiled, batch, steps)
+            print(f"clips/s {label}: {rows[label]:.1f}", flush=True)  # partial results survive a time-out
         t_analyze, t_decode, shots = analyze_vs_decode(path, root, device, args.tiny)
+        print(f"analyze {t_analyze:.1f} s, decode pass {t_decode:.1f} s, {shots} shots", flush=True)
         steps_per_s = training_steps(root, device, args.tiny, 4 if args.tiny else 30)
+        print(f"training {steps_per_s:.2f} steps/s", flush=True)
+        agreement = precision_agreement(path, root, device, args.real) if args.real else None
+        print(f"fp32 vs auto on real clips: {agreement}", flush=True)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     results = {"device": name, "clips_per_s": rows, "analyze_s": t_analyze, "decode_s": t_decode, "shots": shots,
-               "train_steps_per_s": steps_per_s}
+               "train_steps_per_s": steps_per_s, "real_clips_agreement": agreement}
     print(json.dumps(results, indent=2))
     if args.no_write:
         return
     table = "\n".join(f"| {k} | {v:.1f} |" for k, v in rows.items())
     write_section(f"GPU: {name}" + (" (tiny check)" if args.tiny else ""), f"""
-Command: `.venv/bin/python benchmarks/gpu.py{' --tiny' if args.tiny else ''}` ({machine()}, {name})
+Command: `.venv/bin/python benchmarks/gpu.py{' --tiny' if args.tiny else ''}{' --real ../shared/fixtures/real-video' if args.real else ''}` ({machine()}, {name})
 
 Clips/s, VideoMAE-base (16x224x224), batch {batch}:
 
@@ -152,7 +174,11 @@ analyze of a generated 1080p film ({shots} shots), precision auto ({precision_na
 
 Training, the MovieShots recipe on synthetic clips from the frame cache: **{steps_per_s:.2f} steps/s**
 (batch 8 of 16x224x224 clips, precision auto).
-""")
+""" + (f"""
+fp32 against precision auto ({precision_name(resolve_precision('auto', device))}) on {agreement[0]} clips of 3 s cut from
+the real footage (`benchmarks/predict.py`'s clips): scale labels the same on **{100 * agreement[1]:.0f} %**,
+largest probability difference {agreement[2]:.3f}.
+""" if agreement else ""))
 
 
 if __name__ == "__main__":

@@ -34,14 +34,14 @@ RANGES = [("testvideo.mp4", 1.0, 4.0), ("testvideo.mp4", 6.5, 9.5), ("testvideo.
 GOAL = 4.0
 
 
-def cut_clips(out: Path) -> list[Path]:
+def cut_clips(out: Path, real: Path = REAL) -> list[Path]:
     """Each range re-encoded as its own file (as MovieShots' shots are)."""
     from shotscope.sampling import sample_frames
     from shotscope.video import open_video, write_video
 
     paths = []
     for i, (name, a, b) in enumerate(RANGES):
-        with open_video(REAL / name) as video:
+        with open_video(real / name) as video:
             n = max(2, round((b - a) * video.info.fps))
             clip = sample_frames(video, n, a, b)
         paths.append(write_video(out / f"clip{i}.mp4", clip.frames[0], fps=n / (b - a)))
