@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -100,7 +101,7 @@ def training_steps(root: Path, device: torch.device, tiny: bool, steps: int) -> 
     prepare(records, root / "cache", short_side=side, max_frames=32, progress=False)
     overrides = [f"output_dir={root / 'run'}", "data.kind=manifest", f"data.train={train_csv}", f"data.val={val_csv}",
                  f"data.cache_dir={root / 'cache'}", f"train.max_steps={steps}", "train.eval_every=no",
-                 "train.progress=false", "train.num_workers=2", "model.backbone=null"]
+                 "train.progress=false", f"train.num_workers={2 if tiny else min(8, os.cpu_count() or 2)}", "model.backbone=null"]
     if tiny:
         overrides += ["model.image_size=32", "model.num_frames=4", "model.config.hidden_size=32",
                       "model.config.num_hidden_layers=2", "model.config.num_attention_heads=2",

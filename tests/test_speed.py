@@ -96,3 +96,41 @@ def test_gpu_benchmark_script_runs_on_a_cpu_with_a_tiny_model():
     results = json.loads(done.stdout[done.stdout.index("{"):])
     assert set(results["clips_per_s"]) == {"fp32", "bf16", "bf16 + torch.compile"}
     assert results["shots"] == 8 and results["train_steps_per_s"] > 0
+
+
+def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_its_thread():
+    import threading
+
+    from shotscope.analysis import read_ahead
+
+    assert list(read_ahead(iter(range(100)), depth=3)) == list(range(100))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("frame 3 is damaged")
+
+    got = []
+    with pytest.raises(ValueError, match="frame 3"):
+        for item in read_ahead(failing(), depth=8):
+            got.append(item)
+    assert got == [1, 2]  # everything before the failure arrives first
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    reader = read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(5)] == [0, 1, 2, 3, 4]
+    reader.close()  # the consumer leaves early: the thread ends and the source is closed
+    assert closed.is_set() and not reader.thread.is_alive()
+    idle = read_ahead(endless(), depth=2)
+    idle.close()  # closed before any item was taken
+    assert not idle.thread.is_alive()

@@ -9,9 +9,10 @@ those are converted (short side ``work_size``), and shots are classified in batc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cv2
 import numpy as np
@@ -22,6 +23,8 @@ from .motion import MotionEstimate, estimate_movement
 from .sampling import reduced_size, sample_times
 from .shots import CutDetector, make_detector
 from .video import DecodedFrame, VideoBackend, open_video
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .modeling import ShotScopeModel
@@ -291,13 +294,18 @@ def analyze(
     span = (settings.end or info.duration) - (settings.start or 0.0)
     bar = tqdm(total=max(1, round(span * info.fps)), desc=Path(path).name[:30], unit="f",
                disable=None if progress is None else not progress, leave=False, position=1)
-    try:
+    def detection_frames() -> Iterator[tuple[DecodedFrame, np.ndarray]]:
         for frame in video.frames(settings.start, settings.end):
             if own_size is not None:
                 small = video.to_rgb(frame, size=own_size, display=False)
             else:
                 rgb = video.to_rgb(frame, display=False)
                 small = cv2.resize(rgb, det_size, interpolation=cv2.INTER_LINEAR) if factor > 1 else rgb
+            yield frame, small
+
+    frames = read_ahead(detection_frames(), depth=16)  # decoding + conversion in a thread of their own
+    try:
+        for frame, small in frames:
             if first is None:
                 first = frame.index
             if buffer.wants(frame.index - first):  # kept decoded; converted only if sampled
@@ -323,6 +331,7 @@ def analyze(
         labeller.abort()
         raise
     finally:
+        frames.close()
         bar.close()
         video.close()
     integrity = check_integrity(info, last + 1 - start_index, end_time, video.problems,
@@ -420,6 +429,69 @@ class _ShotLabeller:
     def abort(self) -> None:
         if self.worker is not None:
             self.worker.close(abort=True)
+
+
+class read_ahead(Iterator[T]):  # noqa: N801 - used like a function
+    """Iterate ``items`` in a thread of its own, at most ``depth`` items ahead of the caller.
+
+    Decoding (FFmpeg) and the frames' conversion release the GIL, so they run beside the caller's
+    work (cut detection, sampling). An error in the thread is raised in the caller where it
+    happened; :meth:`close` stops the thread (and closes ``items``) whether or not iteration began."""
+
+    _DONE = object()
+
+    def __init__(self, items: Iterator[T], depth: int):
+        import queue
+        import threading
+
+        self.items = items
+        self.box: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.finished = False
+        self.thread = threading.Thread(target=self._run, name="shotscope-decode", daemon=True)
+        self.thread.start()
+
+    def _put(self, entry: tuple[bool, object]) -> bool:
+        import queue
+
+        while not self.stop.is_set():
+            try:
+                self.box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self.items:
+                if not self._put((True, item)):
+                    break
+            else:
+                self._put((True, self._DONE))
+        except BaseException as exc:  # handed to the caller
+            self._put((False, exc))
+        finally:
+            close = getattr(self.items, "close", None)
+            if close is not None:
+                close()
+
+    def __next__(self) -> T:
+        if self.finished:
+            raise StopIteration
+        ok, item = self.box.get()
+        if not ok:
+            self.close()
+            raise item
+        if item is self._DONE:
+            self.close()
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self.finished = True
+        self.stop.set()
+        self.thread.join()
 
 
 class _ModelWorker:
