@@ -14,6 +14,7 @@ import pytest
 
 from shotscope import Archive, DataError
 from shotscope._cli.main import main
+from shotscope.archive import MIGRATIONS, SCHEMA_VERSION
 from shotscope.batch import output_dir_for
 from shotscope.data.synthetic import make_film
 
@@ -42,7 +43,7 @@ def test_analyze_keeps_the_database_in_step(archive):
         assert list(mine["movement"]) == [s["movement"] for s in data["shots"]]
     with sqlite3.connect(db.path) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
 
 
 def test_filters_match_a_hand_filter(archive):
@@ -127,3 +128,24 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     model_dir = train(TINY_CONFIG, [f"output_dir={tmp_path / 'run'}", f"data.train={manifest}",
                                     f"data.val={manifest}", "train.epochs=1", "train.progress=false"])
     assert (model_dir / "model.safetensors").is_file()
+
+
+def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):
+    """An archive written by the first schema (corrections joined at query time) opens with its
+    corrections applied to the shots' labels and the predictions kept."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    (out / "shotscope.db").unlink()
+    with sqlite3.connect(out / "shotscope.db") as con:  # the first schema, as the previous release left it
+        con.executescript(MIGRATIONS[1])
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        con.execute("INSERT INTO films (id, folder, path, status) VALUES (1, 'f', 'film.mp4', 'done')")
+        con.executemany("INSERT INTO shots (film_id, idx, duration, scale, movement) VALUES (1, ?, 2.0, 'MS', 'Static')",
+                        [(0,), (1,)])
+        con.executemany("INSERT INTO corrections (folder, idx, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        [("f", 1, "scale", "MS", "CS", "t1"), ("f", 1, "scale", "CS", "ECS", "t2")])
+    shots = Archive(out).shots(film="film.mp4")
+    assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_predicted"].tolist() == ["MS", "MS"]
+    assert shots["scale_corrected"].tolist() == [False, True]
+    assert Archive(out).shots(scale="ECS")["shot"].tolist() == [1]

@@ -27,7 +27,10 @@ from .errors import DataError
 from .provenance import PROVENANCE_FILE
 
 DB_FILE = "shotscope.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# the latest correction of each shot and field (the last write wins; every one stays recorded)
+_LATEST = ("SELECT c.folder, c.idx, c.field, c.new_value FROM corrections c WHERE c.id = "
+           "(SELECT MAX(d.id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = c.field)")
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE films (
@@ -46,6 +49,16 @@ MIGRATIONS: dict[int, str] = {
         id INTEGER PRIMARY KEY, folder TEXT NOT NULL, idx INTEGER NOT NULL, field TEXT NOT NULL,
         old_value TEXT, new_value TEXT NOT NULL, at TEXT NOT NULL, note TEXT);
     CREATE INDEX corrections_shot ON corrections(folder, idx);
+    """,
+    # v2: the labels in `shots` are the ones shown (the latest correction, else the prediction),
+    # so searches use the label index; the predictions are kept beside them
+    2: """
+    ALTER TABLE shots ADD COLUMN scale_predicted TEXT;
+    ALTER TABLE shots ADD COLUMN movement_predicted TEXT;
+    ALTER TABLE shots ADD COLUMN scale_corrected INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE shots ADD COLUMN movement_corrected INTEGER NOT NULL DEFAULT 0;
+    UPDATE shots SET scale_predicted = scale, movement_predicted = movement;
+    CREATE INDEX shots_film_duration ON shots(duration);
     """,
 }
 
@@ -80,8 +93,13 @@ class Archive:
             if version > SCHEMA_VERSION:
                 raise DataError(f"{self.path}: made by a newer shotscope (schema {version}); update shotscope")
             for v in range(version + 1, SCHEMA_VERSION + 1):
-                db.executescript(MIGRATIONS[v])
+                for statement in MIGRATIONS[v].split(";"):  # in this transaction (executescript commits)
+                    if statement.strip():
+                        db.execute(statement)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(v),))
+            if version and version < 2:
+                for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections").fetchall():
+                    _apply_corrections(db, folder)
 
     # --- writing --------------------------------------------------------------------------
     def add_film(self, folder: str | os.PathLike) -> None:
@@ -109,12 +127,17 @@ class Archive:
                  provenance.get("written")))
             film_id = cur.lastrowid
             db.executemany(
-                "INSERT INTO shots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO shots (film_id, idx, start_frame, end_frame, start_time, end_time, duration, scale, "
+                "scale_prob, scale_probs, movement, movement_prob, movement_probs, movement_source, short, motion) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(film_id, s["index"], s["start_frame"], s["end_frame"], s["start_time"], s["end_time"],
                   s["duration"], s.get("scale"), s.get("scale_prob"), json.dumps(s.get("scale_probs") or {}),
                   s.get("movement"), s.get("movement_prob"), json.dumps(s.get("movement_probs") or {}),
                   s.get("movement_source"), int(bool(s.get("short"))), json.dumps(s.get("motion")))
                  for s in data.get("shots", [])])
+            db.execute("UPDATE shots SET scale_predicted = scale, movement_predicted = movement WHERE film_id = ?",
+                       (film_id,))
+            _apply_corrections(db, rel)
 
     def index(self) -> tuple[int, list[str]]:
         """Rebuild the database from the film folders; returns (films indexed, folders skipped with why)."""
@@ -153,6 +176,7 @@ class Archive:
         with closing(self.connect()) as db, db:
             db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (folder, shot, field, old, value, at, note))
+            _apply_corrections(db, folder, shot)
         return {"film": row.iloc[0]["film"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
 
     def _film_folder(self, film: str) -> str:
@@ -191,40 +215,39 @@ class Archive:
 
     def shots(self, *, scale: str | None = None, movement: str | None = None, min_duration: float | None = None,
               max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None,
-              corrected: bool | None = None, film_folder: str | None = None):
-        """Shots matching every filter given (``film`` is a glob on the film's path), as a DataFrame.
-        Labels are the latest correction where there is one (``scale_corrected`` / ``movement_corrected``
-        say so; ``scale_predicted`` / ``movement_predicted`` keep the model's)."""
+              corrected: bool | None = None, film_folder: str | None = None, limit: int | None = None,
+              offset: int = 0, count: bool = False):
+        """Shots matching every filter given (``film`` is a glob on the film's path or its name), as a
+        DataFrame. Labels are the latest correction where there is one (``scale_corrected`` /
+        ``movement_corrected`` say so; ``scale_predicted`` / ``movement_predicted`` keep the model's).
+        ``limit``/``offset`` page through the result; ``count`` puts the full count in ``.attrs["total"]``."""
         import pandas as pd
 
         where, args = [], []
-        for column, value in (("scale", scale), ("movement", movement)):
-            if value is not None:
-                where.append(f"COALESCE(c_{column}.new_value, s.{column}) = ?")
-                args.append(value)
-        if corrected is not None:
-            where.append(("" if corrected else "NOT ") + "(c_scale.new_value IS NOT NULL OR c_movement.new_value IS NOT NULL)")
-        for clause, value in (("f.folder = ?", film_folder), ("s.duration >= ?", min_duration),
-                              ("s.duration <= ?", max_duration),
-                              ("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?", min_confidence)):
+        for clause, value in (("s.scale = ?", scale), ("s.movement = ?", movement), ("f.folder = ?", film_folder),
+                              ("s.duration >= ?", min_duration), ("s.duration <= ?", max_duration),
+                              ("MIN(COALESCE(s.scale_prob, 1), COALESCE(s.movement_prob, 1)) >= ?", min_confidence),
+                              ("(f.path GLOB ? OR f.path GLOB '*/' || ?)", film)):
             if value is not None:
                 where.append(clause)
-                args.append(value)
-        latest = ("LEFT JOIN (SELECT c.folder, c.idx, c.new_value FROM corrections c WHERE c.field = '{0}' AND c.id = "
-                  "(SELECT MAX(id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = '{0}')) "
-                  "c_{0} ON c_{0}.folder = f.folder AND c_{0}.idx = s.idx ")
+                args.extend([value] * clause.count("?"))
+        if corrected is not None:
+            where.append(("" if corrected else "NOT ") + "(s.scale_corrected OR s.movement_corrected)")
         sql = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, s.end_time, "
-               "s.duration, COALESCE(c_scale.new_value, s.scale) AS scale, s.scale_prob, "
-               "COALESCE(c_movement.new_value, s.movement) AS movement, s.movement_prob, s.movement_source, s.short, "
-               "c_scale.new_value IS NOT NULL AS scale_corrected, c_movement.new_value IS NOT NULL AS movement_corrected, "
-               "s.scale AS scale_predicted, s.movement AS movement_predicted "
-               "FROM shots s JOIN films f ON f.id = s.film_id " + latest.format("scale") + latest.format("movement")
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.path, s.idx")
+               "s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, s.short, "
+               "s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
+               "FROM shots s JOIN films f ON f.id = s.film_id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.path, s.idx"
+               + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""))
         with closing(self.connect()) as db:
             frame = pd.read_sql_query(sql, db, params=args)
-        if film is not None:
-            frame = frame[[fnmatch.fnmatch(p, film) or fnmatch.fnmatch(Path(p).name, film) for p in frame["film"]]]
-        return frame.reset_index(drop=True)
+            if count:
+                total = db.execute("SELECT COUNT(*) FROM shots s JOIN films f ON f.id = s.film_id"
+                                   + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()[0]
+                frame.attrs["total"] = total
+        for column in ("short", "scale_corrected", "movement_corrected"):
+            frame[column] = frame[column].astype(bool)
+        return frame
 
     def stats(self):
         """One row per film: shots, average and median shot length, and per label its share of
@@ -248,6 +271,20 @@ class Archive:
                         row[f"{task}_{label}_time"] = share.get("share_of_time")
                 rows.append(row)
         return pd.DataFrame(rows)
+
+
+def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> None:
+    """Make the labels of a film's shots (or one shot) the latest corrections recorded for them."""
+    film = db.execute("SELECT id FROM films WHERE folder = ?", (folder,)).fetchone()
+    if film is None:
+        return
+    rows = db.execute(f"SELECT * FROM ({_LATEST}) WHERE folder = ?" + (" AND idx = ?" if shot is not None else ""),
+                      (folder,) + ((shot,) if shot is not None else ())).fetchall()
+    for row in rows:
+        field = row["field"] if row["field"] in ("scale", "movement") else None
+        if field:
+            db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE film_id = ? AND idx = ?",
+                       (row["new_value"], film["id"], row["idx"]))
 
 
 def timeline_of(shots, title: str):
