@@ -5,13 +5,20 @@ PY := $(VENV)/bin/python
 # CPU build here; GPU users: make TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128"
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install test lint demo clean
+.PHONY: install test lint demo clean browser mutation
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# the web app's tests drive a real browser: Debian's chromium, installed when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing chromium (Debian's package) for the browser tests"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +30,13 @@ $(STAMP): pyproject.toml Makefile
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(PY) -m pytest -q
+
+# mutation testing of the core modules (slow: not part of `make test`); results in docs/testing.md
+mutation: $(STAMP)
+	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install --quiet -e ".[mutation]"
+	$(PY) benchmarks/mutation.py
 
 demo: $(STAMP)
 	@$(PY) -c "import skimage" 2>/dev/null || $(PY) -m pip install --quiet -e ".[synth]"

@@ -605,6 +605,25 @@ def run_export_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze` (with its shotscope.db)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: this machine only; another needs a token)")
+    p.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
+    p.add_argument("--token", default=None,
+                   help="the token other machines must give (generated and printed when --host is not local)")
+    p.add_argument("--read-only", action="store_true", help="no corrections: watch, search and export only")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ..archive import Archive
+    from ..web import serve
+
+    Archive(args.archive, create=False)  # a clear error before the server starts
+    serve(args.archive, host=args.host, port=args.port, read_only=args.read_only, token=args.token)
+    return 0
+
+
 def add_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
     p.add_argument("--format", choices=["table", "csv"], default="table", help="output format")
@@ -714,6 +733,11 @@ COMMANDS: list[Command] = [
             "  shotscope train --config tiny-synthetic data.train=corrections.csv data.val=corrections.csv"),
     Command("stats", "one row per film: shots, average and median shot length, label shares", add_stats, run_stats,
             "  shotscope stats results/ --format csv"),
+    Command("serve", "the archive in a browser: films, a player per film, search, compare, corrections",
+            add_serve, run_serve,
+            "  shotscope serve results/                     # then open http://localhost:8765/\n"
+            "  shotscope serve results/ --read-only\n"
+            "  shotscope serve results/ --host 0.0.0.0       # prints an address with a token"),
     Command("info", "describe a model: labels, frames, image size, parameters, source", add_info, run_info,
             "  shotscope info DIR --json"),
     Command("demo", "offline demo: a generated film, a small synthetic-trained model, the report",

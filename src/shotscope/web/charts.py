@@ -1,0 +1,154 @@
+"""Server-side SVG charts for the web app: label strips with visible shot boundaries, share over
+time, shot length by position (Cinemetrics style, with a trend line), ASL per label. Every label
+and title is escaped; the charts work without JavaScript, which only adds the clicks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+
+from ..report import MOVEMENT_COLOURS, SCALE_COLOURS
+
+COLOURS = {"scale": SCALE_COLOURS, "movement": MOVEMENT_COLOURS}
+LOW_CONFIDENCE = 0.5  # a label less probable than this is flagged
+
+
+def clock(seconds: float) -> str:
+    """m:ss (or h:mm:ss)."""
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def ticks(total: float, count: int = 6) -> list[float]:
+    if total <= 0:
+        return [0.0]
+    raw = total / count
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if s >= raw), 3600)
+    return [float(t) for t in np.arange(0, total + 1e-9, step)]
+
+
+def time_axis(total: float) -> str:
+    marks = "".join(f'<line x1="{1000 * t / total:.1f}" x2="{1000 * t / total:.1f}" y1="0" y2="5" stroke="#555"/>'
+                    f'<text x="{1000 * t / total:.1f}" y="16" font-size="11" text-anchor="middle">{clock(t)}</text>'
+                    for t in ticks(total))
+    return (f'<svg viewBox="-20 0 1040 20" class="axis-svg" role="img" aria-label="time axis">'
+            f'<line x1="0" x2="1000" y1="0" y2="0" stroke="#555"/>{marks}</svg>')
+
+
+def strip(shots: Sequence[dict], field: str, total: float) -> str:
+    """One rectangle per shot (a white boundary keeps neighbours of one label apart); a click on
+    one plays that shot (``data-shot``); low-confidence shots are hatched."""
+    total = max(total, 1e-6)
+    colours = COLOURS[field]
+    rects = []
+    for s in shots:
+        label = s.get(field)
+        prob = s.get(f"{field}_prob")
+        low = prob is not None and prob == prob and prob < LOW_CONFIDENCE
+        x, w = 1000 * s["start_time"] / total, max(1000 * s["duration"] / total, 0.5)
+        title = f"shot {s['shot']} ({clock(s['start_time'])}-{clock(s['end_time'])}): {label}" + (
+            " (corrected)" if s.get(f"{field}_corrected") else "") + (" - low confidence" if low else "")
+        rects.append(f'<rect class="seg" data-shot="{int(s["shot"])}" x="{x:.2f}" y="0" width="{w:.2f}" height="24" '
+                     f'fill="{colours.get(label, "#ccc")}" stroke="#fff" stroke-width="0.6" '
+                     f'vector-effect="non-scaling-stroke"><title>{escape(title)}</title></rect>')
+        if low:
+            rects.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="24" fill="url(#low)" pointer-events="none"/>')
+    hatch = ('<defs><pattern id="low" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+             '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>')
+    return (f'<svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="strip" data-field="{field}">{hatch}'
+            f'{"".join(rects)}<line class="playhead" x1="0" x2="0" y1="0" y2="24" stroke="#000" stroke-width="2" '
+            f'vector-effect="non-scaling-stroke"/></svg>' + time_axis(total))
+
+
+def shares(shots: Sequence[dict], field: str, labels: Sequence[str]) -> list[dict]:
+    """Per label that occurs: shots, share of shots and of screen time."""
+    total_time = sum(s["duration"] for s in shots) or 1e-9
+    out = []
+    for label in labels:
+        mine = [s for s in shots if s.get(field) == label]
+        if mine:
+            out.append({"label": label, "shots": len(mine), "share_of_shots": len(mine) / len(shots),
+                        "share_of_time": sum(s["duration"] for s in mine) / total_time,
+                        "colour": COLOURS[field][label]})
+    return out
+
+
+def share_bar(parts: Sequence[dict], key: str = "share_of_time") -> str:
+    """One stacked bar (100 % wide) of label shares."""
+    x, rects = 0.0, []
+    for p in parts:
+        w = 100 * (p.get(key) or 0.0)
+        if w > 0:
+            rects.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="10" fill="{p["colour"]}">'
+                         f'<title>{escape(p["label"])}: {w:.0f} %</title></rect>')
+        x += w
+    return f'<svg viewBox="0 0 100 10" preserveAspectRatio="none" class="share">{"".join(rects)}</svg>'
+
+
+def over_time(shots: Sequence[dict], field: str, labels: Sequence[str], total: float, bins: int = 10) -> str:
+    """Share of screen time per label in each tenth of the film (stacked columns), with an axis."""
+    total = max(total, 1e-6)
+    share = np.zeros((bins, len(labels)))
+    for s in shots:
+        if s.get(field) not in labels:
+            continue
+        j = labels.index(s[field])
+        for b in range(bins):
+            lo, hi = b * total / bins, (b + 1) * total / bins
+            share[b, j] += max(0.0, min(hi, s["end_time"]) - max(lo, s["start_time"]))
+    share /= np.maximum(share.sum(1, keepdims=True), 1e-9)
+    cols = []
+    for b in range(bins):
+        y = 0.0
+        for j, label in enumerate(labels):
+            h = 100 * share[b, j]
+            if h > 0:
+                cols.append(f'<rect x="{b * 10 + 0.5}" y="{y:.2f}" width="9" height="{h:.2f}" '
+                            f'fill="{COLOURS[field][label]}"><title>{clock(b * total / bins)}-'
+                            f'{clock((b + 1) * total / bins)}: {label} {h:.0f} % of the time</title></rect>')
+            y += h
+    return (f'<svg viewBox="0 0 100 100" preserveAspectRatio="none" class="time">{"".join(cols)}</svg>'
+            + time_axis(total))
+
+
+def length_by_position(shots: Sequence[dict], total: float) -> str:
+    """Cinemetrics-style: each shot's length (y, seconds) at its place in the film (x), with a
+    least-squares trend line and a y axis."""
+    if not shots:
+        return ""
+    total = max(total, 1e-6)
+    lengths = np.array([s["duration"] for s in shots])
+    top = max(float(np.percentile(lengths, 98)) * 1.1, 1e-3)
+    mids = np.array([(s["start_time"] + s["end_time"]) / 2 for s in shots])
+    bars = "".join(
+        f'<line class="seg" data-shot="{int(s["shot"])}" x1="{1000 * m / total:.1f}" x2="{1000 * m / total:.1f}" '
+        f'y1="200" y2="{200 - 190 * min(d, top) / top:.1f}" stroke="#3b528b" stroke-width="3">'
+        f"<title>shot {int(s['shot'])}: {d:.2f} s</title></line>" for s, m, d in zip(shots, mids, lengths, strict=True))
+    trend = ""
+    if len(shots) >= 3:
+        slope, icept = np.polyfit(mids, lengths, 1)
+        y0, y1 = icept, icept + slope * total
+        trend = (f'<line x1="0" x2="1000" y1="{200 - 190 * min(max(y0, 0), top) / top:.1f}" '
+                 f'y2="{200 - 190 * min(max(y1, 0), top) / top:.1f}" stroke="#d55e00" stroke-width="2" '
+                 f'stroke-dasharray="6 4"><title>trend: {slope * 60:+.2f} s per minute</title></line>')
+    yticks = "".join(f'<text x="-6" y="{200 - 190 * v / top + 4:.1f}" font-size="11" text-anchor="end">{v:.0f} s</text>'
+                     f'<line x1="0" x2="1000" y1="{200 - 190 * v / top:.1f}" y2="{200 - 190 * v / top:.1f}" '
+                     f'stroke="#eee"/>' for v in ticks(top, 4))
+    return (f'<svg viewBox="-40 0 1050 205" class="lengths" role="img" aria-label="shot length by position">'
+            f'{yticks}{bars}{trend}<line x1="0" x2="1000" y1="200" y2="200" stroke="#555"/></svg>'
+            + time_axis(total))
+
+
+def asl_per_label(shots: Sequence[dict], field: str, labels: Sequence[str]) -> str:
+    """Average shot length of each label that occurs, as horizontal bars with their values."""
+    rows = [(label, [s["duration"] for s in shots if s.get(field) == label]) for label in labels]
+    rows = [(label, float(np.mean(d)), len(d)) for label, d in rows if d]
+    if not rows:
+        return ""
+    top = max(v for _, v, _ in rows) or 1.0
+    return "".join(f'<div class="bar"><span>{label}</span><i style="width:{70 * v / top:.1f}%;'
+                   f'background:{COLOURS[field][label]}"></i><b>{v:.1f} s ({n})</b></div>' for label, v, n in rows)

@@ -1,0 +1,300 @@
+"""The archive's web app: pages, range requests, security (path traversal, script injection, CSRF,
+tokens, read-only), concurrent corrections, and the whole flow in a real browser (Debian's
+chromium driven by Playwright): open a film, play a shot to its end, correct a label, search, export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from shotscope import Archive
+from shotscope._cli.main import main
+from shotscope.data.synthetic import make_film
+from shotscope.video import write_video
+from shotscope.web import create_app
+
+EVIL = 'evil"><img src=x onerror=alert(1)>.mp4'
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("web")
+    films = root / "films"
+    make_film(films / "one.mp4", [("LS", "Static", 48), ("CS", "Push", 60), ("MS", "Static", 72)], width=320, height=180)
+    make_film(films / "two.mp4", [("FS", "Pull", 48), ("LS", "Motion", 72)], width=320, height=180)
+    make_film(films / EVIL, [("MS", "Static", 30), ("CS", "Static", 30)], width=160, height=96)
+    # MPEG-4 part 2 in an AVI: a film a browser cannot play (its thumbnails still work)
+    rng = np.random.default_rng(0)
+    write_video(films / "old.avi", (np.full((96, 160, 3), int(v), np.uint8) + rng.integers(0, 9, (96, 160, 3), dtype=np.uint8)
+                                    for v in np.r_[np.full(30, 40), np.full(30, 200)]), fps=24, codec="mpeg4")
+    assert main(["analyze", str(films), "-o", str(root / "out"), "--movement", "geometry", "-q"]) == 0
+    return root / "out"
+
+
+def film_id(out: Path, name: str) -> int:
+    films = Archive(out).films()
+    return int(films.loc[films["path"].map(lambda p: Path(p).name) == name, "id"].item())
+
+
+@pytest.fixture
+def copy(site, tmp_path):
+    """A copy of the archive a test may write to (paths of the films stay absolute)."""
+    shutil.copytree(site, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def csrf_of(page: str) -> str:
+    return page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def test_pages_charts_and_range_requests(site):
+    client = TestClient(create_app(site))
+    one = film_id(site, "one.mp4")
+    films = client.get("/")
+    assert films.status_code == 200 and "one.mp4" in films.text and "two.mp4" in films.text
+    assert films.headers["content-security-policy"].startswith("default-src 'self'")
+    page = client.get(f"/film/{one}")
+    assert page.status_code == 200
+    assert page.text.count('class="seg" data-shot=') >= 3 + 3  # movement strip + length chart, a mark per shot
+    assert "Movement over time" in page.text and "Shot length by position" in page.text
+    assert "<h3>Scale" not in page.text  # no scale labels (geometry only): the scale charts are hidden, not empty
+    size = (site.parent / "films" / "one.mp4").stat().st_size
+    part = client.get(f"/media/{one}", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}"
+    assert part.content == (site.parent / "films" / "one.mp4").read_bytes()[100:200]
+    assert part.headers["content-type"] == "video/mp4"
+    assert client.get(f"/media/{one}", headers={"Range": "bytes=abc"}).status_code == 400
+    assert client.get(f"/media/{one}", headers={"Range": f"bytes={size + 10}-"}).status_code == 416
+    assert client.get(f"/media/{film_id(site, 'old.avi')}").headers["content-type"] == "video/x-msvideo"
+    thumb = client.get(f"/thumb/{one}/1/first")
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"  # a JPEG
+    assert client.get(f"/thumb/{one}/99/first").status_code == 404
+    found = client.get("/shots", params={"movement": "Static", "min_duration": "2.5"})
+    assert found.status_code == 200
+    expected = Archive(site).shots(movement="Static", min_duration=2.5)
+    assert f"{len(expected)} found" in found.text and found.text.count('<figure class="card"') == len(expected)
+    csv = client.get("/shots/export.csv", params={"movement": "Static", "min_duration": "2.5"})
+    assert len(csv.text.strip().splitlines()) == len(expected) + 1
+    edl = client.get("/shots/export.edl", params={"movement": "Static"})
+    assert edl.status_code == 200 and edl.text.startswith("TITLE: shotscope selection") and "one.mp4" in edl.text
+    compare = client.get("/compare", params={"film": [one, film_id(site, "two.mp4")]})
+    assert compare.status_code == 200 and "one.mp4" in compare.text and "two.mp4" in compare.text
+    assert client.get("/shots", params={"min_duration": "long"}).status_code == 400
+
+
+@pytest.mark.parametrize("url", [
+    "/media/..%2F..%2F..%2Fetc%2Fpasswd", "/media/1/../../../etc/passwd", "/media/%2Fetc%2Fpasswd",
+    "/thumb/1/0/..%2F..%2F..%2Fetc%2Fpasswd", "/thumb/1/0/first%2F..%2F..%2Fshotscope.db",
+    "/static/..%2Fapp.py", "/static/%2e%2e/%2e%2e/archive.py", "/static/../../../../etc/passwd",
+    "/film/..%2F..%2Fetc%2Fpasswd", "/compare?film=..%2F..%2Fetc%2Fpasswd", "/shots/export.%2e%2e%2Fshotscope.db",
+    "/media/-1", "/film/1e3",
+])
+def test_no_url_reaches_the_file_system_as_a_path(site, url):
+    response = TestClient(create_app(site)).get(url)
+    assert response.status_code in (400, 404), (url, response.status_code)
+    assert "root:" not in response.text and "import " not in response.text and "SQLite" not in response.text
+
+
+def test_film_names_and_notes_cannot_inject_script(copy):
+    client = TestClient(create_app(copy))
+    evil = film_id(copy, EVIL)
+    page = client.get(f"/film/{evil}")
+    note = "<script>alert('note')</script>"
+    done = client.post("/api/correct", json={"film": evil, "shot": 0, "field": "movement", "value": "Pull",
+                                             "note": note}, headers={"X-CSRF-Token": csrf_of(page.text)})
+    assert done.status_code == 200
+    for url in ("/", f"/film/{evil}", "/shots", f"/compare?film={evil}"):
+        text = client.get(url).text
+        assert "<img src=x onerror=alert(1)>" not in text and note not in text, url
+    film_page = client.get(f"/film/{evil}").text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in film_page
+    assert "&lt;script&gt;alert(&#39;note&#39;)&lt;/script&gt;" in film_page
+    # the JSON island for the script cannot close its <script> element either
+    island = film_page.split('id="film-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in island
+
+
+def test_writes_need_the_csrf_token_and_read_only_refuses_them(copy):
+    client = TestClient(create_app(copy))
+    one = film_id(copy, "one.mp4")
+    body = {"film": one, "shot": 1, "field": "scale", "value": "CS"}
+    assert client.post("/api/correct", json=body).status_code == 403
+    assert client.post("/api/correct", json=body, headers={"X-CSRF-Token": "guess"}).status_code == 403
+    assert Archive(copy).shots(corrected=True).empty
+    token = csrf_of(client.get("/").text)
+    assert client.post("/api/correct", json={**body, "value": "XL"}, headers={"X-CSRF-Token": token}).status_code == 400
+    assert client.post("/api/correct", content=b"{", headers={"X-CSRF-Token": token}).status_code == 400
+    assert client.post("/api/correct", json=body, headers={"X-CSRF-Token": token}).status_code == 200
+    assert Archive(copy).shots(corrected=True)["scale"].tolist() == ["CS"]
+    read_only = TestClient(create_app(copy, read_only=True))
+    page = read_only.get(f"/film/{one}").text
+    assert "select class=\"correct\"" not in page and "read-only" in page
+    answer = read_only.post("/api/correct", json=body, headers={"X-CSRF-Token": csrf_of(page)})
+    assert answer.status_code == 403 and "read-only" in answer.json()["error"]
+
+
+def test_a_token_guards_every_page_when_one_is_set(site):
+    client = TestClient(create_app(site, token="s3cret"), follow_redirects=False)
+    for url in ("/", "/film/1", "/media/1", "/static/app.js", "/shots/export.csv"):
+        assert client.get(url).status_code == 401, url
+    assert client.get("/?token=wrong").status_code == 401
+    entry = client.get("/film/1?token=s3cret")
+    assert entry.status_code == 303 and "token" not in entry.headers["location"]
+    assert client.get("/film/1").status_code == 200  # the cookie it set lets the browser in
+
+
+def test_two_browsers_correcting_one_shot_last_write_wins_both_recorded(copy):
+    one = film_id(copy, "one.mp4")
+    first, second = TestClient(create_app(copy)), TestClient(create_app(copy))
+    for client, value in ((first, "Motion"), (second, "Pull")):
+        token = csrf_of(client.get(f"/film/{one}").text)
+        assert client.post("/api/correct", json={"film": one, "shot": 2, "field": "movement", "value": value},
+                           headers={"X-CSRF-Token": token}).status_code == 200
+    shot = Archive(copy).shots(film="one.mp4").set_index("shot").loc[2]
+    assert shot["movement"] == "Pull" and shot["movement_predicted"] == "Static"
+    history = first.get(f"/film/{one}/corrections").json()
+    assert [(h["old_value"], h["new_value"]) for h in history] == [("Static", "Motion"), ("Motion", "Pull")]
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+def chromium() -> str:
+    path = os.environ.get("SHOTSCOPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "Debian's chromium is needed for the browser tests: `make install` installs it"
+    return path
+
+
+@pytest.fixture
+def browser_site(copy):
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(copy), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        assert time.time() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", copy
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(),
+                                    args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        yield page
+        browser.close()
+
+
+def until(page, js: str, timeout: float = 20.0):
+    """Poll a JavaScript expression (the page's CSP forbids the eval that wait_for_function uses)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = page.evaluate(js)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {js}")
+
+
+def shoot(page, name: str, tmp_path: Path) -> None:
+    """Screenshots go beside the test's files, and into SHOTSCOPE_SCREENSHOTS when set (docs/)."""
+    page.screenshot(path=str(tmp_path / name), full_page=True)
+    if os.environ.get("SHOTSCOPE_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["SHOTSCOPE_SCREENSHOTS"], name), full_page=False)
+
+
+def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, page, tmp_path):
+    url, out = browser_site
+    page.goto(url + "/")
+    rows = page.locator("#films tbody tr")
+    assert rows.count() == 4
+    page.click("#films th:has-text('Shots')")  # sortable: fewest shots first
+    counts = [int(c) for c in page.locator("#films tbody tr td:nth-child(4)").all_inner_texts()]
+    assert counts == sorted(counts)
+    shoot(page, "films.png", tmp_path)
+
+    page.click("text=one.mp4")
+    until(page, "document.getElementById('player').readyState >= 1")
+    shots = page.evaluate("shotscope.shots")
+    start, end = shots[1]["start_time"], shots[1]["end_time"]
+    page.click("table.shots tr[data-shot='1'] a.play")
+    t = until(page, "(() => { const v = document.getElementById('player'); "
+                    "return !v.paused && v.currentTime > 0 ? v.currentTime : 0; })()")
+    assert start <= t < end, (t, start, end)  # it plays from the shot's first frame...
+    until(page, "document.getElementById('player').paused")
+    t = page.evaluate("document.getElementById('player').currentTime")
+    assert end - 0.2 <= t <= end, (t, end)  # ...and stops at its end
+    assert page.locator("table.shots tr.current").get_attribute("data-shot") == "1"
+    assert "Shot 1" in page.inner_text("#now")
+
+    page.click("svg.strip[data-field='movement'] rect.seg[data-shot='2']")  # a click on the strip plays that shot
+    until(page, "shotscope.current === 2")
+    until(page, "document.getElementById('player').paused")
+    page.keyboard.press("j")  # keys: previous shot
+    until(page, "shotscope.current === 1")
+    page.keyboard.press("9")  # 9: movement Push for the current shot
+    until(page, "!document.querySelector(\"tr[data-shot='1'] select[data-field='movement'] + .corrected\").hidden")
+    page.select_option("tr[data-shot='0'] select[data-field='scale']", "LS")  # by mouse
+    until(page, "!document.querySelector(\"tr[data-shot='0'] select[data-field='scale'] + .corrected\").hidden")
+    shoot(page, "film.png", tmp_path)
+    page.reload()
+    assert page.input_value("tr[data-shot='0'] select[data-field='scale']") == "LS"
+    assert page.input_value("tr[data-shot='1'] select[data-field='movement']") == "Push"
+    assert page.locator("table.history tbody tr").count() == 2
+    manifest = tmp_path / "corrections.csv"
+    assert main(["export-labels", str(out), "-o", str(manifest)]) == 0
+    text = manifest.read_text()
+    assert "LS" in text and "Push" in text and len(text.strip().splitlines()) == 3
+
+    page.goto(url + "/shots")
+    page.select_option("select[name=movement]", "Static")
+    page.fill("input[name=min_duration]", "2.5")
+    page.click("button:has-text('Search')")
+    expected = Archive(out).shots(movement="Static", min_duration=2.5)
+    assert page.locator(".card").count() == len(expected) > 0
+    page.locator(".card img.inline-play").first.click()  # plays in place, from the shot's start
+    until(page, "(() => { const v = document.querySelector('.card video'); return v && v.currentTime > 0; })()")
+    t = page.evaluate("document.querySelector('.card video').currentTime")
+    first = expected.iloc[0]
+    assert first["start_time"] <= t <= first["end_time"] + 0.05
+    shoot(page, "shots.png", tmp_path)
+    with page.expect_download() as download:
+        page.click("text=CSV")
+    saved = tmp_path / "selection.csv"
+    download.value.save_as(saved)
+    assert len(saved.read_text().strip().splitlines()) == len(expected) + 1
+
+    page.goto(url + "/")
+    page.check(f"#films input[value='{film_id(out, 'one.mp4')}']")
+    page.check(f"#films input[value='{film_id(out, 'two.mp4')}']")
+    page.click("button:has-text('Compare')")
+    assert page.locator(".side section").count() == 2
+    shoot(page, "compare.png", tmp_path)
+    assert page.errors == []
+
+
+def test_in_a_browser_a_film_it_cannot_play_says_so(browser_site, page):
+    url, out = browser_site
+    page.goto(f"{url}/film/{film_id(out, 'old.avi')}")
+    until(page, "!document.getElementById('cannot-play').hidden")
+    assert page.evaluate("document.querySelector('td.thumbs img').naturalWidth") > 0  # thumbnails still work
