@@ -75,7 +75,9 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
     assert sum(v["share_of_time"] for v in stats["movement"].values()) == pytest.approx(1.0)
     assert data["shotscope_version"] == shotscope.__version__
     html = files["report"].read_text()
-    assert html.count('class="shot"') == len(starts) and "data:image/jpeg;base64," in html
+    assert html.count('<tr class="shot') == len(starts) and "data:image/jpeg;base64," in html
+    assert html.count('alt="first frame of shot') == html.count('alt="last frame of shot') == len(starts)
+    assert 'id="player"' in html and "<script src=" not in html and "<link " not in html  # one self-contained file
     assert 'title="extreme close-up: a detail, an eye or a mouth"' in html  # legend explains the labels
     assert "<h2>Shot lengths</h2>" in html and html.count("shots</title></rect>") == 12  # histogram bars
 
@@ -236,8 +238,9 @@ def test_report_reads_well(tmp_path):
     html = report_html(result)
     assert "Scale over the film" not in html and "Scale distribution" not in html  # no scale labels: no charts
     assert "Movement over the film" in html and "axis-svg" in html and ">0:00</text>" in html
-    assert "no model (movement from geometry only)" in html and "from the picture&#x27;s geometry" in html
-    assert html.count('stroke="#fff"') == len(result.shots)  # every shot drawn with its boundary
+    assert "no model (movement from geometry only)" in html and "from the picture&#39;s geometry" in html
+    strip = html.split('class="strip" data-field="movement"', 1)[1].split("</svg>", 1)[0]
+    assert strip.count('stroke="#fff" stroke-width="0.6"') == len(result.shots)  # every shot drawn with its boundary
     assert not set(SCALE_COLOURS.values()) & set(MOVEMENT_COLOURS.values())
     assert re.search(r"0 \(0%\)", html) is None  # absent labels are left out, not listed as 0
     for shot in result.shots:

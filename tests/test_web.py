@@ -298,3 +298,32 @@ def test_in_a_browser_a_film_it_cannot_play_says_so(browser_site, page):
     page.goto(f"{url}/film/{film_id(out, 'old.avi')}")
     until(page, "!document.getElementById('cannot-play').hidden")
     assert page.evaluate("document.querySelector('td.thumbs img').naturalWidth") > 0  # thumbnails still work
+
+
+def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):
+    """report.html, opened from disk: the film plays beside it (a relative link), a click plays one
+    shot to its end, the current shot is highlighted, the table filters and sorts."""
+    from shotscope.batch import output_dir_for
+
+    report = output_dir_for(site.parent / "films" / "one.mp4", site) / "report.html"
+    html = report.read_text()
+    assert 'src="../../films/one.mp4"' in html  # relative: the report works offline beside the films
+    page.goto(report.as_uri())
+    until(page, "document.getElementById('player').readyState >= 1")
+    shots = page.evaluate("shotscope.shots")
+    page.click("table.shots tr[data-shot='2'] img.play >> nth=0")  # the first frame's picture
+    until(page, "!document.getElementById('player').paused")
+    until(page, "document.getElementById('player').paused")
+    t = page.evaluate("document.getElementById('player').currentTime")
+    assert shots[2]["end_time"] - 0.2 <= t <= shots[2]["end_time"]
+    assert page.locator("table.shots tr.current").get_attribute("data-shot") == "2"
+    page.select_option("#filter-movement", "Push")
+    visible = page.locator("table.shot-table tbody tr:not([hidden])")
+    assert visible.count() == sum(s["movement"] == "Push" for s in shots)
+    page.select_option("#filter-movement", "")
+    page.click("table.shot-table th:has-text('Length')")
+    page.click("table.shot-table th:has-text('Length')")  # longest first
+    lengths = [float(x.split()[0]) for x in page.locator("table.shot-table tbody td:nth-child(4)").all_inner_texts()]
+    assert lengths == sorted(lengths, reverse=True)
+    shoot(page, "report.png", tmp_path)
+    assert page.errors == []

@@ -52,6 +52,8 @@ class Shot:
     views: int = 1
     motion: dict[str, Any] | None = None
     thumbnail: np.ndarray | None = field(default=None, repr=False)
+    first_frame: np.ndarray | None = field(default=None, repr=False)  # small pictures for the report
+    last_frame: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:
@@ -64,7 +66,8 @@ class Shot:
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON: times to the millisecond, probabilities and evidence to 4 places."""
         d = asdict(self)
-        d.pop("thumbnail")
+        for picture in ("thumbnail", "first_frame", "last_frame"):
+            d.pop(picture)
         for key in ("start_time", "end_time"):
             d[key] = round(d[key], 3)
         d["duration"] = round(self.duration, 3)
@@ -375,8 +378,10 @@ class _ShotLabeller:
             # that fades in from black does not get a black thumbnail)
             picks = sorted({len(items) // 4, len(items) // 2, (3 * len(items)) // 4})
             mid = max((self.thumb(items[i]) for i in picks), key=lambda f: float(f.std()))
-            shot.thumbnail = cv2.resize(mid, (160, max(1, round(mid.shape[0] * 160 / mid.shape[1]))),
-                                        interpolation=cv2.INTER_AREA)
+            small = lambda f: cv2.resize(f, (160, max(1, round(f.shape[0] * 160 / f.shape[1]))),  # noqa: E731
+                                         interpolation=cv2.INTER_AREA)
+            shot.thumbnail = small(mid)
+            shot.first_frame, shot.last_frame = small(self.thumb(items[0])), small(self.thumb(items[-1]))
             if st.movement in ("geometry", "fused"):
                 pos = _positions(len(items), min(GEOMETRY_FRAMES, max(len(items), 2)), 1)[0]
                 est = estimate_movement(np.stack([self.geometry(items[i]) for i in pos]),

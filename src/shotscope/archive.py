@@ -104,53 +104,51 @@ class Archive:
     # --- writing --------------------------------------------------------------------------
     def add_film(self, folder: str | os.PathLike) -> None:
         """Put one film folder's results into the database (replacing what it held for that folder)."""
-        folder = Path(folder)
-        try:
-            data = json.loads((folder / "shots.json").read_text(encoding="utf-8"))
-            provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{folder}: not a finished film folder ({exc})") from None
-        stats = data.get("statistics") or {}
-        film = provenance.get("film") or {}
-        status = "done" if (data.get("integrity") or {}).get("status", "ok") == "ok" else "damaged"
-        rel = os.path.relpath(folder, self.folder)
+        rel, film, shots = read_film_folder(folder, self.folder)
         with closing(self.connect()) as db, db:
-            db.execute("DELETE FROM films WHERE folder = ?", (rel,))
-            cur = db.execute(
-                "INSERT INTO films (folder, path, size, sha256_edges, duration, fps, width, height, shots, "
-                "average_shot_length, median_shot_length, status, model, settings, statistics, written) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rel, data.get("file"), film.get("size"), film.get("sha256_edges"), data.get("duration"),
-                 data.get("fps"), data.get("width"), data.get("height"), len(data.get("shots", [])),
-                 stats.get("average_shot_length"), stats.get("median_shot_length"), status,
-                 json.dumps(data.get("model")), json.dumps(provenance.get("settings")), json.dumps(stats),
-                 provenance.get("written")))
-            film_id = cur.lastrowid
-            db.executemany(
-                "INSERT INTO shots (film_id, idx, start_frame, end_frame, start_time, end_time, duration, scale, "
-                "scale_prob, scale_probs, movement, movement_prob, movement_probs, movement_source, short, motion) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(film_id, s["index"], s["start_frame"], s["end_frame"], s["start_time"], s["end_time"],
-                  s["duration"], s.get("scale"), s.get("scale_prob"), json.dumps(s.get("scale_probs") or {}),
-                  s.get("movement"), s.get("movement_prob"), json.dumps(s.get("movement_probs") or {}),
-                  s.get("movement_source"), int(bool(s.get("short"))), json.dumps(s.get("motion")))
-                 for s in data.get("shots", [])])
-            db.execute("UPDATE shots SET scale_predicted = scale, movement_predicted = movement WHERE film_id = ?",
-                       (film_id,))
+            _insert_film(db, rel, film, shots)
             _apply_corrections(db, rel)
 
-    def index(self) -> tuple[int, list[str]]:
-        """Rebuild the database from the film folders; returns (films indexed, folders skipped with why)."""
+    def index(self, progress: bool | None = False) -> tuple[int, list[str]]:
+        """Rebuild the database from the film folders; returns (films indexed, folders skipped with why).
+
+        One transaction (a reader sees the old index or the new one, never half); folders are read
+        and parsed in worker processes when there are many."""
+        from tqdm import tqdm
+
         indexed, skipped = 0, []
         folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        workers = min(os.cpu_count() or 1, 8) if len(folders) >= 64 else 1
         with closing(self.connect()) as db, db:
+            db.execute("DELETE FROM shots")
             db.execute("DELETE FROM films")
-        for folder in folders:
+            # a bulk load is faster into a bare table; the label and duration indexes are built after it
+            indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shots' "
+                                 "AND sql IS NOT NULL").fetchall()
+            for row in indexes:
+                db.execute(f'DROP INDEX "{row["name"]}"')
+            if workers > 1:
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(workers)
+                parsed = pool.map(_read_or_error, folders, [self.folder] * len(folders), chunksize=16)
+            else:
+                pool, parsed = None, (_read_or_error(f, self.folder) for f in folders)
             try:
-                self.add_film(folder)
-                indexed += 1
-            except DataError as exc:
-                skipped.append(str(exc))
+                for result in tqdm(parsed, total=len(folders), desc="index", unit="film", leave=False,
+                                   disable=None if progress is None else not progress):
+                    if isinstance(result, str):
+                        skipped.append(result)
+                        continue
+                    _insert_film(db, *result)
+                    indexed += 1
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+            for row in indexes:
+                db.execute(row["sql"])
+            for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections").fetchall():
+                _apply_corrections(db, folder)
         return indexed, skipped
 
     # --- corrections ------------------------------------------------------------------------
@@ -271,6 +269,52 @@ class Archive:
                         row[f"{task}_{label}_time"] = share.get("share_of_time")
                 rows.append(row)
         return pd.DataFrame(rows)
+
+
+def read_film_folder(folder: str | os.PathLike, archive: Path) -> tuple[str, tuple, list[tuple]]:
+    """A finished film folder as database rows: (folder relative to the archive, film row, shot rows)."""
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / "shots.json").read_text(encoding="utf-8"))
+        provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
+        stats = data.get("statistics") or {}
+        film = provenance.get("film") or {}
+        status = "done" if (data.get("integrity") or {}).get("status", "ok") == "ok" else "damaged"
+        shots = data.get("shots", [])
+        film_row = (data.get("file"), film.get("size"), film.get("sha256_edges"), data.get("duration"),
+                    data.get("fps"), data.get("width"), data.get("height"), len(shots),
+                    stats.get("average_shot_length"), stats.get("median_shot_length"), status,
+                    json.dumps(data.get("model")), json.dumps(provenance.get("settings")), json.dumps(stats),
+                    provenance.get("written"))
+        dumps = json.JSONEncoder().encode
+        shot_rows = [(s["index"], s["start_frame"], s["end_frame"], s["start_time"], s["end_time"], s["duration"],
+                      s.get("scale"), s.get("scale_prob"), dumps(s.get("scale_probs") or {}), s.get("movement"),
+                      s.get("movement_prob"), dumps(s.get("movement_probs") or {}), s.get("movement_source"),
+                      int(bool(s.get("short"))), dumps(s.get("motion")), s.get("scale"), s.get("movement"))
+                     for s in shots]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"{folder}: not a finished film folder ({type(exc).__name__}: {exc})") from None
+    return os.path.relpath(folder, archive), film_row, shot_rows
+
+
+def _read_or_error(folder: Path, archive: Path) -> tuple[str, tuple, list[tuple]] | str:
+    try:
+        return read_film_folder(folder, archive)
+    except DataError as exc:
+        return str(exc)
+
+
+def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tuple]) -> None:
+    db.execute("DELETE FROM films WHERE folder = ?", (rel,))
+    film_id = db.execute(
+        "INSERT INTO films (folder, path, size, sha256_edges, duration, fps, width, height, shots, "
+        "average_shot_length, median_shot_length, status, model, settings, statistics, written) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (rel, *film)).lastrowid
+    db.executemany(
+        "INSERT INTO shots (film_id, idx, start_frame, end_frame, start_time, end_time, duration, scale, "
+        "scale_prob, scale_probs, movement, movement_prob, movement_probs, movement_source, short, motion, "
+        "scale_predicted, movement_predicted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(film_id, *row) for row in shots])
 
 
 def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> None:

@@ -153,7 +153,7 @@ def write_outputs(film: FilmAnalysis, out_dir: str | Path) -> dict[str, Path]:
         "edl": (out_dir / "shots.edl", edl_text(film, title)),
         "otio": (out_dir / "shots.otio", otio_text(film, title)),
         "fcpxml": (out_dir / "shots.xml", fcpxml_text(film, title)),
-        "report": (out_dir / "report.html", report_html(film)),
+        "report": (out_dir / "report.html", report_html(film, out_dir)),
         "json": (out_dir / "shots.json", json_text(film)),
     }
     for path, text in files.values():

@@ -79,13 +79,11 @@ class ArchiveSite:
         self.read_only = read_only
         self.token = token
         self.csrf = secrets.token_urlsafe(32)
-        import jinja2
+        from .templating import environment
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+        env = environment()
+        env.globals.update(read_only=read_only, csrf=self.csrf)
         self.templates = Jinja2Templates(env=env)
-        env.globals.update(clock=charts.clock, SCALE_LABELS=SCALE_LABELS, MOVEMENT_LABELS=MOVEMENT_LABELS,
-                           COLOURS=charts.COLOURS, read_only=read_only, csrf=self.csrf)
-        env.filters["name"] = lambda p: Path(str(p)).name
 
     # --- data ----------------------------------------------------------------------------------
     def film_row(self, film_id: int) -> dict[str, Any]:

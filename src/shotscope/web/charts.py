@@ -9,8 +9,10 @@ from html import escape
 
 import numpy as np
 
-from ..report import MOVEMENT_COLOURS, SCALE_COLOURS
-
+# scale: an ordered palette, dark (closest) to light (farthest), ECS -> LS (viridis steps)
+SCALE_COLOURS = {"ECS": "#440154", "CS": "#3b528b", "MS": "#21918c", "FS": "#5ec962", "LS": "#c8e020"}
+# movement: a colour-blind-safe set (Okabe-Ito), none of it used for scale
+MOVEMENT_COLOURS = {"Static": "#999999", "Motion": "#e69f00", "Pull": "#56b4e9", "Push": "#d55e00"}
 COLOURS = {"scale": SCALE_COLOURS, "movement": MOVEMENT_COLOURS}
 LOW_CONFIDENCE = 0.5  # a label less probable than this is flagged
 

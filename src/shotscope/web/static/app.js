@@ -35,7 +35,8 @@ function say(text) {
   say.timer = setTimeout(() => box.remove(), 4000);
 }
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+const csrf = csrfMeta ? csrfMeta.content : "";
 const readOnly = document.body.dataset.readOnly === "true";
 
 async function correct(film, shot, field, value) {
@@ -179,3 +180,22 @@ document.querySelectorAll("img.inline-play").forEach((img) => {
     img.replaceWith(clip);
   });
 });
+
+// ---- report.html: filter the shot table ---------------------------------------------------------
+const filterScale = document.getElementById("filter-scale");
+if (filterScale) {
+  const filterMove = document.getElementById("filter-movement");
+  const filterLength = document.getElementById("filter-length");
+  const apply = () => {
+    const s = filterScale.value, m = filterMove.value, min = parseFloat(filterLength.value) || 0;
+    let shown = 0;
+    document.querySelectorAll("table.shot-table tbody tr").forEach((row) => {
+      const ok = (!s || row.dataset.scale === s) && (!m || row.dataset.movement === m)
+        && parseFloat(row.dataset.duration) >= min;
+      row.hidden = !ok;
+      shown += ok ? 1 : 0;
+    });
+    document.getElementById("shown").textContent = `${shown} shown`;
+  };
+  [filterScale, filterMove, filterLength].forEach((el) => el.addEventListener("input", apply));
+}

@@ -1,0 +1,136 @@
+"""The archive at scale: 1,000 films and 1,500,000 shots (rows generated, not analysed).
+
+- search by label and duration (the web app's shots page: first 200 + the count; and the whole
+  result as a DataFrame, as `shotscope search` prints it): goal <= 100 ms;
+- the films page of the web app (HTML, through the app): goal <= 300 ms;
+- `shotscope index`: film folders (shots.json + provenance.json of 1,500 shots each) per second:
+  goal >= 200 folders/s.
+
+Run: .venv/bin/python benchmarks/archive.py [--films 1000] [--shots-per-film 1500] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _common import best_of, machine, write_section
+from shotscope import Archive
+from shotscope.labels import MOVEMENT_LABELS, SCALE_LABELS
+
+GOALS = {"search": 0.100, "films_page": 0.300, "index": 200.0}
+
+
+def film_folder(root: Path, i: int, shots: int, rng: np.random.Generator) -> None:
+    """One film folder as analyze writes it (the parts index reads)."""
+    lengths = rng.gamma(2.0, 2.0, shots) + 0.3
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    fps = 24.0
+    scale = rng.integers(0, 5, shots)
+    move = rng.integers(0, 4, shots)
+    rows = []
+    for k in range(shots):
+        sp = np.full(5, 0.05)
+        sp[scale[k]] = 0.8
+        mp = np.full(4, 0.1)
+        mp[move[k]] = 0.7
+        rows.append({"index": k, "start_frame": int(starts[k] * fps), "end_frame": int(ends[k] * fps),
+                     "start_time": round(float(starts[k]), 3), "end_time": round(float(ends[k]), 3),
+                     "duration": round(float(lengths[k]), 3), "scale": SCALE_LABELS[scale[k]], "scale_prob": 0.8,
+                     "scale_probs": dict(zip(SCALE_LABELS, sp.round(3).tolist(), strict=True)),
+                     "movement": MOVEMENT_LABELS[move[k]], "movement_prob": 0.7,
+                     "movement_probs": dict(zip(MOVEMENT_LABELS, mp.round(3).tolist(), strict=True)),
+                     "movement_source": "model", "short": bool(lengths[k] < 0.5), "motion": None})
+    stats = {field: {label: {"shots": int((codes == j).sum()), "share_of_shots": float((codes == j).mean()),
+                             "share_of_time": float(lengths[codes == j].sum() / lengths.sum())}
+                     for j, label in enumerate(labels)}
+             for field, labels, codes in (("scale", SCALE_LABELS, scale), ("movement", MOVEMENT_LABELS, move))}
+    stats.update(average_shot_length=float(lengths.mean()), median_shot_length=float(np.median(lengths)))
+    folder = root / f"film{i:04d}"
+    folder.mkdir(parents=True)
+    (folder / "shots.json").write_text(json.dumps({
+        "file": f"/archive/films/film{i:04d}.mp4", "fps": fps, "duration": float(ends[-1]), "width": 1920,
+        "height": 1080, "model": {"source": "benchmark"}, "statistics": stats, "shots": rows}))
+    (folder / "provenance.json").write_text(json.dumps({"film": {"size": 10**9, "sha256_edges": f"{i:064x}"},
+                                                        "settings": {}, "written": "2026-11-27T00:00:00+00:00"}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--films", type=int, default=1000)
+    parser.add_argument("--shots-per-film", type=int, default=1500)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "out"
+        t0 = time.perf_counter()
+        for i in range(args.films):
+            film_folder(root, i, args.shots_per_film, rng)
+        print(f"{args.films} film folders generated in {time.perf_counter() - t0:.0f} s", flush=True)
+        archive = Archive(root)
+        t0 = time.perf_counter()
+        indexed, skipped = archive.index()
+        index_s = time.perf_counter() - t0
+        assert indexed == args.films and not skipped
+        total = len(archive.shots(film="film0000*"))
+        print(f"index: {indexed / index_s:.0f} folders/s ({index_s:.1f} s)", flush=True)
+        # corrections on a few shots, so searches pay for them as they would in use
+        for k in range(20):
+            archive.correct(f"/archive/films/film{k:04d}.mp4", k, "scale", "CS", "benchmark")
+
+        def search_page():
+            return archive.shots(scale="CS", movement="Push", min_duration=2.0, limit=200, count=True)
+
+        def search_all():
+            return archive.shots(scale="CS", movement="Push", min_duration=2.0)
+
+        page_s, page = best_of(search_page, 5)
+        all_s, everything = best_of(search_all, 3)
+        print(f"search: page {1000 * page_s:.0f} ms, all {len(everything)} rows {1000 * all_s:.0f} ms", flush=True)
+        from starlette.testclient import TestClient
+
+        from shotscope.web import create_app
+
+        client = TestClient(create_app(root))
+        client.get("/")  # warm-up: templates compiled
+        films_s, response = best_of(lambda: client.get("/"), 5)
+        assert response.status_code == 200 and response.text.count("<tr>") >= args.films
+        web_search_s, response = best_of(lambda: client.get("/shots", params={"scale": "CS", "movement": "Push",
+                                                                             "min_duration": "2"}), 5)
+        assert response.status_code == 200
+        print(f"films page {1000 * films_s:.0f} ms; shots page {1000 * web_search_s:.0f} ms", flush=True)
+        db_mb = archive.path.stat().st_size / 2**20
+    n_shots = args.films * args.shots_per_film
+
+    def verdict(value: float, goal: float, lower_is_better: bool = True) -> str:
+        return "met" if (value <= goal if lower_is_better else value >= goal) else "**NOT met**"
+
+    body = f"""Command: `.venv/bin/python benchmarks/archive.py` ({machine()})
+
+An archive of {args.films:,} films and {n_shots:,} shots ({args.shots_per_film:,} per film; rows generated:
+film folders with shots.json and provenance.json as analyze writes them), {db_mb:.0f} MB of SQLite.
+
+| what | time | goal | |
+|---|---|---|---|
+| `index` (rebuild from the film folders) | {index_s:.1f} s, **{args.films / index_s:.0f} folders/s** | >= {GOALS['index']:.0f}/s | {verdict(args.films / index_s, GOALS['index'], False)} |
+| search scale CS, movement Push, >= 2 s: first 200 + count (the shots page's query) | **{1000 * page_s:.0f} ms** ({page.attrs['total']:,} matches) | <= {1000 * GOALS['search']:.0f} ms | {verdict(page_s, GOALS['search'])} |
+| the same search, all {len(everything):,} rows as a DataFrame (`shotscope search`) | {1000 * all_s:.0f} ms | | |
+| web: films page (`GET /`, {args.films:,} rows, share bars) | **{1000 * films_s:.0f} ms** | <= {1000 * GOALS['films_page']:.0f} ms | {verdict(films_s, GOALS['films_page'])} |
+| web: shots page for that search (`GET /shots?...`, 200 cards) | {1000 * web_search_s:.0f} ms | | |
+
+(Each time is the best of 3-5 runs, warm. A film folder's {total:,} shots are one check that the index holds them all.)
+"""
+    print(body)
+    if not args.no_write:
+        write_section("Archive at scale: search, films page, index", body)
+
+
+if __name__ == "__main__":
+    main()
