@@ -149,3 +149,15 @@ def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path
     assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_predicted"].tolist() == ["MS", "MS"]
     assert shots["scale_corrected"].tolist() == [False, True]
     assert Archive(out).shots(scale="ECS")["shot"].tolist() == [1]
+
+
+def test_pages_of_a_search_cover_it_once_and_count_it(archive):
+    db = Archive(archive / "out")
+    everything = db.shots()
+    pages = [db.shots(limit=2, offset=k, count=True) for k in range(0, len(everything) + 2, 2)]
+    assert all(p.attrs["total"] == len(everything) for p in pages)
+    seen = [(r.film, r.shot) for p in pages for r in p.itertuples()]
+    assert sorted(seen) == sorted((r.film, r.shot) for r in everything.itertuples()) and len(set(seen)) == len(seen)
+    static = db.shots(movement="Static", limit=1, count=True)
+    assert len(static) == 1 and static.attrs["total"] == len(db.shots(movement="Static"))
+    assert db.shots(film="two.mp4", limit=10, count=True).attrs["total"] == 2

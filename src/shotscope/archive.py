@@ -58,7 +58,9 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE shots ADD COLUMN scale_corrected INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE shots ADD COLUMN movement_corrected INTEGER NOT NULL DEFAULT 0;
     UPDATE shots SET scale_predicted = scale, movement_predicted = movement;
-    CREATE INDEX shots_film_duration ON shots(duration);
+    DROP INDEX shots_labels;
+    CREATE INDEX shots_find ON shots(scale, movement, duration, film_id, idx);
+    CREATE INDEX shots_duration ON shots(duration, film_id, idx);
     """,
 }
 
@@ -218,7 +220,8 @@ class Archive:
         """Shots matching every filter given (``film`` is a glob on the film's path or its name), as a
         DataFrame. Labels are the latest correction where there is one (``scale_corrected`` /
         ``movement_corrected`` say so; ``scale_predicted`` / ``movement_predicted`` keep the model's).
-        ``limit``/``offset`` page through the result; ``count`` puts the full count in ``.attrs["total"]``."""
+        Ordered by film path and shot; ``limit``/``offset`` page through the result (ordered by film as
+        indexed, then shot: a page reads only its rows); ``count`` puts the full count in ``.attrs["total"]``."""
         import pandas as pd
 
         where, args = [], []
@@ -231,18 +234,24 @@ class Archive:
                 args.extend([value] * clause.count("?"))
         if corrected is not None:
             where.append(("" if corrected else "NOT ") + "(s.scale_corrected OR s.movement_corrected)")
-        sql = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, s.end_time, "
-               "s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, s.short, "
-               "s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
-               "FROM shots s JOIN films f ON f.id = s.film_id"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.path, s.idx"
-               + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""))
+        condition = " WHERE " + " AND ".join(where) if where else ""
+        # the films table only where a filter names it: label and length filters stay in the index
+        source = "shots s" + (" JOIN films f ON f.id = s.film_id" if film is not None or film_folder is not None else "")
+        columns = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
+                   "s.end_time, s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, "
+                   "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
+                   "FROM shots s JOIN films f ON f.id = s.film_id")
+        if limit is None:
+            sql = columns + condition + " ORDER BY f.path, s.idx"
+            params = args
+        else:  # a page: the matching rows' ids from the index first, then only those rows read
+            sql = (columns + f" WHERE s.rowid IN (SELECT s.rowid FROM {source}{condition} ORDER BY s.film_id, s.idx "
+                   f"LIMIT {int(limit)} OFFSET {int(offset)}) ORDER BY s.film_id, s.idx")
+            params = args
         with closing(self.connect()) as db:
-            frame = pd.read_sql_query(sql, db, params=args)
+            frame = pd.read_sql_query(sql, db, params=params)
             if count:
-                total = db.execute("SELECT COUNT(*) FROM shots s JOIN films f ON f.id = s.film_id"
-                                   + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()[0]
-                frame.attrs["total"] = total
+                frame.attrs["total"] = db.execute(f"SELECT COUNT(*) FROM {source}{condition}", args).fetchone()[0]
         for column in ("short", "scale_corrected", "movement_corrected"):
             frame[column] = frame[column].astype(bool)
         return frame
