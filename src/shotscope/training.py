@@ -169,6 +169,35 @@ class ReadableLog(TrainerCallback):
             self.bar = None
 
 
+class BalancedSampler(torch.utils.data.WeightedRandomSampler):
+    """Draws clips with replacement by weight; the draws of an epoch depend on (seed, epoch) only,
+    so a resumed run draws what an uninterrupted one would."""
+
+    def __init__(self, weights: np.ndarray, seed: int):
+        super().__init__(torch.as_tensor(weights, dtype=torch.double), len(weights))
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        self.generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        return super().__iter__()
+
+
+class EpochSeeds(TrainerCallback):
+    """Tells the dataset (augmentations) and the balanced sampler which epoch begins, fresh or resumed."""
+
+    def __init__(self, trainer: ShotScopeTrainer):
+        self.trainer = trainer
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        epoch = int(state.epoch + 1e-6) if state.epoch else 0
+        for target in (self.trainer.train_dataset, self.trainer.balanced_sampler):
+            if hasattr(target, "set_epoch"):
+                target.set_epoch(epoch)
+
+
 class ShotScopeTrainer(Trainer):
     """The HF Trainer plus class-balanced sampling and layer-wise learning-rate decay."""
 
@@ -177,13 +206,14 @@ class ShotScopeTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.sample_weights = sample_weights
         self.layer_decay = layer_decay
+        self.balanced_sampler: BalancedSampler | None = None
+        self.add_callback(EpochSeeds(self))
 
     def _get_train_sampler(self, *args: Any, **kwargs: Any):
         if self.sample_weights is None:
             return super()._get_train_sampler(*args, **kwargs)
-        g = torch.Generator().manual_seed(self.args.seed)
-        return torch.utils.data.WeightedRandomSampler(
-            torch.as_tensor(self.sample_weights, dtype=torch.double), len(self.sample_weights), generator=g)
+        self.balanced_sampler = BalancedSampler(self.sample_weights, self.args.seed)
+        return self.balanced_sampler
 
     def create_optimizer(self, *args: Any, **kwargs: Any):
         if self.optimizer is not None or not self.layer_decay:

@@ -31,7 +31,7 @@ class ClipDataset(Dataset):
         self.movement_id2label = movement_id2label or {0: "Static", 1: "Motion", 2: "Pull", 3: "Push"}
         self.cache_dir = cache_dir
         self.seed = seed
-        self._epoch_draws = 0
+        self.epoch = 0  # set by the trainer at each epoch: augmentations depend on (seed, clip, epoch) only
 
     def __len__(self) -> int:
         return len(self.records)
@@ -45,8 +45,9 @@ class ClipDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         rng = None
         if self.augment is not None:
-            self._epoch_draws += 1
-            rng = np.random.default_rng([self.seed, i, self._epoch_draws, os.getpid()])
+            # the same in any worker process and after a resume: a resumed run sees the clips an
+            # uninterrupted one would
+            rng = np.random.default_rng([self.seed, i, self.epoch])
         record = self.records[i]
         try:
             frames = self.frames(record, rng)
@@ -63,6 +64,9 @@ class ClipDataset(Dataset):
             "scale_labels": torch.tensor(record.scale),
             "movement_labels": torch.tensor(movement),
         }
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
 
     def label_counts(self, task: str, num_classes: int) -> np.ndarray:
         ids = np.array([getattr(r, task) for r in self.records])
