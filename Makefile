@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks tools
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest -q
@@ -36,7 +36,7 @@ test: $(STAMP) browser lint
 # mutation testing of the core modules (slow: not part of `make test`); results in docs/testing.md
 mutation: $(STAMP)
 	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install --quiet -e ".[mutation]"
-	$(PY) benchmarks/mutation.py
+	$(PY) tools/mutation.py
 
 demo: $(STAMP)
 	@$(PY) -c "import skimage" 2>/dev/null || $(PY) -m pip install --quiet -e ".[synth]"

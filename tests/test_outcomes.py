@@ -251,3 +251,20 @@ def test_a_checkpoint_label_order_other_than_the_default_is_honoured(tiny_config
     shots = shotscope.analyze(film, loaded, settings=shotscope.AnalyzeSettings(movement="model"), progress=False).shots
     assert {s.movement for s in shots} == {reordered[0]} == {"Push"}
     assert all(s.movement_probs["Push"] == max(s.movement_probs.values()) for s in shots)
+
+
+def test_statistics_are_rounded_as_documented_and_an_empty_film_has_zeros():
+    """Seconds to the millisecond, shares to 4 places (what shots.json and the archive store)."""
+    shots = [Shot(0, 0, 10, 0.0, 1.23456, scale="CS", movement="Static"),
+             Shot(1, 10, 30, 1.23456, 3.7777777, scale="MS", movement="Static")]
+    stats = film_statistics(FilmAnalysis("f.mp4", 24.0, 30, 3.7777777, 320, 180, shots, {}))
+    assert stats["duration"] == 3.778 and stats["average_shot_length"] == round((1.23456 + 2.5432177) / 2, 3)
+    assert stats["median_shot_length"] == round((1.23456 + 2.5432177) / 2, 3)
+    assert (stats["shortest_shot"], stats["longest_shot"]) == (1.235, 2.543)
+    cs = stats["scale"]["CS"]
+    assert cs == {"shots": 1, "share_of_shots": 0.5, "seconds": 1.235, "share_of_time": round(1.23456 / 3.7777777, 4),
+                  "average_shot_length": 1.235}
+    assert stats["movement"]["Static"]["share_of_time"] == 1.0 and stats["movement"]["Static"]["seconds"] == 3.778
+    empty = film_statistics(FilmAnalysis("f.mp4", 24.0, 0, 0.0, 320, 180, [], {}))
+    assert empty["shots"] == 0 and empty["average_shot_length"] == 0.0 and empty["median_shot_length"] == 0.0
+    assert all(v["shots"] == 0 and v["share_of_time"] == 0.0 for v in empty["scale"].values())

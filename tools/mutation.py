@@ -1,0 +1,176 @@
+"""Mutation testing of the core modules with mutmut: `make mutation` (slow, not part of CI).
+
+Each group mutates one or more modules and runs the test files that exercise them (mutmut then
+picks, for each mutant, the tests that reach the mutated function). A group runs in a scratch copy
+of the repository (build/mutation/GROUP) so the working tree is never touched; results are
+written to docs/testing.md: the score per module and every surviving mutant.
+
+Run: .venv/bin/python tools/mutation.py [GROUP ...] [--children N] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DOC = ROOT / "docs" / "testing.md"
+RESULTS = ROOT / "docs" / "mutation-results.json"
+
+# group -> (modules to mutate, test files that exercise them)
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "sampling": (["sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
+    "statistics": (["statistics.py"], ["test_properties.py", "test_outcomes.py"]),
+    "fusion": (["fusion.py"], ["test_outcomes.py", "test_motion.py"]),
+    "writers": (["writers.py"], ["test_properties.py", "test_outcomes.py", "test_analysis.py"]),
+    "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_outcomes.py"]),
+    "motion": (["motion.py"], ["test_motion.py"]),
+    "inference": (["inference.py"], ["test_speed.py", "test_outcomes.py"]),
+    "modeling": (["modeling.py"], ["test_model.py", "test_outcomes.py"]),
+    "loading": (["loading.py"], ["test_model.py", "test_cli.py"]),
+    "video": (["video.py"], ["test_video.py"]),
+    "analysis": (["analysis.py"], ["test_analysis.py", "test_outcomes.py", "test_speed.py"]),
+    "batch": (["batch.py"], ["test_faults.py", "test_outcomes.py"]),
+    "training": (["training.py"], ["test_training.py", "test_outcomes.py"]),
+}
+
+
+def scratch_copy(group: str) -> Path:
+    """The repository's sources, tests and docs in build/mutation/GROUP (with ../shared beside it)."""
+    base = ROOT / "build" / "mutation" / group
+    shutil.rmtree(base, ignore_errors=True)
+    repo = base / "repo"
+    for part in ("src", "tests", "docs", "benchmarks"):
+        shutil.copytree(ROOT / part, repo / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
+    if SHARED.exists():  # the real footage the tests read: ../shared from the repository (and from mutants/)
+        (base / "shared").symlink_to(SHARED)
+        (repo / "shared").symlink_to(SHARED)
+    return repo
+
+
+def run_group(group: str, children: int) -> dict:
+    modules, tests = GROUPS[group]
+    repo = scratch_copy(group)
+    paths = ", ".join(f'"src/shotscope/{m}"' for m in modules)
+    test_paths = ", ".join(f'"tests/{t}"' for t in tests)
+    with open(repo / "pyproject.toml", "a", encoding="utf-8") as fh:
+        fh.write(f"\n[tool.mutmut]\npaths_to_mutate = [{paths}]\ntests_dir = [{test_paths}]\n"
+                 f'also_copy = ["src/shotscope", "docs", "benchmarks"]\n'
+                 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n')
+    mutmut = Path(sys.executable).with_name("mutmut")
+    t0 = time.time()
+    run = subprocess.run([str(mutmut), "run", "--max-children", str(children)], cwd=repo, capture_output=True,
+                         text=True)
+    results = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=repo, capture_output=True, text=True)
+    status: dict[str, str] = {}
+    for line in results.stdout.splitlines():
+        m = re.match(r"\s*([\w.]+__mutmut_\d+): (.+)$", line)
+        if m:
+            status[m.group(1)] = m.group(2).strip()
+    survivors = {}
+    for name, state in status.items():
+        if state == "survived":
+            shown = subprocess.run([str(mutmut), "show", name], cwd=repo, capture_output=True, text=True).stdout
+            survivors[name] = "\n".join(line for line in shown.splitlines() if line.startswith(("-", "+"))
+                                        and not line.startswith(("---", "+++")))
+    counts: dict[str, int] = {}
+    for state in status.values():
+        counts[state] = counts.get(state, 0) + 1
+    return {"group": group, "modules": modules, "tests": tests, "counts": counts, "survivors": survivors,
+            "seconds": round(time.time() - t0), "ok": run.returncode == 0 and bool(status),
+            "log_tail": (run.stdout + run.stderr)[-2000:] if not status else ""}
+
+
+def score(counts: dict[str, int]) -> float | None:
+    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0)
+    considered = killed + counts.get("survived", 0)
+    return killed / considered if considered else None
+
+
+# survivors looked at and judged equivalent (no test can tell them apart) or not worth a test,
+# with the reason; keyed by mutmut's mutant name. Everything else that survives is listed as open.
+JUDGED: dict[str, str] = {
+    "shotscope.statistics.x__shares__mutmut_4": "equivalent: the fallback divisor is used only when every shot "
+    "lasts 0 s, where every share is 0 whatever it is",
+    "shotscope.statistics.x__shares__mutmut_12": "equivalent: the fallback count is used only when no shot has "
+    "the label, where every share is 0 whatever it is",
+    "shotscope.statistics.x_film_statistics__mutmut_5": "equivalent: a film without shots gets 0 for every length "
+    "from any array of zeros",
+    "shotscope.statistics.x_film_statistics__mutmut_6": "equivalent: as above (two zeros or one)",
+}
+
+
+def write_doc(done: dict) -> None:
+    lines = ["# Testing", "",
+             "`make test` runs ruff and the whole suite (unit, property-based with hypothesis, end to end,",
+             "faults, Ray, the web app in a real browser). `make mutation` runs mutation testing (mutmut) on the",
+             "core modules: one small deliberate bug at a time, then the tests that reach it; a mutant the",
+             "tests let through (survived) is a bug the suite would miss.", "",
+             "Command: `.venv/bin/python tools/mutation.py [GROUP ...]` (`make mutation` runs every group);",
+             "results: `docs/mutation-results.json`. Scores count killed (and timed-out) mutants among",
+             "killed + survived; mutants no selected test reaches are listed apart.", "",
+             "| module | mutants | killed | survived | not reached | score | tests run | time |", "|---|---|---|---|---|---|---|---|"]
+    total_k = total_s = 0
+    for group in GROUPS:
+        if group not in done:
+            lines.append(f"| {', '.join(GROUPS[group][0])} | not run yet | | | | | {', '.join(GROUPS[group][1])} | |")
+            continue
+        r = done[group]
+        c = r["counts"]
+        killed = c.get("killed", 0) + c.get("timeout", 0) + c.get("segfault", 0)
+        survived = c.get("survived", 0)
+        total_k, total_s = total_k + killed, total_s + survived
+        s = score(c)
+        lines.append(f"| {', '.join(r['modules'])} | {sum(c.values())} | {killed} | {survived} | "
+                     f"{c.get('no tests', 0)} | **{'-' if s is None else f'{100 * s:.0f} %'}** | "
+                     f"{', '.join(r['tests'])} | {r['seconds']} s |")
+    if total_k + total_s:
+        lines += ["", f"All groups run: **{100 * total_k / (total_k + total_s):.0f} %** killed "
+                      f"({total_k} of {total_k + total_s})."]
+    lines += ["", "## Surviving mutants", ""]
+    for group in GROUPS:
+        if group not in done or not done[group]["survivors"]:
+            continue
+        lines.append(f"### {', '.join(done[group]['modules'])}")
+        lines.append("")
+        for name, diff in sorted(done[group]["survivors"].items()):
+            reason = JUDGED.get(name, "open: no test catches it yet")
+            lines += [f"- `{name}`: {reason}", "", "  ```diff", *[f"  {d}" for d in diff.splitlines()], "  ```", ""]
+    DOC.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("groups", nargs="*", default=list(GROUPS), help=f"of: {', '.join(GROUPS)}")
+    parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    unknown = set(args.groups) - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s): {', '.join(sorted(unknown))}")
+    done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for group in args.groups:
+        print(f"mutation: {group} ...", flush=True)
+        result = run_group(group, args.children)
+        done[group] = result
+        s = score(result["counts"])
+        print(f"  {result['counts']} -> {'-' if s is None else f'{100 * s:.0f} %'} in {result['seconds']} s",
+              flush=True)
+        if not result["ok"]:
+            print(result["log_tail"], flush=True)
+        if not args.no_write:
+            RESULTS.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n")
+            write_doc(done)
+    print(json.dumps({g: done[g]["counts"] for g in done}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
