@@ -327,3 +327,41 @@ def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page
     assert lengths == sorted(lengths, reverse=True)
     shoot(page, "report.png", tmp_path)
     assert page.errors == []
+
+
+def test_serve_from_the_command_line_prints_a_token_for_other_hosts(site):
+    """The real entry point: `shotscope serve DIR --host 0.0.0.0` prints an address with a token;
+    without it nothing is served; Ctrl-C stops it cleanly."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "shotscope", "serve", str(site), "--host", "0.0.0.0", "--port",
+                             str(port), "--read-only"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "?token=" in line and "(read-only)" in line, line
+        token = line.split("?token=", 1)[1].split()[0]
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+                raise AssertionError("served without the token")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401
+                break
+            except urllib.error.URLError:
+                assert time.time() < deadline, "the server did not start"
+                time.sleep(0.1)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        page = opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=5)  # sets the cookie, redirects
+        assert page.status == 200 and "one.mp4" in page.read().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+    assert proc.returncode in (0, 130), proc.stderr.read()[-2000:]
