@@ -105,7 +105,7 @@ def test_fit_fusion_decodes_once_and_scores(tiny_model, tmp_path):
     assert scores["clips"] == 16 and scores["geometry"] >= 0.75 and scores["fused"] >= 0.75 and scores["folds"] == 5
     assert fusion.coef.shape == (4, 15)
     one_class = [r for r in records if r.movement_label == "Push"]
-    with pytest.raises(DataError, match="two movement classes"):
+    with pytest.raises(DataError, match="^fitting the movement combiner needs labelled clips of at least two movement classes$"):
         fit_fusion(tiny_model, one_class, progress=False)
 
 
@@ -139,3 +139,43 @@ def test_zoom_needs_the_whole_picture_to_follow():
     frames = _clip("Push", 0)
     assert estimate_movement(frames, _times(12)).label == "Push"
     assert estimate_movement(frames, _times(12), MotionThresholds(zoom_fit=-1.0)).label == "Motion"
+
+
+def test_fit_fusion_report_equals_an_independent_cross_validation(tiny_model, tmp_path):
+    """The figures fit-fusion prints, recomputed by hand from the same predictions: the model's and
+    the geometry's accuracy, and the fused one from stratified folds (seed 0), each clip scored by
+    a combiner fitted without it; the combiner returned is the one fitted on every clip."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from shotscope.data import read_manifest
+    from shotscope.data.synthetic import generate
+    from shotscope.evaluation import predict_records
+    from shotscope.fusion import fit_fusion
+    from shotscope.labels import MOVEMENT_LABELS
+
+    tiny_model.config.num_frames = 4
+    records, _ = read_manifest(generate(tmp_path / "s", 28, settings=replace(SETTINGS, frames=8), progress=False))
+    records = [r for r in records if r.movement >= 0]
+    fusion, report = fit_fusion(tiny_model, records, progress=False)
+    preds = predict_records(tiny_model, records, progress=False, movement="model", geometry=True)
+    labels = np.array([r.movement for r in preds.records])
+    net, ests = preds.network_movement_probs, preds.estimates
+    k = min(5, int(np.bincount(labels).max()))
+    assert np.bincount(labels).max() >= 6 and report["folds"] == k == 5 and report["clips"] == len(records)
+    assert report["model"] == pytest.approx(float((net.argmax(-1) == labels).mean()))
+    geo = np.array([MOVEMENT_LABELS.index(e.label) for e in ests])
+    assert report["geometry"] == pytest.approx(float((geo == labels).mean()))
+    held = np.full(len(labels), -1)
+    for train_idx, test_idx in StratifiedKFold(k, shuffle=True, random_state=0).split(net, labels):
+        part = MovementFusion.fit(net[train_idx], [ests[i] for i in train_idx], labels[train_idx])
+        for i in test_idx:
+            held[i] = int(part.combine(net[i], ests[i]).argmax())
+    assert report["fused"] == pytest.approx(float((held == labels).mean()))
+    whole = MovementFusion.fit(net, ests, labels, num_classes=4)
+    np.testing.assert_allclose(fusion.coef, whole.coef)
+    np.testing.assert_allclose(fusion.intercept, whole.intercept)
+    two = [r for r in records if r.movement_label in ("Static", "Push")][:4]  # two classes, two clips each
+    _, small = fit_fusion(tiny_model, two, progress=False)
+    assert small["folds"] == 2 and small["clips"] == 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -64,11 +65,17 @@ def run_group(group: str, children: int) -> dict:
     with open(repo / "pyproject.toml", "a", encoding="utf-8") as fh:
         fh.write(f"\n[tool.mutmut]\npaths_to_mutate = [{paths}]\ntests_dir = [{test_paths}]\n"
                  f'also_copy = ["src/shotscope", "docs", "benchmarks"]\n'
-                 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n')
+                 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+                 # a mutant that runs 4x longer than its tests (+1 s) is a hang: stop it there (default 30x)
+                 "timeout_multiplier = 2.0\ntimeout_constant = 1.0\n"
+                 # workers forked from a clean server, not from a process that ran torch, PyAV and
+                 # sklearn threads (forking that one crashes children: crashes counted as kills)
+                 'process_isolation = "forkserver"\n')
     mutmut = Path(sys.executable).with_name("mutmut")
     t0 = time.time()
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
     run = subprocess.run([str(mutmut), "run", "--max-children", str(children)], cwd=repo, capture_output=True,
-                         text=True)
+                         text=True, env=env)
     results = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=repo, capture_output=True, text=True)
     status: dict[str, str] = {}
     for line in results.stdout.splitlines():
@@ -105,6 +112,15 @@ JUDGED: dict[str, str] = {
     "shotscope.statistics.x_film_statistics__mutmut_5": "equivalent: a film without shots gets 0 for every length "
     "from any array of zeros",
     "shotscope.statistics.x_film_statistics__mutmut_6": "equivalent: as above (two zeros or one)",
+    "shotscope.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
+    "their probabilities (tested: labels do not depend on the batch size)",
+    "shotscope.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
+    "shotscope.fusion.x_fit_fusion__mutmut_6": "equivalent: progress display only",
+    "shotscope.fusion.x_fit_fusion__mutmut_12": "equivalent: progress display only",
+    "shotscope.fusion.x_fit_fusion__mutmut_14": "equivalent: movement='model' is predict_records' default",
+    "shotscope.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
+    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
+    "clip (strict only guards a bug elsewhere)",
 }
 
 
