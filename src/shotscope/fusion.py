@@ -49,9 +49,9 @@ class MovementFusion:
         coef = np.zeros((num_classes, x.shape[1]))
         intercept = np.full(num_classes, -1e3)
         for row, cls_id in enumerate(clf.classes_):
-            if len(clf.classes_) == 2:  # binary: sklearn keeps one row
-                coef[cls_id] = clf.coef_[0] * (1 if row else -1)
-                intercept[cls_id] = clf.intercept_[0] * (1 if row else -1)
+            if len(clf.classes_) == 2:  # binary: sklearn keeps one row, the logit of the second class
+                coef[cls_id] = clf.coef_[0] if row else 0.0  # softmax(z, 0) = sigmoid(z), as sklearn's
+                intercept[cls_id] = clf.intercept_[0] if row else 0.0
             else:
                 coef[cls_id], intercept[cls_id] = clf.coef_[row], clf.intercept_[row]
         return cls(coef, intercept, mean, scale)
