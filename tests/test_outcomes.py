@@ -24,6 +24,7 @@ from shotscope.evaluation import predict_records, spatial_crops
 from shotscope.fusion import MovementFusion
 from shotscope.inference import predict_probs
 from shotscope.labels import MOVEMENT_LABELS
+from shotscope.sampling import sample_times
 from shotscope.statistics import film_statistics
 from shotscope.training import TINY_CONFIG, train
 from shotscope.writers import write_outputs
@@ -268,3 +269,50 @@ def test_statistics_are_rounded_as_documented_and_an_empty_film_has_zeros():
     empty = film_statistics(FilmAnalysis("f.mp4", 24.0, 0, 0.0, 320, 180, [], {}))
     assert empty["shots"] == 0 and empty["average_shot_length"] == 0.0 and empty["median_shot_length"] == 0.0
     assert all(v["shots"] == 0 and v["share_of_time"] == 0.0 for v in empty["scale"].values())
+
+
+@pytest.fixture(scope="module")
+def ramp(tmp_path_factory):
+    """48 frames at 24 fps, 160x96; frame i is grey level 5*i (so a frame tells its own index)."""
+    from shotscope.video import write_video
+
+    path = tmp_path_factory.mktemp("ramp") / "ramp.mp4"
+    write_video(path, (np.full((96, 160, 3), 5 * i, np.uint8) for i in range(48)), fps=24)
+    return path
+
+
+def test_sampled_clips_say_where_they_come_from_and_are_reduced_on_conversion(ramp):
+    import cv2
+
+    from shotscope.sampling import sample_frames
+
+    clip = sample_frames(ramp, 4, 0.5, 1.5)
+    assert (clip.start, clip.end, clip.path) == (0.5, 1.5, str(ramp))
+    assert ((clip.times >= 0.5) & (clip.times < 1.5)).all() and clip.indices.tolist() == [[15, 21, 27, 33]]
+    assert np.abs(clip.frames.mean(axis=(2, 3, 4)) - 5 * clip.indices).max() < 3  # the frames shown then
+    whole = sample_frames(ramp, 4)
+    assert whole.start == 0.0 and whole.end == pytest.approx(2.0) and not whole.repeated
+    small = sample_frames(ramp, 4, 0.5, 1.5, short_side=48)
+    assert small.frames.shape == (1, 4, 48, 80, 3)
+    expected = np.stack([cv2.resize(f, (80, 48), interpolation=cv2.INTER_AREA) for f in clip.frames[0]])
+    assert np.abs(small.frames[0].astype(int) - expected).max() <= 2
+    assert sample_frames(ramp, 4, 0.5, 1.5, short_side=500).frames.shape == clip.frames.shape  # never enlarged
+
+
+def test_sampling_an_empty_or_late_range(ramp):
+    from shotscope.errors import VideoDecodeError
+    from shotscope.sampling import sample_frames
+
+    for start, end in ((1.0, 1.0), (1.5, 0.5)):
+        with pytest.raises(VideoDecodeError) as err:
+            sample_frames(ramp, 4, start, end)
+        assert str(ramp) in str(err.value) and f"empty time range [{start:.3f}, {end:.3f})" in str(err.value)
+    # from the end on, no end given: a range of the clip's length is looked for, and nothing is there
+    with pytest.raises(VideoDecodeError, match=r"no frames in \[2\.000, end\)"):
+        sample_frames(ramp, 4, start=2.0)
+    last = sample_frames(ramp, 4, start=1.9)
+    assert set(last.indices.ravel()) <= {45, 46, 47} and last.end == pytest.approx(2.0)
+    with pytest.raises(ValueError, match=r"^num_frames and views must be >= 1$"):
+        sample_times(0.0, 1.0, 0, 1)
+    with pytest.raises(ValueError, match=r"^num_frames and views must be >= 1$"):
+        sample_times(0.0, 1.0, 4, 0)

@@ -112,6 +112,16 @@ JUDGED: dict[str, str] = {
     "shotscope.statistics.x_film_statistics__mutmut_5": "equivalent: a film without shots gets 0 for every length "
     "from any array of zeros",
     "shotscope.statistics.x_film_statistics__mutmut_6": "equivalent: as above (two zeros or one)",
+    "shotscope.sampling.x__collect__mutmut_4": "equivalent: equal target times get the same frame in any order",
+    "shotscope.sampling.x__collect__mutmut_6": "equivalent: as above",
+    "shotscope.sampling.x__collect__mutmut_8": "equivalent: numpy reads the sort kind case-insensitively",
+    "shotscope.sampling.x__collect__mutmut_12": "equivalent in output: the end only lets decoding stop early "
+    "(speed), the frames at the targets are the same",
+    "shotscope.sampling.x__collect__mutmut_20": "equivalent: one decoded frame per target, always",
+    "shotscope.sampling.x__collect__mutmut_23": "equivalent: as above",
+    "shotscope.sampling.x__collect__mutmut_24": "equivalent: as above",
+    "shotscope.sampling.x_sample_frames__mutmut_30": "equivalent here: any end past the file finds no frame, the "
+    "same error either way",
     "shotscope.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
     "their probabilities (tested: labels do not depend on the batch size)",
     "shotscope.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
