@@ -134,6 +134,38 @@ JUDGED: dict[str, str] = {
 }
 
 
+NOTES = """
+## Bugs found on the way (outcome tests and mutants)
+
+- **A resumed training did not end where an uninterrupted one ends.** Augmentations drew from a
+  per-process counter and the process id, and the balanced sampler from a generator created anew
+  on every start: a resumed run (and any run with loader workers) saw other clips than an
+  uninterrupted one. Both now depend on (seed, clip, epoch) only, set at each epoch; a test kills
+  a run after its first checkpoint, resumes it, and compares every weight with the uninterrupted
+  run's (equal), and checks that only the remaining steps ran.
+- **A movement combiner fitted on two classes doubled its logit** (a softmax of +z and -z): its
+  probabilities were sharper than scikit-learn's. It now gives scikit-learn's own; tests compare
+  fit and combine with scikit-learn directly.
+- (Found by the browser test beside this work: a film page's data carried NaN for missing labels,
+  which is not JSON; the page's script stopped.)
+
+## How to read the scores
+
+- mutmut forks a worker per mutant. Forked from the process that had run the tests (torch, PyAV
+  and scikit-learn threads), workers crashed (SIGSEGV) whatever the mutant, and mutmut counts a
+  crash as a kill: a first run scored fusion 97 %, of which most were such crashes. Workers now
+  fork from a clean server (`process_isolation = "forkserver"`), and a mutant that runs four times
+  longer than its tests is stopped as a hang (mutmut's default waits thirty times).
+- Each group runs only the test files named in the table (the ones that exercise the module), so
+  a score is a lower bound: a mutant another file would catch counts as survived.
+- The heavy groups (writers, preprocessing, motion, inference, modeling, loading, video, analysis,
+  batch, training) run the end-to-end tests for each mutant and take from half an hour to hours
+  each on two cores; they have not been run yet. A partial run of writers (76 of 344 mutants)
+  had 40 killed and 36 survived, mostly in the EDL/OTIO/FCP formatting: the next place to add
+  tests.
+"""
+
+
 def write_doc(done: dict) -> None:
     lines = ["# Testing", "",
              "`make test` runs ruff and the whole suite (unit, property-based with hypothesis, end to end,",
@@ -143,7 +175,8 @@ def write_doc(done: dict) -> None:
              "Command: `.venv/bin/python tools/mutation.py [GROUP ...]` (`make mutation` runs every group);",
              "results: `docs/mutation-results.json`. Scores count killed (and timed-out) mutants among",
              "killed + survived; mutants no selected test reaches are listed apart.", "",
-             "| module | mutants | killed | survived | not reached | score | tests run | time |", "|---|---|---|---|---|---|---|---|"]
+             "| module | mutants | killed | survived (judged equivalent) | score | without the equivalent | tests run | time |",
+             "|---|---|---|---|---|---|---|---|"]
     total_k = total_s = 0
     for group in GROUPS:
         if group not in done:
@@ -155,12 +188,15 @@ def write_doc(done: dict) -> None:
         survived = c.get("survived", 0)
         total_k, total_s = total_k + killed, total_s + survived
         s = score(c)
-        lines.append(f"| {', '.join(r['modules'])} | {sum(c.values())} | {killed} | {survived} | "
-                     f"{c.get('no tests', 0)} | **{'-' if s is None else f'{100 * s:.0f} %'}** | "
+        equivalent = sum(JUDGED.get(name, "").startswith("equivalent") for name in r["survivors"])
+        net = killed / (killed + survived - equivalent) if killed + survived - equivalent else None
+        lines.append(f"| {', '.join(r['modules'])} | {sum(c.values())} | {killed} | {survived} ({equivalent}) | "
+                     f"**{'-' if s is None else f'{100 * s:.0f} %'}** | {'-' if net is None else f'{100 * net:.0f} %'} | "
                      f"{', '.join(r['tests'])} | {r['seconds']} s |")
     if total_k + total_s:
         lines += ["", f"All groups run: **{100 * total_k / (total_k + total_s):.0f} %** killed "
                       f"({total_k} of {total_k + total_s})."]
+    lines += NOTES.splitlines()
     lines += ["", "## Surviving mutants", ""]
     for group in GROUPS:
         if group not in done or not done[group]["survivors"]:
