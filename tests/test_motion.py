@@ -178,7 +178,10 @@ def test_fit_fusion_report_equals_an_independent_cross_validation(tiny_model, tm
     np.testing.assert_allclose(fusion.intercept, whole.intercept)
     two = [r for r in records if r.movement_label in ("Static", "Push")][:4]  # two classes, two clips each
     _, small = fit_fusion(tiny_model, two, progress=False)
-    assert small["folds"] == 2 and small["clips"] == 4
+    assert small["folds"] == 2 and small["clips"] == 4 and small["fused"] is not None
+    single = [next(r for r in records if r.movement_label == k) for k in ("Static", "Push")]
+    _, tiny = fit_fusion(tiny_model, single, progress=False)  # one clip a class: nothing to hold out
+    assert tiny["folds"] == 0 and tiny["fused"] is None and tiny["clips"] == 2
 
 
 def _estimates(n: int, seed: int = 0):
