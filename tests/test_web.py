@@ -297,7 +297,8 @@ def test_in_a_browser_a_film_it_cannot_play_says_so(browser_site, page):
     url, out = browser_site
     page.goto(f"{url}/film/{film_id(out, 'old.avi')}")
     until(page, "!document.getElementById('cannot-play').hidden")
-    assert page.evaluate("document.querySelector('td.thumbs img').naturalWidth") > 0  # thumbnails still work
+    # thumbnails still work (made on first request: wait for the picture, not a fixed time)
+    assert until(page, "document.querySelector('td.thumbs img').naturalWidth") > 0
 
 
 def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):

@@ -17,10 +17,7 @@ import cv2
 import numpy as np
 
 from .analysis import FilmAnalysis
-from .labels import MOVEMENT_LABELS, SCALE_LABELS
 from .web.charts import MOVEMENT_COLOURS, SCALE_COLOURS  # noqa: F401 - the palettes, re-exported
-
-LOW_CONFIDENCE = 0.5
 
 
 def _thumb(img: np.ndarray | None) -> str:
@@ -98,23 +95,17 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None)
             "shot": s.index, "start_time": s.start_time, "end_time": s.end_time, "duration": s.duration,
             "scale": s.scale, "scale_prob": s.scale_prob, "movement": s.movement, "movement_prob": s.movement_prob,
             "short": s.short, "timecode": timecode(s.start_frame, film.fps), "confidence": min(probs, default=1.0),
-            "low": bool(probs) and min(probs) < LOW_CONFIDENCE,
+            "low": bool(probs) and min(probs) < charts.LOW_CONFIDENCE,
             "first": _thumb(s.first_frame if s.first_frame is not None else s.thumbnail),
             "last": _thumb(s.last_frame if s.last_frame is not None else s.thumbnail)})
     total = film.duration
-    fields = (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))
-    present = {f: any(s[f] for s in shots) for f, _ in fields}
     context = {
         "name": Path(film.path).name, "shots": shots, "duration": film.duration, "fps": film.fps,
         "stats": film_statistics(film), "model_name": _model_name(film.metadata.get("model") or {}),
         "movement_phrase": _movement_phrase(film.shots),
         "integrity_summary": (film.metadata.get("integrity") or {}).get("summary"),
-        "video_src": video_link(film.path, report_dir),
-        "strips": {f: charts.strip(shots, f, total) for f, _ in fields if present[f]},
-        "shares": {f: charts.shares(shots, f, labels) for f, labels in fields},
-        "over_time": {f: charts.over_time(shots, f, labels, total) for f, labels in fields if present[f]},
-        "asl": {f: charts.asl_per_label(shots, f, labels) for f, labels in fields},
-        "histogram": _length_histogram(film), "lengths": charts.length_by_position(shots, total),
+        "video_src": video_link(film.path, report_dir), **charts.film_charts(shots, total),
+        "histogram": _length_histogram(film),
         "data": {"film": None, "fps": film.fps,
                  "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")} for s in shots]},
         "css": static_text("app.css"), "js": static_text("app.js"),

@@ -512,7 +512,7 @@ def run_index(args: argparse.Namespace) -> int:
     from ..archive import Archive
 
     archive = Archive(args.archive)
-    indexed, skipped = archive.index()
+    indexed, skipped = archive.index(progress=_progress(args))
     print(f"{indexed} films indexed in {archive.path}")
     for reason in skipped:
         log.error("skipped: %s", reason)

@@ -59,6 +59,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def media_type(path: Path) -> str:
+    """The MIME type a browser needs to play the file (by its extension)."""
+    return MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
 def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """DataFrame records as plain Python values: numpy scalars unwrapped, missing values (NaN) None."""
     out = []
@@ -74,10 +79,9 @@ def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class ArchiveSite:
     """The pages and the API over one archive folder."""
 
-    def __init__(self, folder: str | os.PathLike, read_only: bool = False, token: str | None = None):
+    def __init__(self, folder: str | os.PathLike, read_only: bool = False):
         self.archive = Archive(folder, create=False)
         self.read_only = read_only
-        self.token = token
         self.csrf = secrets.token_urlsafe(32)
         from .templating import environment
 
@@ -145,13 +149,12 @@ class ArchiveSite:
             corrected = dict(db.execute("SELECT folder, COUNT(DISTINCT idx) FROM corrections GROUP BY folder"))
         for r in rows:
             stats = json.loads(r["statistics"] or "{}")
-            parts = {}
+            bars = {}
             for field, labels in (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS)):
                 given = stats.get(field) or {}
-                parts[field] = [{"label": k, "colour": charts.COLOURS[field][k], **given[k]} for k in labels
-                                if (given.get(k) or {}).get("shots")]
-            out.append({**dict(r), "scale_bar": charts.share_bar(parts["scale"]), "parts": parts,
-                        "movement_bar": charts.share_bar(parts["movement"]), "corrected": corrected.get(r["folder"], 0)})
+                bars[f"{field}_bar"] = charts.share_bar([{"label": k, "colour": charts.COLOURS[field][k], **given[k]}
+                                                         for k in labels if (given.get(k) or {}).get("shots")])
+            out.append({**dict(r), **bars, "corrected": corrected.get(r["folder"], 0)})
         return out
 
     async def film_page(self, request: Request) -> Response:
@@ -161,15 +164,7 @@ class ArchiveSite:
         playable = self.film_file(film) is not None
         context = {
             "film": film, "shots": shots, "title": Path(film["path"]).name, "playable": playable,
-            "mime": MIME.get(Path(film["path"]).suffix.lower(), "application/octet-stream"),
-            "strips": {f: charts.strip(shots, f, total) for f in ("scale", "movement") if any(s[f] for s in shots)},
-            "over_time": {f: charts.over_time(shots, f, labels, total) for f, labels in
-                          (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS)) if any(s[f] for s in shots)},
-            "shares": {f: charts.shares(shots, f, labels) for f, labels in
-                       (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))},
-            "lengths": charts.length_by_position(shots, total),
-            "asl": {f: charts.asl_per_label(shots, f, labels) for f, labels in
-                    (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))},
+            "mime": media_type(Path(film["path"])), **charts.film_charts(shots, total),
             "low": charts.LOW_CONFIDENCE, "history": self._history(film["folder"]),
             "data": {"film": film["id"], "fps": film["fps"],
                      "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")}
@@ -221,14 +216,7 @@ class ArchiveSite:
             shots = await run_in_threadpool(self.shot_rows, film["folder"])
             total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
             films.append({"film": film, "name": Path(film["path"]).name, "shots": len(shots),
-                          "shares": {f: charts.shares(shots, f, labels) for f, labels in
-                                     (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))},
-                          "over_time": {f: charts.over_time(shots, f, labels, total) for f, labels in
-                                        (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))
-                                        if any(s[f] for s in shots)},
-                          "lengths": charts.length_by_position(shots, total),
-                          "asl": {f: charts.asl_per_label(shots, f, labels) for f, labels in
-                                  (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))}})
+                          **charts.film_charts(shots, total)})
         for f in films:
             f["bars"] = {k: charts.share_bar(v) for k, v in f["shares"].items()}
         return self.render(request, "compare.html", films=films, title="Compare")
@@ -239,8 +227,7 @@ class ArchiveSite:
         path = self.film_file(film)
         if path is None:
             raise HTTPException(404, f"the video of film {film['id']} is not where it was analysed")
-        media_type = MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return FileResponse(path, media_type=media_type)
+        return FileResponse(path, media_type=media_type(path))
 
     async def thumbnail(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
@@ -305,7 +292,7 @@ class ArchiveSite:
                                            None if note is None else str(note)[:2000])
         except DataError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({k: (v.item() if hasattr(v, "item") else v) for k, v in done.items()})
+        return JSONResponse(plain([done])[0])
 
     def _history(self, folder: str) -> list[dict[str, Any]]:
         from contextlib import closing
@@ -322,7 +309,7 @@ class ArchiveSite:
 
 def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str | None = None) -> Starlette:
     """The web app over an archive folder (``shotscope analyze -o`` output with its database)."""
-    site = ArchiveSite(folder, read_only=read_only, token=token)
+    site = ArchiveSite(folder, read_only=read_only)
     routes = [
         Route("/", site.films_page),
         Route("/film/{film_id:int}", site.film_page),

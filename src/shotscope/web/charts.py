@@ -154,3 +154,19 @@ def asl_per_label(shots: Sequence[dict], field: str, labels: Sequence[str]) -> s
     top = max(v for _, v, _ in rows) or 1.0
     return "".join(f'<div class="bar"><span>{label}</span><i style="width:{70 * v / top:.1f}%;'
                    f'background:{COLOURS[field][label]}"></i><b>{v:.1f} s ({n})</b></div>' for label, v, n in rows)
+
+
+def film_charts(shots: Sequence[dict], total: float) -> dict:
+    """Every chart of one film, as the film page, the compare page and report.html show them:
+    strips and shares over time only for a task with labels (absent tasks are hidden)."""
+    from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+
+    fields = (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS))
+    present = {f for f, _ in fields if any(s.get(f) for s in shots)}
+    return {
+        "strips": {f: strip(shots, f, total) for f, _ in fields if f in present},
+        "over_time": {f: over_time(shots, f, labels, total) for f, labels in fields if f in present},
+        "shares": {f: shares(shots, f, labels) for f, labels in fields},
+        "asl": {f: asl_per_label(shots, f, labels) for f, labels in fields},
+        "lengths": length_by_position(shots, total),
+    }
