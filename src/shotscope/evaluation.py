@@ -69,7 +69,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
     source). ``model`` may be None for geometry alone. Clips that fail are reported in
     ``errors`` and left out."""
-    from .analysis import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, resolve_movement
+    from .analysis import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, read_ahead, resolve_movement
     from .labels import MOVEMENT_LABELS
     from .motion import estimate_movement
     from .video import open_video
@@ -106,19 +106,23 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
 
     # clips are decoded one batch ahead in a thread while the model runs on the current batch
     bar = tqdm(total=len(records), desc="clips", unit="clip", disable=None if progress is None else not progress)
-    for record, result in zip(records, _prefetch(decode, records, 2 * batch_size), strict=True):
-        bar.update(1)
-        if isinstance(result, Exception):
-            errors[record.path] = describe_failure(result, record.path)
-            continue
-        clip, est = result
-        kept.append(record)
-        if want_geometry:
-            estimates.append(est)
-        if model is not None:
-            chunk.append((record, clip.frames))
-            if len(chunk) >= batch_size:
-                flush()
+    decoded = read_ahead((decode(r) for r in records), depth=2 * batch_size)
+    try:
+        for record, result in zip(records, decoded, strict=True):
+            bar.update(1)
+            if isinstance(result, Exception):
+                errors[record.path] = describe_failure(result, record.path)
+                continue
+            clip, est = result
+            kept.append(record)
+            if want_geometry:
+                estimates.append(est)
+            if model is not None:
+                chunk.append((record, clip.frames))
+                if len(chunk) >= batch_size:
+                    flush()
+    finally:
+        decoded.close()
     bar.close()
     if model is not None:
         flush()
@@ -135,20 +139,6 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
         final = net if net is not None else np.zeros((0, len(move_labels)))
     return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
                        list(model.config.scale_labels) if model is not None else None, move_labels)
-
-
-def _prefetch(fn, items: list, depth: int):
-    """``fn(item)`` for each item, in order, computed up to ``depth`` items ahead in a thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shotscope-decode") as pool:
-        pending = [pool.submit(fn, item) for item in items[:depth]]
-        for i in range(len(items)):
-            result = pending[i].result()
-            if i + depth < len(items):
-                pending.append(pool.submit(fn, items[i + depth]))
-            pending[i] = None  # free the frames once handed over
-            yield result
 
 
 def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:
