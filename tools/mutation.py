@@ -30,7 +30,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "sampling": (["sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
     "statistics": (["statistics.py"], ["test_properties.py", "test_outcomes.py"]),
     "fusion": (["fusion.py"], ["test_outcomes.py", "test_motion.py"]),
-    "writers": (["writers.py"], ["test_properties.py", "test_outcomes.py", "test_analysis.py"]),
+    "writers": (["writers.py"], ["test_writers.py", "test_properties.py"]),
     "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_outcomes.py"]),
     "motion": (["motion.py"], ["test_motion.py"]),
     "inference": (["inference.py"], ["test_speed.py", "test_outcomes.py"]),
