@@ -66,6 +66,73 @@ def test_index_rebuilds_a_moved_archive(archive, tmp_path):
     assert len(Archive(moved).films()) == 2 and len(Archive(moved).shots()) == 5
 
 
+def test_index_reads_only_what_changed_and_drops_what_is_gone(archive, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    db = Archive(out)
+    before = db.shots()
+    report = db.index()
+    assert (report.read, report.unchanged, report.removed, report.skipped) == (0, 2, 0, [])
+    assert db.shots().equals(before)
+    one = output_dir_for(archive / "films" / "one.mp4", out)
+    two = output_dir_for(archive / "films" / "two.mp4", out)
+    # a re-analysed film: its folder's shots.json says something new
+    data = json.loads((one / "shots.json").read_text())
+    data["shots"][0]["scale"], data["shots"][0]["scale_probs"] = "ECS", {"ECS": 0.9, "CS": 0.1}
+    (one / "shots.json").write_text(json.dumps(data))
+    assert Archive(out).index() == (1, 1, 0, [])
+    shots = Archive(out).shots(film="*one.mp4")
+    assert shots["scale"].tolist()[0] == "ECS"
+    assert Archive(out).index().read == 0  # in step again
+    # a folder gone and one damaged since: both leave the index, the damaged one is named
+    shutil.rmtree(one)
+    (two / "shots.json").write_text('{"shots": [')
+    report = Archive(out).index()
+    assert (report.read, report.unchanged, report.removed) == (0, 0, 1)
+    assert len(report.skipped) == 1 and str(two) in report.skipped[0]
+    assert Archive(out).films().empty and Archive(out).shots().empty
+    # --full reads every folder anew
+    shutil.copytree(archive / "out", out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("shotscope.db*"))
+    assert Archive(out).index() == (2, 0, 0, [])
+    assert Archive(out).index(full=True) == (2, 0, 0, [])
+    assert len(Archive(out).shots()) == len(before)
+
+
+def test_index_holds_every_field_of_shots_json(archive, tmp_path):
+    """What the database holds for a shot is what its film folder's shots.json says, including the
+    probabilities and motion evidence kept as JSON; numbers Python wrote as NaN come in as missing."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    one = output_dir_for(archive / "films" / "one.mp4", out)
+    text = (one / "shots.json").read_text()
+    data = json.loads(text)
+    data["shots"][1]["scale_prob"] = float("nan")
+    data["shots"][1]["motion"] = {"flow": 1.5, "ratio": float("inf")}
+    data["model"] = {"source": "a model", "sha": "abc"}
+    (one / "shots.json").write_text(json.dumps(data))
+    Archive(out).index(full=True)
+    with sqlite3.connect(out / "shotscope.db") as con:
+        con.row_factory = sqlite3.Row
+        film = con.execute("SELECT * FROM films WHERE path LIKE '%one.mp4'").fetchone()
+        rows = con.execute("SELECT * FROM shots WHERE film_id = ? ORDER BY idx", (film["id"],)).fetchall()
+    assert json.loads(film["model"]) == {"source": "a model", "sha": "abc"}
+    assert json.loads(film["statistics"]) == data["statistics"]
+    assert film["average_shot_length"] == data["statistics"]["average_shot_length"]
+    assert (film["fps"], film["width"], film["height"], film["shots"]) == (data["fps"], data["width"],
+                                                                           data["height"], len(data["shots"]))
+    assert len(rows) == len(data["shots"])
+    for row, shot in zip(rows, data["shots"], strict=True):
+        for key in ("start_frame", "end_frame", "start_time", "end_time", "duration", "movement",
+                    "movement_prob", "movement_source", "scale"):
+            assert row[key] == shot[key], key
+        assert row["idx"] == shot["index"] and row["short"] == int(shot["short"])
+        assert json.loads(row["movement_probs"]) == shot["movement_probs"]
+        assert json.loads(row["scale_probs"]) == (shot["scale_probs"] or {})
+        assert (row["scale_predicted"], row["movement_predicted"]) == (shot["scale"], shot["movement"])
+    assert rows[1]["scale_prob"] is None and json.loads(rows[1]["motion"]) == {"flow": 1.5, "ratio": None}
+    assert rows[0]["scale_prob"] == data["shots"][0]["scale_prob"]
+
+
 def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert main(["search", str(archive / "out"), "--movement", "Static", "--format", "csv"]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
@@ -110,7 +177,7 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
         rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()
     assert rows[0] == ("scale", None, "CS", "the arch grows") and rows[1] == ("movement", predicted, "Push", "the arch grows")
     assert rows[2][1:3] == ("Push", "Pull")
-    assert main(["index", str(out)]) == 0  # a rebuilt index keeps the corrections
+    assert main(["index", str(out), "--full"]) == 0  # a rebuilt index keeps the corrections
     assert Archive(out).shots(corrected=True)["movement"].tolist() == ["Pull"]
     assert main(["correct", str(out), "--film", "*.mp4", "--shot", "0", "--scale", "LS"]) == 2  # two films match
     assert main(["correct", str(out), "--film", "one.mp4", "--shot", "9", "--scale", "LS"]) == 2

@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
+from urllib.parse import quote
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 
@@ -108,9 +111,18 @@ def test_json_holds_the_film_its_statistics_and_every_shot():
 def test_json_says_why_timecodes_are_on_another_rate():
     data = json.loads(writers.json_text(make_film(fps=23.456789)))
     assert data["fps"] == 23.4568
+    assert data["duration"] == 5.329  # 125 / 23.456789 = 5.32895... to the millisecond
     assert data["timecode_rate"] == 24.0
     assert data["timecode_note"].startswith("23.457 fps is not a SMPTE timecode rate")
     assert "24 fps timeline" in data["timecode_note"]
+
+
+def test_json_writes_numpy_numbers_as_numbers():
+    film = make_film()
+    film.metadata["rotation"] = np.float32(90.0)
+    film.shots[0].motion = {"flow": np.float32(0.25)}
+    data = json.loads(writers.json_text(film))
+    assert data["rotation"] == 90.0 and data["shots"][0]["motion"] == {"flow": 0.25}
 
 
 # --- names, titles, colours ---------------------------------------------------------------------
@@ -120,6 +132,7 @@ def test_clip_and_marker_names_carry_the_labels():
     assert [writers._clip_name(s) for s in film.shots] == ["CS Push", "Static", "LS", "shot 3"]
     assert [writers._marker_name(s) for s in film.shots] == ["CS 0.81 Push 0.60", "Static 0.90", "LS 0.00",
                                                              "shot 3"]
+    assert writers._marker_name(Shot(7, 0, 1, 0.0, 0.1, movement="Pull")) == "Pull 0.00"
 
 
 def test_safe_title_turns_control_characters_into_spaces():
@@ -147,6 +160,7 @@ def test_timeline_has_a_clip_per_shot_with_range_marker_and_metadata():
     ref = clips[0].media_reference
     assert ref.target_url == Path(film.path).resolve().as_uri()
     assert (ref.available_range.start_time.value, ref.available_range.duration.value) == (0, 125)
+    assert ref.available_range.start_time.rate == ref.available_range.duration.rate == 25.0
     meta = dict(clips[0].metadata["shotscope"])
     assert "motion" not in meta
     expected = {k: v for k, v in film.shots[0].to_dict().items() if k != "motion"}
@@ -232,4 +246,8 @@ def test_write_outputs_writes_each_file_with_its_text_and_shots_json_last(tmp_pa
     assert files["edl"].read_text(encoding="utf-8") == writers.edl_text(film, title)
     assert files["otio"].read_text(encoding="utf-8") == writers.otio_text(film, title)
     assert files["fcpxml"].read_text(encoding="utf-8") == writers.fcpxml_text(film, title)
-    assert "<html" in files["report"].read_text(encoding="utf-8")
+    report = files["report"].read_text(encoding="utf-8")
+    assert "<html" in report
+    # the report's player finds the film by a path relative to the report's folder
+    link = quote(Path(os.path.relpath(Path(film.path).absolute(), out.absolute())).as_posix())
+    assert link.startswith("..") and f'src="{link}"' in report

@@ -144,6 +144,19 @@ JUDGED: dict[str, str] = {
     "shotscope.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
     "shotscope.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
     "clip (strict only guards a bug elsewhere)",
+    "shotscope.writers.x__time__mutmut_7": "equivalent: at the film's own rate round(frame / fps * fps) is the "
+    "frame itself",
+    "shotscope.writers.x_json_text__mutmut_43": "equivalent: ensure_ascii=None is falsy, as False",
+    "shotscope.writers.x_otio_text__mutmut_4": "equivalent: otio_json is the adapter write_to_string uses by default",
+    "shotscope.writers.x_safe_title__mutmut_9": "equivalent: a space (32) becomes a space",
+    "shotscope.writers.x_safe_title__mutmut_10": "equivalent: as above",
+    "shotscope.writers.x_timecode__mutmut_7": "equivalent: to_timecode uses the time's own rate when given none",
+    "shotscope.writers.x_timecode__mutmut_9": "equivalent: as above",
+    "shotscope.writers.x_timeline__mutmut_9": "equivalent: a Track is a video track by default",
+    "shotscope.writers.x_timeline__mutmut_75": "equivalent: a marker's range without a duration has duration 0, "
+    "what is given",
+    "shotscope.writers.x_timeline__mutmut_77": "equivalent: as above",
+    "shotscope.writers.x_timeline__mutmut_81": "equivalent: a duration of 0 is 0 at any rate",
 }
 
 
@@ -235,6 +248,9 @@ def main() -> None:
     for group in args.groups:
         print(f"mutation: {group} ...", flush=True)
         result = run_group(group, args.children)
+        (ROOT / "build" / "mutation" / group / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+        # groups may run in parallel (one process each): merge with what the others wrote meanwhile
+        done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         done[group] = result
         s = score(result["counts"])
         print(f"  {result['counts']} -> {'-' if s is None else f'{100 * s:.0f} %'} in {result['seconds']} s",

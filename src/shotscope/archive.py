@@ -21,13 +21,15 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from .errors import DataError
 from .provenance import PROVENANCE_FILE
 
 DB_FILE = "shotscope.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # the latest correction of each shot and field (the last write wins; every one stays recorded)
 _LATEST = ("SELECT c.folder, c.idx, c.field, c.new_value FROM corrections c WHERE c.id = "
            "(SELECT MAX(d.id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = c.field)")
@@ -61,6 +63,11 @@ MIGRATIONS: dict[int, str] = {
     DROP INDEX shots_labels;
     CREATE INDEX shots_find ON shots(scale, movement, duration, film_id, idx);
     CREATE INDEX shots_duration ON shots(duration, film_id, idx);
+    """,
+    # v3: the size and modification time of the folder's files when they were read, so `index`
+    # re-reads only the folders that changed
+    3: """
+    ALTER TABLE films ADD COLUMN source TEXT;
     """,
 }
 
@@ -111,47 +118,60 @@ class Archive:
             _insert_film(db, rel, film, shots)
             _apply_corrections(db, rel)
 
-    def index(self, progress: bool | None = False) -> tuple[int, list[str]]:
-        """Rebuild the database from the film folders; returns (films indexed, folders skipped with why).
+    def index(self, progress: bool | None = False, full: bool = False) -> IndexReport:
+        """Bring the database in step with the film folders: read the folders that are new or changed
+        since they were indexed (size and modification time of their files), drop the ones that are
+        gone; ``full`` reads every folder anew.
 
         One transaction (a reader sees the old index or the new one, never half); folders are read
-        and parsed in worker processes when there are many."""
+        and parsed in worker processes when there are many; a large load goes into bare tables and
+        the search indexes are built after it."""
         from tqdm import tqdm
 
-        indexed, skipped = 0, []
-        folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        workers = min(os.cpu_count() or 1, 8) if len(folders) >= 64 else 1
+        folders = {os.path.relpath(p, self.folder): p for p in sorted(self.folder.iterdir())
+                   if p.is_dir() and not p.name.startswith(".")}
         with closing(self.connect()) as db, db:
-            db.execute("DELETE FROM shots")
-            db.execute("DELETE FROM films")
-            # a bulk load is faster into a bare table; the label and duration indexes are built after it
-            indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shots' "
-                                 "AND sql IS NOT NULL").fetchall()
-            for row in indexes:
-                db.execute(f'DROP INDEX "{row["name"]}"')
+            if full:
+                db.execute("DELETE FROM shots")
+                db.execute("DELETE FROM films")
+            known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
+            gone = [rel for rel in known if rel not in folders]
+            todo = [path for rel, path in folders.items() if known.get(rel) is None or known[rel] != _stamp(path)]
+            for rel in gone:
+                db.execute("DELETE FROM films WHERE folder = ?", (rel,))
+            indexes = []
+            if len(todo) >= 64 and len(todo) > len(known) - len(gone):  # mostly new: a bulk load
+                indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                                     "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
+                for row in indexes:
+                    db.execute(f'DROP INDEX "{row["name"]}"')
+            workers = min(os.cpu_count() or 1, 8) if len(todo) >= 64 else 1
             if workers > 1:
                 from concurrent.futures import ProcessPoolExecutor
 
                 pool = ProcessPoolExecutor(workers)
-                parsed = pool.map(_read_or_error, folders, [self.folder] * len(folders), chunksize=16)
+                parsed = pool.map(_read_or_error, todo, [self.folder] * len(todo), chunksize=16)
             else:
-                pool, parsed = None, (_read_or_error(f, self.folder) for f in folders)
+                pool, parsed = None, (_read_or_error(f, self.folder) for f in todo)
+            read, skipped = [], []
             try:
-                for result in tqdm(parsed, total=len(folders), desc="index", unit="film", leave=False,
-                                   disable=None if progress is None else not progress):
-                    if isinstance(result, str):
+                for path, result in tqdm(zip(todo, parsed, strict=True), total=len(todo), desc="index", unit="film",
+                                         leave=False, disable=None if progress is None else not progress):
+                    if isinstance(result, str):  # no longer (or not yet) a finished film folder
                         skipped.append(result)
+                        db.execute("DELETE FROM films WHERE folder = ?", (os.path.relpath(path, self.folder),))
                         continue
                     _insert_film(db, *result)
-                    indexed += 1
+                    read.append(result[0])
             finally:
                 if pool is not None:
                     pool.shutdown(cancel_futures=True)
             for row in indexes:
                 db.execute(row["sql"])
-            for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections").fetchall():
+            corrected = {folder for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections")}
+            for folder in corrected.intersection(read):
                 _apply_corrections(db, folder)
-        return indexed, skipped
+        return IndexReport(len(read), len(folders) - len(todo), len(gone), skipped)
 
     # --- corrections ------------------------------------------------------------------------
     def correct(self, film: str, shot: int, field: str, value: str, note: str | None = None) -> dict[str, Any]:
@@ -280,28 +300,110 @@ class Archive:
         return pd.DataFrame(rows)
 
 
+class IndexReport(NamedTuple):
+    """What :meth:`Archive.index` did: folders read, folders unchanged since they were indexed,
+    films whose folder is gone, folders skipped (each with why)."""
+
+    read: int
+    unchanged: int
+    removed: int
+    skipped: list[str]
+
+    @property
+    def films(self) -> int:
+        return self.read + self.unchanged
+
+
+# the parts of shots.json the database holds, decoded without building what it does not need;
+# probabilities, motion evidence, model and statistics stay JSON text (msgspec.Raw) as stored
+class _ShotFields(msgspec.Struct):
+    index: int
+    start_frame: int
+    end_frame: int
+    start_time: float
+    end_time: float
+    duration: float
+    scale: str | None = None
+    scale_prob: float | None = None
+    scale_probs: msgspec.Raw = msgspec.Raw(b"{}")
+    movement: str | None = None
+    movement_prob: float | None = None
+    movement_probs: msgspec.Raw = msgspec.Raw(b"{}")
+    movement_source: str | None = None
+    short: bool | None = False
+    motion: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _Integrity(msgspec.Struct):
+    status: str = "ok"
+
+
+class _FilmFields(msgspec.Struct):
+    file: str | None = None
+    duration: float | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    model: msgspec.Raw = msgspec.Raw(b"null")
+    statistics: msgspec.Raw = msgspec.Raw(b"{}")
+    integrity: _Integrity | None = None
+    shots: list[_ShotFields] = []
+
+
+class _Lengths(msgspec.Struct):
+    average_shot_length: float | None = None
+    median_shot_length: float | None = None
+
+
+_decode_film = msgspec.json.Decoder(_FilmFields).decode
+_decode_lengths = msgspec.json.Decoder(_Lengths | None).decode
+
+
+def _decode_shots_json(content: bytes) -> _FilmFields:
+    try:
+        return _decode_film(content)
+    except msgspec.ValidationError:
+        raise
+    except msgspec.DecodeError:  # Python's json also writes NaN and Infinity, which JSON has not: as null
+        return _decode_film(json.dumps(json.loads(content, parse_constant=lambda _: None)))
+
+
+def _text(raw: msgspec.Raw, empty: str) -> str:
+    """A raw JSON value as the text stored; JSON null as ``empty``."""
+    text = bytes(raw).decode()
+    return empty if text == "null" else text
+
+
+def _stamp(folder: Path) -> str | None:
+    """Size and modification time of the files a film folder is indexed from (None: missing)."""
+    try:
+        parts = [(folder / name).stat() for name in ("shots.json", PROVENANCE_FILE)]
+    except OSError:
+        return None
+    return " ".join(f"{st.st_size}:{st.st_mtime_ns}" for st in parts)
+
+
 def read_film_folder(folder: str | os.PathLike, archive: Path) -> tuple[str, tuple, list[tuple]]:
     """A finished film folder as database rows: (folder relative to the archive, film row, shot rows)."""
     folder = Path(folder)
+    stamp = _stamp(folder)  # before reading: a file changed meanwhile is read again next time
     try:
-        data = json.loads((folder / "shots.json").read_text(encoding="utf-8"))
+        data = _decode_shots_json((folder / "shots.json").read_bytes())
         provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
-        stats = data.get("statistics") or {}
+        stats = _text(data.statistics, "{}")
+        lengths = _decode_lengths(stats) or _Lengths()
         film = provenance.get("film") or {}
-        status = "done" if (data.get("integrity") or {}).get("status", "ok") == "ok" else "damaged"
-        shots = data.get("shots", [])
-        film_row = (data.get("file"), film.get("size"), film.get("sha256_edges"), data.get("duration"),
-                    data.get("fps"), data.get("width"), data.get("height"), len(shots),
-                    stats.get("average_shot_length"), stats.get("median_shot_length"), status,
-                    json.dumps(data.get("model")), json.dumps(provenance.get("settings")), json.dumps(stats),
-                    provenance.get("written"))
-        dumps = json.JSONEncoder().encode
-        shot_rows = [(s["index"], s["start_frame"], s["end_frame"], s["start_time"], s["end_time"], s["duration"],
-                      s.get("scale"), s.get("scale_prob"), dumps(s.get("scale_probs") or {}), s.get("movement"),
-                      s.get("movement_prob"), dumps(s.get("movement_probs") or {}), s.get("movement_source"),
-                      int(bool(s.get("short"))), dumps(s.get("motion")), s.get("scale"), s.get("movement"))
-                     for s in shots]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        status = "done" if (data.integrity or _Integrity()).status == "ok" else "damaged"
+        film_row = (data.file, film.get("size"), film.get("sha256_edges"), data.duration, data.fps, data.width,
+                    data.height, len(data.shots), lengths.average_shot_length, lengths.median_shot_length, status,
+                    bytes(data.model).decode(), json.dumps(provenance.get("settings")), stats,
+                    provenance.get("written"), stamp)
+        shot_rows = [(s.index, s.start_frame, s.end_frame, s.start_time, s.end_time, s.duration, s.scale,
+                      s.scale_prob, _text(s.scale_probs, "{}"), s.movement, s.movement_prob,
+                      _text(s.movement_probs, "{}"), s.movement_source, int(bool(s.short)), bytes(s.motion).decode(),
+                      s.scale, s.movement)
+                     for s in data.shots]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.MsgspecError) as exc:
         raise DataError(f"{folder}: not a finished film folder ({type(exc).__name__}: {exc})") from None
     return os.path.relpath(folder, archive), film_row, shot_rows
 
@@ -317,8 +419,8 @@ def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tupl
     db.execute("DELETE FROM films WHERE folder = ?", (rel,))
     film_id = db.execute(
         "INSERT INTO films (folder, path, size, sha256_edges, duration, fps, width, height, shots, "
-        "average_shot_length, median_shot_length, status, model, settings, statistics, written) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (rel, *film)).lastrowid
+        "average_shot_length, median_shot_length, status, model, settings, statistics, written, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (rel, *film)).lastrowid
     db.executemany(
         "INSERT INTO shots (film_id, idx, start_frame, end_frame, start_time, end_time, duration, scale, "
         "scale_prob, scale_probs, movement, movement_prob, movement_probs, movement_source, short, motion, "

@@ -45,13 +45,12 @@ def csv_text(film: FilmAnalysis) -> str:
     w.writerow(["shot", "start_frame", "end_frame", "start_timecode", "end_timecode", "start_seconds",
                 "end_seconds", "duration", "scale", "scale_prob", *[f"p_{k}" for k in SCALE_LABELS],
                 "movement", "movement_prob", *[f"p_{k}" for k in MOVEMENT_LABELS], "movement_source", "short"])
-    for s in film.shots:
+    for s in film.shots:  # (the csv module writes None as an empty field)
         w.writerow([s.index, s.start_frame, s.end_frame, timecode(s.start_frame, film.fps),
                     timecode(s.end_frame, film.fps), f"{s.start_time:.3f}", f"{s.end_time:.3f}",
-                    f"{s.duration:.3f}", s.scale or "", s.scale_prob if s.scale_prob is not None else "",
-                    *[s.scale_probs.get(k, "") for k in SCALE_LABELS], s.movement or "",
-                    s.movement_prob if s.movement_prob is not None else "",
-                    *[s.movement_probs.get(k, "") for k in MOVEMENT_LABELS], s.movement_source, int(s.short)])
+                    f"{s.duration:.3f}", s.scale, s.scale_prob, *[s.scale_probs.get(k) for k in SCALE_LABELS],
+                    s.movement, s.movement_prob, *[s.movement_probs.get(k) for k in MOVEMENT_LABELS],
+                    s.movement_source, int(s.short)])
     return out.getvalue()
 
 

@@ -506,17 +506,20 @@ def run_train(args: argparse.Namespace) -> int:
 
 def add_index(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
+    p.add_argument("--full", action="store_true",
+                   help="read every film folder anew (default: only the folders new or changed since the last index)")
 
 
 def run_index(args: argparse.Namespace) -> int:
     from ..archive import Archive
 
     archive = Archive(args.archive)
-    indexed, skipped = archive.index(progress=_progress(args))
-    print(f"{indexed} films indexed in {archive.path}")
-    for reason in skipped:
+    report = archive.index(progress=_progress(args), full=args.full)
+    print(f"{report.films} films indexed in {archive.path} ({report.read} read, {report.unchanged} unchanged, "
+          f"{report.removed} gone)")
+    for reason in report.skipped:
         log.error("skipped: %s", reason)
-    return 1 if skipped else 0
+    return 1 if report.skipped else 0
 
 
 def _table(frame, columns: list[str]) -> str:
