@@ -29,7 +29,7 @@ RESULTS = ROOT / "docs" / "mutation-results.json"
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "sampling": (["sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
     "statistics": (["statistics.py"], ["test_properties.py", "test_outcomes.py"]),
-    "fusion": (["fusion.py"], ["test_outcomes.py", "test_motion.py"]),
+    "fusion": (["fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
     "writers": (["writers.py"], ["test_writers.py", "test_properties.py"]),
     "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_outcomes.py"]),
     "motion": (["motion.py"], ["test_motion.py"]),
