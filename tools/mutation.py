@@ -31,9 +31,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "statistics": (["statistics.py"], ["test_properties.py", "test_outcomes.py"]),
     "fusion": (["fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
     "writers": (["writers.py"], ["test_writers.py", "test_properties.py"]),
-    "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_outcomes.py"]),
+    "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_properties.py"]),
     "motion": (["motion.py"], ["test_motion.py"]),
-    "inference": (["inference.py"], ["test_speed.py", "test_outcomes.py"]),
+    "inference": (["inference.py"], ["test_inference.py"]),
     "modeling": (["modeling.py"], ["test_model.py", "test_outcomes.py"]),
     "loading": (["loading.py"], ["test_model.py", "test_cli.py"]),
     "video": (["video.py"], ["test_video.py"]),
@@ -157,6 +157,7 @@ JUDGED: dict[str, str] = {
     "what is given",
     "shotscope.writers.x_timeline__mutmut_77": "equivalent: as above",
     "shotscope.writers.x_timeline__mutmut_81": "equivalent: a duration of 0 is 0 at any rate",
+    "shotscope.writers.x_timeline__mutmut_19": "equivalent: a range without a start starts at 0 on its duration's rate",
 }
 
 
