@@ -116,3 +116,103 @@ def test_augment_clip_reverses_frames_with_the_label():
     crop = AugmentConfig(random_resized_crop=True, crop_area=(0.5, 0.6), hflip=0.0, time_reverse=0.0)
     out, _ = augment_clip(ramp, 1, np.random.default_rng(1), crop, id2label)
     assert out.shape == ramp.shape and not torch.equal(out, ramp)
+
+
+# --- letterbox and crops, exactly ------------------------------------------------------------------
+
+def _rows_and_cols(out: torch.Tensor) -> tuple[list[int], list[int]]:
+    """Rows and columns of a letterboxed frame that hold picture (the input is all >= 1)."""
+    mask = out.abs().sum(dim=tuple(range(out.ndim - 2))) > 0
+    return torch.nonzero(mask.any(1)).ravel().tolist(), torch.nonzero(mask.any(0)).ravel().tolist()
+
+
+@pytest.mark.parametrize(("h", "w", "rows", "cols"), [
+    (10, 20, [2, 3, 4, 5], list(range(8))),  # 4 rows of picture, 2 + 2 of bars
+    (10, 30, [2, 3, 4], list(range(8))),  # 3 rows: bars of 2 above and 3 below
+    (30, 10, list(range(8)), [2, 3, 4]),  # pillarbox: 2 left, 3 right
+    (1, 100, [3], list(range(8))),  # a sliver keeps one row
+    (8, 8, list(range(8)), list(range(8))),
+])
+def test_letterbox_places_the_picture_in_the_middle(h, w, rows, cols):
+    from shotscope.preprocessing import letterbox, resize
+
+    x = torch.rand(2, 3, h, w) + 1.0
+    out = letterbox(x, 8)
+    assert out.shape == (2, 3, 8, 8)
+    assert _rows_and_cols(out) == (rows, cols)
+    inner = out[..., rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    torch.testing.assert_close(inner, resize(x, len(rows), len(cols)))
+    single = letterbox(x[0], 8)  # one frame (3, H, W)
+    torch.testing.assert_close(single, out[0])
+
+
+class ScriptedRng:
+    """Stands for numpy's Generator: returns the values given, records what it was asked."""
+
+    def __init__(self, uniforms=(), integers=(), randoms=()):
+        self.uniforms, self.integers_, self.randoms = list(uniforms), list(integers), list(randoms)
+        self.calls: list[tuple] = []
+
+    def uniform(self, low, high):
+        self.calls.append(("uniform", low, high))
+        return self.uniforms.pop(0)
+
+    def integers(self, low, high):
+        self.calls.append(("integers", low, high))
+        return self.integers_.pop(0)
+
+    def random(self):
+        self.calls.append(("random",))
+        return self.randoms.pop(0)
+
+
+def test_random_resized_crop_takes_the_drawn_box():
+    import math
+
+    from shotscope.preprocessing import random_resized_crop, resize
+
+    x = torch.rand(3, 3, 20, 30)
+    # area 0.6 of 600 px = 360, aspect 1.6 -> 24 x 15 px; top 2 of 0..5, left 4 of 0..6
+    rng = ScriptedRng(uniforms=[0.6, math.log(1.6)], integers=[2, 4])
+    out = random_resized_crop(x, rng, (0.5, 0.9), (0.75, 1.8))
+    assert rng.calls == [("uniform", 0.5, 0.9), ("uniform", math.log(0.75), math.log(1.8)),
+                         ("integers", 0, 20 - 15 + 1), ("integers", 0, 30 - 24 + 1)]
+    torch.testing.assert_close(out, resize(x[..., 2:17, 4:28], 20, 30))
+    # the whole frame is a valid box (no retry), a one-pixel box too
+    rng = ScriptedRng(uniforms=[1.0, math.log(1.5)], integers=[0, 0])
+    torch.testing.assert_close(random_resized_crop(x, rng, (0.5, 1.0), (1.0, 2.0)), x)
+    assert [c[0] for c in rng.calls] == ["uniform", "uniform", "integers", "integers"]
+    rng = ScriptedRng(uniforms=[1 / 600, 0.0], integers=[7, 9])
+    out = random_resized_crop(x, rng, (0.0, 1.0), (1.0, 1.0))
+    torch.testing.assert_close(out, x[..., 7:8, 9:10].expand_as(out))
+
+
+def test_random_resized_crop_retries_boxes_that_do_not_fit_ten_times():
+    import math
+
+    from shotscope.preprocessing import random_resized_crop, resize
+
+    x = torch.rand(2, 3, 20, 30)
+    # an empty box (0 px wide), then one too tall (aspect 1/4: 8 x 33 px), then 12 x 12 at (1, 2)
+    rng = ScriptedRng(uniforms=[0.0001, 0.0, 0.45, math.log(0.25), 0.24, 0.0], integers=[1, 2])
+    out = random_resized_crop(x, rng, (0.0, 1.0), (0.25, 4.0))
+    assert [c[0] for c in rng.calls].count("uniform") == 6 and rng.calls[-2:] == [("integers", 0, 9),
+                                                                                  ("integers", 0, 19)]
+    torch.testing.assert_close(out, resize(x[..., 1:13, 2:14], 20, 30))
+    # nothing fits in ten tries: the clip as it is, and no eleventh try
+    rng = ScriptedRng(uniforms=[4.0, 0.0] * 11)
+    assert random_resized_crop(x, rng, (4.0, 4.0), (1.0, 1.0)) is x
+    assert len(rng.calls) == 20 and len(rng.uniforms) == 2
+
+
+def test_flip_and_reversal_happen_below_their_probability_only():
+    x = torch.arange(2 * 3 * 2 * 4, dtype=torch.float32).reshape(2, 3, 2, 4)
+    aug = AugmentConfig(random_resized_crop=False, hflip=0.5, time_reverse=0.25)
+    ids = {0: "Static", 1: "Motion", 2: "Pull", 3: "Push"}
+    out, label = augment_clip(x, 3, ScriptedRng(randoms=[0.5, 0.25]), aug, ids)  # at the probability: no
+    assert torch.equal(out, x) and label == 3
+    out, label = augment_clip(x, 3, ScriptedRng(randoms=[0.49, 0.24]), aug, ids)  # below: both
+    assert torch.equal(out, x.flip(-1).flip(0)) and label == 2
+    never = AugmentConfig(random_resized_crop=False, hflip=0.0, time_reverse=0.0)
+    out, label = augment_clip(x, 2, ScriptedRng(randoms=[0.0, 0.0]), never, ids)
+    assert torch.equal(out, x) and label == 2
