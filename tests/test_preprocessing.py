@@ -216,3 +216,40 @@ def test_flip_and_reversal_happen_below_their_probability_only():
     never = AugmentConfig(random_resized_crop=False, hflip=0.0, time_reverse=0.0)
     out, label = augment_clip(x, 2, ScriptedRng(randoms=[0.0, 0.0]), never, ids)
     assert torch.equal(out, x) and label == 2
+
+
+@pytest.mark.parametrize("cfg", [PreprocessConfig(image_size=64),
+                                 PreprocessConfig(image_size=64, resize_mode="center_crop", shortest_edge=80,
+                                                  mean=(0.4, 0.5, 0.6), std=(0.2, 0.3, 0.4))])
+def test_a_saved_config_gives_transformers_the_same_pixels(cfg, tmp_path):
+    """preprocessor_config.json as written is what transformers' own processor reads: the same
+    resize, crop, rescale and normalisation, so a model folder works outside shotscope too."""
+    frames = _real_frames()[:2]
+    cfg.save(tmp_path)
+    hf = VideoMAEImageProcessorPil.from_pretrained(tmp_path)
+    theirs = hf(list(frames), return_tensors="pt")["pixel_values"][0]
+    torch.testing.assert_close(preprocess(frames, cfg), theirs, atol=0.03, rtol=0)
+
+
+def test_plain_transformers_configs_read_as_transformers_means_them():
+    crop = PreprocessConfig.from_hf_dict({"size": {"shortest_edge": 200}, "crop_size": {"height": 160, "width": 160}})
+    assert (crop.resize_mode, crop.image_size, crop.shortest_edge) == ("center_crop", 160, 200)  # crop by default
+    assert (crop.mean, crop.std, crop.rescale_factor) == ((0.5,) * 3, (0.5,) * 3, 1 / 255)
+    assert PreprocessConfig.from_hf_dict({"size": {"shortest_edge": 200}}, image_size=96).image_size == 96
+    assert PreprocessConfig.from_hf_dict({}).image_size == 224
+    squash = PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"height": 112, "width": 112},
+                                            "image_mean": [0.1, 0.2, 0.3], "rescale_factor": 0.5})
+    assert (squash.resize_mode, squash.image_size, squash.shortest_edge) == ("squash", 112, None)
+    assert (squash.mean, squash.rescale_factor) == ((0.1, 0.2, 0.3), 0.5)
+    assert PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"shortest_edge": 128}}).image_size == 128
+    assert PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"height": 112.0}}).image_size == 112
+    with pytest.raises(ValueError, match="expected a JSON object with 'size' and 'crop_size' objects"):
+        PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": [224]})
+
+
+def test_time_reversal_follows_the_checkpoint_label_order():
+    swaps = AugmentConfig().reversible_movements
+    assert [reverse_movement_label(i, {0: "Push", 1: "Pull", 2: "Static"}, swaps) for i in range(3)] == [1, 0, 2]
+    # a label the swaps do not name keeps itself
+    assert reverse_movement_label(1, {0: "Push", 1: "Tilt", 2: "Pull"}, swaps) == 1
+    assert reverse_movement_label(0, {0: "Push", 1: "Tilt", 2: "Pull"}, swaps) == 2

@@ -92,6 +92,9 @@ class PreprocessConfig:
     @classmethod
     def from_hf_dict(cls, d: dict, image_size: int | None = None) -> PreprocessConfig:
         """Read an HF preprocessor config. Without a shotscope mode, center crop off means squash."""
+        if not isinstance(d, dict) or not isinstance(d.get("size") or {}, dict) \
+                or not isinstance(d.get("crop_size") or {}, dict):
+            raise ValueError("expected a JSON object with 'size' and 'crop_size' objects")
         size = d.get("size") or {}
         crop_size = d.get("crop_size") or {}
         crop = bool(d.get("do_center_crop", True))
@@ -100,8 +103,6 @@ class PreprocessConfig:
             side = crop_size.get("height") or image_size or 224
         else:
             side = image_size or size.get("height") or size.get("shortest_edge") or 224
-        if not isinstance(d, dict) or not isinstance(size, dict) or not isinstance(crop_size, dict):
-            raise ValueError("expected a JSON object with 'size' and 'crop_size' objects")
         return cls(
             image_size=side if isinstance(side, int) else int(side) if isinstance(side, float) and side.is_integer() else side,
             resize_mode=mode,
