@@ -1,0 +1,250 @@
+"""The archive run's parts, one at a time: which files a run takes, where each film's folder goes,
+shards, the run's records (errors.json, runs.json), a film folder swapped in whole, and the plan
+that reuses or redoes stored results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from shotscope import DataError
+from shotscope.analysis import AnalyzeSettings
+from shotscope.batch import (
+    ERRORS_FILE,
+    RUNS_FILE,
+    BatchResult,
+    FilmJob,
+    RunRecord,
+    _no_bar,
+    expand_inputs,
+    finish_job,
+    output_dir_for,
+    parse_shard,
+    plan_archive,
+    run_job,
+    write_film_folder,
+)
+from shotscope.provenance import PROVENANCE_FILE
+
+from .test_writers import make_film as made_by_hand
+
+
+def _touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    return path
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+def test_inputs_are_files_folders_and_patterns(tmp_path):
+    a = _touch(tmp_path / "in" / "b.MP4")
+    b = _touch(tmp_path / "in" / "sub" / "a.mkv")
+    _touch(tmp_path / "in" / "notes.txt")
+    (tmp_path / "in" / "folder.mov").mkdir()  # a folder named like a video is not one
+    c = _touch(tmp_path / "other" / "c.avi")
+    text = _touch(tmp_path / "other" / "list.txt")
+    (tmp_path / "empty").mkdir()
+    missing: dict[str, str] = {}
+    found = expand_inputs([str(tmp_path / "in"), str(tmp_path / "other" / "*.avi"), str(text), str(a),
+                           str(tmp_path / "empty"), str(tmp_path / "none.mp4"), str(tmp_path / "x*.mp4")], missing)
+    assert found == [a, b, c, text]  # each once, in the order named; a folder's videos sorted
+    assert missing == {
+        str(tmp_path / "empty"): f"{tmp_path / 'empty'}: no video files in this directory "
+                                 "(.avi, .flv, .m4v, .mkv, .mov, .mp4, .mpeg, .mpg, .mxf, .ts, .webm, .wmv)",
+        str(tmp_path / "none.mp4"): f"{tmp_path / 'none.mp4'}: no such file",
+        str(tmp_path / "x*.mp4"): f"{tmp_path / 'x*.mp4'}: the pattern matches no file",
+    }
+    # without a place for them, names that find nothing are just left out... or kept as files
+    assert expand_inputs([str(tmp_path / "empty"), str(tmp_path / "x*.mp4")]) == []
+    assert expand_inputs([str(tmp_path / "none.mp4")]) == [tmp_path / "none.mp4"]
+    # a file whose name looks like a pattern is a file
+    odd = _touch(tmp_path / "take[1].mp4")
+    assert expand_inputs([str(odd)], {}) == [odd]
+
+
+def test_each_film_has_its_own_folder(tmp_path, monkeypatch):
+    one, two = _touch(tmp_path / "a" / "film.mp4"), _touch(tmp_path / "b" / "film.mp4")
+    out = tmp_path / "out"
+    first = output_dir_for(one, out)
+    assert first.parent == out and first.name == "film-" + hashlib.sha1(str(one.resolve()).encode()).hexdigest()[:8]
+    assert output_dir_for(two, out) != first
+    monkeypatch.chdir(tmp_path)
+    assert output_dir_for(Path("a/film.mp4"), out) == first  # by the full path, however named
+    long = _touch(tmp_path / ("n" * 120 + ".mp4"))
+    assert output_dir_for(long, out).name.startswith("n" * 80 + "-") and len(output_dir_for(long, out).name) == 89
+
+
+def test_shards(monkeypatch):
+    assert parse_shard("1/4") == (1, 4)
+    assert parse_shard("0/1") == (0, 1)
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert parse_shard(None) == parse_shard("") == (0, 1)
+    monkeypatch.setenv("RANK", "2")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    assert parse_shard(None) == (2, 3)
+    monkeypatch.setenv("WORLD_SIZE", "three")
+    with pytest.raises(DataError, match=r"^RANK and WORLD_SIZE must be whole numbers$"):
+        parse_shard(None)
+    for bad in ("4/4", "-1/2", "1/0"):
+        with pytest.raises(DataError, match=rf"^shard '{bad}': expected i/n with 0 <= i < n$"):
+            parse_shard(bad)
+    for bad in ("1", "a/b", "1/2/3"):
+        with pytest.raises(DataError, match=rf"^shard '{bad}': expected i/n, e.g. 0/4$"):
+            parse_shard(bad)
+
+
+def test_progress_bar_choice():
+    assert (_no_bar(None), _no_bar(True), _no_bar(False)) == (None, False, True)
+
+
+# --- the run's records ---------------------------------------------------------------------------
+
+def _json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_run_record_keeps_failures_across_runs_and_a_line_per_run(tmp_path):
+    first = RunRecord(tmp_path, 3, {"a": 1})
+    runs = _json(tmp_path / RUNS_FILE)
+    assert len(runs) == 1 and runs[0]["run"] == first.id and runs[0]["status"] == "running"
+    assert {k: runs[0][k] for k in ("films", "done", "reused", "failed", "flagged", "settings")} == \
+        {"films": 3, "done": 0, "reused": 0, "failed": 0, "flagged": 0, "settings": {"a": 1}}
+    first.failed("x.mp4", "cut short")
+    first.failed("y.mp4", "no video stream ✗")
+    first.finished("z.mp4")
+    first.finished("w.mp4", reused=True, flagged=True)
+    first.close("done")
+    errors = _json(tmp_path / ERRORS_FILE)
+    assert {k: v["error"] for k, v in errors.items()} == {"x.mp4": "cut short", "y.mp4": "no video stream ✗"}
+    assert all(v["run"] == first.id and v["time"] for v in errors.values())
+    assert "✗" in (tmp_path / ERRORS_FILE).read_text(encoding="utf-8")  # not escaped
+    (entry,) = _json(tmp_path / RUNS_FILE)
+    assert {k: entry[k] for k in ("status", "done", "reused", "failed", "flagged")} == \
+        {"status": "done", "done": 1, "reused": 1, "failed": 2, "flagged": 1}
+    assert entry["ended"] >= entry["started"]
+    second = RunRecord(tmp_path, 1)
+    second.finished("x.mp4")  # fixed since: its error goes
+    second.failed("v.mp4", "bad")
+    second.close("interrupted")
+    assert set(_json(tmp_path / ERRORS_FILE)) == {"y.mp4", "v.mp4"}
+    assert [(r["run"], r["status"]) for r in _json(tmp_path / RUNS_FILE)] == [(first.id, "done"),
+                                                                             (second.id, "interrupted")]
+    assert first.write_problems == second.write_problems == []
+
+
+def test_an_unreadable_record_is_kept_aside_and_a_new_one_begun(tmp_path):
+    (tmp_path / ERRORS_FILE).write_text("{not json")
+    (tmp_path / RUNS_FILE).write_text('{"a": "not a list"}')
+    record = RunRecord(tmp_path, 1)
+    record.failed("x.mp4", "bad")
+    assert set(_json(tmp_path / ERRORS_FILE)) == {"x.mp4"}
+    assert (tmp_path / f"{ERRORS_FILE}.unreadable-{record.id}").read_text() == "{not json"
+    assert [r["run"] for r in _json(tmp_path / RUNS_FILE)] == [record.id]  # the wrong kind of JSON: replaced
+
+
+def test_a_record_that_cannot_be_written_is_reported_once_and_the_run_goes_on(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    record = RunRecord(out, 2)
+    os.rename(out, tmp_path / "gone")  # the folder vanished under the run (a disk unmounted)
+    record.failed("x.mp4", "bad")
+    record.failed("y.mp4", "bad")
+    record.close("done")
+    assert len(record.write_problems) == 1
+    assert record.write_problems[0].startswith(f"{out}: could not update the run record (")
+    assert record.entry["failed"] == 2
+
+
+def test_exit_codes():
+    assert BatchResult().exit_code == 0
+    assert BatchResult(done=[Path("a")], skipped=[Path("b")], flagged={"c": "damaged"}).exit_code == 0
+    assert BatchResult(errors={"a": "bad"}).exit_code == 1
+    assert BatchResult(record_problems=["disk full"]).exit_code == 1
+
+
+def test_finish_job_records_each_outcome(tmp_path):
+    result, record = BatchResult(), RunRecord(tmp_path, 3)
+    job = FilmJob(Path("a.mp4"), tmp_path / "a", {})
+    finish_job(result, record, job, error="cut short")
+    assert result.errors == {"a.mp4": "cut short"} and result.done == []
+    finish_job(result, record, FilmJob(Path("b.mp4"), tmp_path / "b", {}), {"status": "ok"})
+    finish_job(result, record, FilmJob(Path("c.mp4"), tmp_path / "c", {}),
+               {"status": "damaged", "summary": "12 % of the frames missing"})
+    finish_job(result, record, FilmJob(Path("d.mp4"), tmp_path / "d", {}), {"status": "truncated"})
+    assert result.done == [tmp_path / "b", tmp_path / "c", tmp_path / "d"]
+    assert result.flagged == {"c.mp4": "12 % of the frames missing", "d.mp4": "truncated"}
+    assert {k: record.entry[k] for k in ("done", "failed", "flagged")} == {"done": 3, "failed": 1, "flagged": 2}
+
+
+# --- a film's folder ----------------------------------------------------------------------------
+
+def test_a_film_folder_is_swapped_in_whole_with_its_provenance_last(tmp_path):
+    target = tmp_path / "out" / "film-1234"
+    target.mkdir(parents=True)
+    (target / "old.txt").write_text("the previous result")
+    film = made_by_hand()
+    write_film_folder(film, target, {"film": {"size": 1}, "model": None})
+    names = sorted(p.name for p in target.iterdir())
+    assert names == sorted(["shots.csv", "shots.edl", "shots.otio", "shots.xml", "report.html", "shots.json",
+                            PROVENANCE_FILE])
+    provenance = _json(target / PROVENANCE_FILE)
+    assert provenance["film"] == {"size": 1} and provenance["model"] is None and provenance["written"]
+    assert provenance["files"] == {name: hashlib.sha256((target / name).read_bytes()).hexdigest()
+                                   for name in names if name != PROVENANCE_FILE}
+    assert sorted(p.name for p in target.parent.iterdir()) == ["film-1234"]  # nothing left aside
+
+    class Broken:
+        path, fps = "x.mp4", 25.0  # fails inside the writers
+
+    with pytest.raises(AttributeError):
+        write_film_folder(Broken(), target, {})
+    assert sorted(p.name for p in target.iterdir()) == names  # the old result, whole
+    assert sorted(p.name for p in target.parent.iterdir()) == ["film-1234"]
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory):
+    from shotscope.data.synthetic import make_film
+
+    root = tmp_path_factory.mktemp("films")
+    for name, seed in (("one.mp4", 0), ("two.mp4", 1), ("three.mp4", 2)):
+        make_film(root / name, [("LS", "Static", 12), ("CS", "Static", 12)], width=96, height=64, seed=seed)
+    return root
+
+
+def test_the_plan_reuses_what_is_current_and_says_why_it_redoes_the_rest(films, tmp_path):
+    out = tmp_path / "out"
+    geometry = AnalyzeSettings(movement="geometry")
+    plan = plan_archive([str(films), str(tmp_path / "nothing.mp4")], out, settings=geometry)
+    assert [j.film.name for j in plan.jobs] == ["one.mp4", "three.mp4", "two.mp4"]
+    assert plan.result.errors == {str(tmp_path / "nothing.mp4"): f"{tmp_path / 'nothing.mp4'}: no such file"}
+    assert [j.target for j in plan.jobs] == [output_dir_for(j.film, out) for j in plan.jobs]
+    job = plan.jobs[0]
+    assert job.provenance["settings"]["analyze"]["movement"] == "geometry"
+    integrity = run_job(job, None, plan.settings, plan.detector)
+    assert integrity["status"] == "ok" and (job.target / PROVENANCE_FILE).is_file()
+    plan.record.close("done")
+
+    again = plan_archive([str(films)], out, settings=geometry)
+    assert again.result.skipped == [job.film] and [j.film.name for j in again.jobs] == ["three.mp4", "two.mp4"]
+    assert again.record.entry["reused"] == 1
+    changed = plan_archive([str(films)], out, settings=AnalyzeSettings(movement="geometry", short_shot_seconds=0.5))
+    assert [j.film.name for j in changed.jobs] == ["one.mp4", "three.mp4", "two.mp4"]
+    assert changed.result.redone == {str(job.film): "the settings changed (analyze: "
+                                     + repr(again.jobs[0].provenance["settings"]["analyze"])
+                                     + " -> " + repr(changed.jobs[0].provenance["settings"]["analyze"]) + ")"}
+    forced = plan_archive([str(films)], out, settings=geometry, force=True)
+    assert len(forced.jobs) == 3 and forced.result.skipped == [] and forced.result.redone == {}
+    # shards split the films between runs
+    shards = [plan_archive([str(films)], out, settings=geometry, force=True, shard=f"{i}/2") for i in range(2)]
+    assert [[j.film.name for j in s.jobs] for s in shards] == [["one.mp4", "two.mp4"], ["three.mp4"]]
+    with pytest.raises(DataError, match=r"^no video files to analyse: .*nothing.mp4: no such file$"):
+        plan_archive([str(tmp_path / "nothing.mp4")], out)
