@@ -39,7 +39,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "video": (["video.py"], ["test_video.py"]),
     "analysis": (["analysis.py"], ["test_analysis.py", "test_outcomes.py", "test_speed.py"]),
     "batch": (["batch.py"], ["test_batch.py"]),
-    "training": (["training.py"], ["test_training.py", "test_outcomes.py"]),
+    "training": (["training.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
 }
 
 

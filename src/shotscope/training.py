@@ -54,7 +54,8 @@ def read_split(data: dict, which: str) -> list[ClipRecord]:
 
 
 def inverse_frequency(counts: np.ndarray) -> list[float]:
-    """Class weights ~ 1/frequency, mean 1 over present classes (absent classes weigh 0)."""
+    """scikit-learn's "balanced" class weights, samples / (classes present x count): 1 for every
+    class when they are balanced; absent classes weigh 0."""
     counts = counts.astype(float)
     w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
     return w.tolist()

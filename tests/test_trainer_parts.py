@@ -1,0 +1,228 @@
+"""The training run's parts, one at a time and fast: splits, class weights, the model a config
+builds, metrics, logs (CSV and the lines people read), epochs told to the data, the checkpoint a
+run resumes from, and the Trainer's arguments."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+
+from shotscope import DataError
+from shotscope.metrics import flat_metrics, multitask_metrics
+from shotscope.training import (
+    TINY_CONFIG,
+    CSVLogger,
+    EpochSeeds,
+    ReadableLog,
+    _precision,
+    _training_args,
+    build_model,
+    compute_metrics_fn,
+    format_log,
+    inverse_frequency,
+    last_complete_checkpoint,
+    read_split,
+)
+from shotscope.training_config import load_training_config
+
+
+def _state(**kw):
+    base = dict(epoch=1.5, global_step=30, max_steps=60, is_world_process_zero=True)
+    return SimpleNamespace(**{**base, **kw})
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+def test_splits_name_what_is_missing(tmp_path):
+    with pytest.raises(DataError, match=r"^data.kind: expected manifest or movieshots, got 'folder'$"):
+        read_split({"kind": "folder"}, "train")
+    with pytest.raises(DataError, match=r"^data.root: the MovieShots folder is required for kind: movieshots$"):
+        read_split({"kind": "movieshots", "root": None}, "train")
+    with pytest.raises(DataError, match=r"^data.val: a manifest path is required$"):
+        read_split({"kind": "manifest", "val": None}, "val")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("path,start,end,scale,movement\n")
+    with pytest.raises(DataError, match=r"^train data: no usable clips \("):
+        read_split({"kind": "manifest", "train": str(empty)}, "train")
+
+
+def test_splits_read_manifests_with_the_multi_movement_alias(tmp_path):
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"")
+    manifest = tmp_path / "train.csv"
+    manifest.write_text(f"path,start,end,scale,movement\n{clip},0,1,CS,Multi_movement\n{clip},1,2,LS,Push\n")
+    records = read_split({"kind": "manifest", "train": str(manifest)}, "train")
+    assert [(r.scale_label, r.movement_label) for r in records] == [("CS", "Motion"), ("LS", "Push")]
+    records = read_split({"kind": "manifest", "train": str(manifest), "multi_movement_as": "Static"}, "train")
+    assert records[0].movement_label == "Static"
+
+
+def test_class_weights_are_scikit_learns_balanced_weights():
+    counts = np.array([1, 3, 0, 4])
+    labels = np.repeat([0, 1, 3], [1, 3, 4])
+    expected = compute_class_weight("balanced", classes=np.array([0, 1, 3]), y=labels)
+    weights = inverse_frequency(counts)
+    assert weights[2] == 0.0  # an absent class
+    np.testing.assert_allclose([weights[0], weights[1], weights[3]], expected)
+    assert inverse_frequency(np.array([5, 5])) == [1.0, 1.0]
+    assert inverse_frequency(np.array([0, 0])) == [0.0, 0.0]
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+def test_the_model_a_config_builds(tmp_path, tiny_model):
+    cfg = load_training_config(TINY_CONFIG, ["train.scale_loss_weight=0.25", "train.movement_loss_weight=3",
+                                             "model.resize_mode=letterbox"])
+    model = build_model(cfg)
+    assert (model.config.hidden_size, model.config.num_hidden_layers, model.num_frames, model.image_size) == \
+        (64, 2, 8, 64)
+    assert (model.config.scale_loss_weight, model.config.movement_loss_weight) == (0.25, 3.0)
+    assert (model.preprocess_config.resize_mode, model.preprocess_config.image_size) == ("letterbox", 64)
+    assert model.source == "random init"
+    tiny_model.save_pretrained(tmp_path / "init")
+    cfg["model"]["init"] = str(tmp_path / "init")
+    again = build_model(cfg)
+    assert torch.equal(again.scale_cf.weight, tiny_model.scale_cf.weight)
+    assert again.config.scale_loss_weight == 0.25
+
+
+def test_metrics_are_the_argmax_of_both_heads():
+    model = SimpleNamespace(config=SimpleNamespace(scale_labels=["A", "B", "C"], movement_labels=["X", "Y"]))
+    rng = np.random.default_rng(0)
+    scale_logits, movement_logits = rng.normal(size=(12, 3)), rng.normal(size=(12, 2))
+    scale_true, movement_true = rng.integers(0, 3, 12), rng.integers(0, 2, 12)
+    pred = SimpleNamespace(predictions=(scale_logits, movement_logits), label_ids=(scale_true, movement_true))
+    got = compute_metrics_fn(model)(pred)
+    assert got == flat_metrics(multitask_metrics(scale_true, scale_logits.argmax(-1), movement_true,
+                                                 movement_logits.argmax(-1), ["A", "B", "C"], ["X", "Y"]))
+    assert got["scale_accuracy"] == pytest.approx(100 * float((scale_logits.argmax(-1) == scale_true).mean()))
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+def test_the_csv_log_has_a_row_per_value(tmp_path):
+    logger = CSVLogger(tmp_path / "log.csv")
+    logger.on_log(None, _state(epoch=0.5, global_step=10), None, logs={"loss": 1.25, "learning_rate": 0.001})
+    logger.on_log(None, _state(epoch=1.0, global_step=20), None, logs={"eval_mean_macro_f1": 40.0})
+    logger.on_log(None, _state(is_world_process_zero=False), None, logs={"loss": 9.0})  # other ranks write nothing
+    logger.on_log(None, _state(), None, logs={})
+    logger.on_log(None, _state(), None, logs=None)
+    with open(tmp_path / "log.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["step", "epoch", "key", "value"], ["10", "0.5", "loss", "1.25"],
+                    ["10", "0.5", "learning_rate", "0.001"], ["20", "1.0", "eval_mean_macro_f1", "40.0"]]
+
+
+def test_log_lines_people_read():
+    state = _state()
+    assert format_log(state, {"loss": 1.23456, "learning_rate": 0.0005, "grad_norm": 2, "epoch": 1.5}) == \
+        "epoch 1.50, step 30/60: loss 1.235, lr 0.0005, grad norm 2"
+    assert format_log(_state(epoch=None), {"loss": 0.5}) == "epoch 0.00, step 30/60: loss 0.5"
+    evaluation = {"eval_scale_accuracy": 61.234, "eval_scale_macro_f1": 40.5, "eval_movement_accuracy": 80.0,
+                  "eval_movement_macro_f1": 70.25, "eval_mean_macro_f1": 55.375, "eval_loss": 0.98765}
+    assert format_log(state, evaluation) == (
+        "evaluation (epoch 1.50, step 30/60): scale accuracy 61.23 macro-F1 40.50 · "
+        "movement accuracy 80.00 macro-F1 70.25 · mean macro-F1 55.38 · loss 0.9877")
+    assert format_log(state, {"eval_runtime": 1.0}) == "evaluation (epoch 1.50, step 30/60): "
+    assert format_log(state, {"train_runtime": 12.345, "train_loss": 0.123456}) == \
+        "training finished (epoch 1.50, step 30/60) in 12.3 s; average loss 0.1235"
+    assert format_log(state, {"train_runtime": 2.0}) == \
+        "training finished (epoch 1.50, step 30/60) in 2.0 s; average loss nan"
+
+
+def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys):
+    shown = ReadableLog(progress=True)
+    shown.on_train_begin(None, _state(global_step=5), None)  # a resumed run starts its bar where it is
+    assert shown.bar.total == 60 and shown.bar.n == 5 and not shown.bar.disable
+    shown.on_step_end(None, _state(global_step=9), None)
+    assert shown.bar.n == 9
+    shown.on_log(None, _state(), None, logs={"loss": 0.5})  # above the bar
+    assert "epoch 1.50, step 30/60: loss 0.5\n" in capsys.readouterr().err
+    shown.on_train_end(None, _state(), None)
+    assert shown.bar is None
+    quiet = ReadableLog(progress=False)
+    quiet.on_train_begin(None, _state(global_step=5), None)
+    assert quiet.bar.disable
+    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+        quiet.on_log(None, _state(), None, logs={"loss": 0.5})  # no bar: the log
+        quiet.on_log(None, _state(is_world_process_zero=False), None, logs={"loss": 0.7})
+        quiet.on_log(None, _state(), None, logs={})
+    assert [r.getMessage() for r in caplog.records] == ["epoch 1.50, step 30/60: loss 0.5"]
+    other = ReadableLog(progress=True)
+    other.on_train_begin(None, _state(is_world_process_zero=False), None)  # only the first process shows one
+    assert other.bar is None
+    other.on_step_end(None, _state(), None)
+    other.on_train_end(None, _state(), None)
+
+
+def test_each_epoch_is_told_to_the_data_and_the_sampler():
+    seen: dict[str, list[int]] = {"data": [], "sampler": []}
+    trainer = SimpleNamespace(train_dataset=SimpleNamespace(set_epoch=seen["data"].append),
+                              balanced_sampler=SimpleNamespace(set_epoch=seen["sampler"].append))
+    callback = EpochSeeds(trainer)
+    for epoch in (None, 0.0, 0.9999999, 1.0, 2.0000001):
+        callback.on_epoch_begin(None, SimpleNamespace(epoch=epoch), None)
+    assert seen["data"] == seen["sampler"] == [0, 0, 1, 1, 2]
+    EpochSeeds(SimpleNamespace(train_dataset=object(), balanced_sampler=None)).on_epoch_begin(
+        None, SimpleNamespace(epoch=1.0), None)  # nothing to tell: no error
+
+
+# --- resuming ------------------------------------------------------------------------------------
+
+def test_a_run_resumes_from_its_newest_complete_checkpoint(tmp_path, caplog):
+    assert last_complete_checkpoint(tmp_path) is None
+    for step, complete in ((5, True), (10, True), (20, False), (100, False)):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if complete:
+            (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        elif step == 20:
+            (folder / "trainer_state.json").write_text('{"global_')  # cut short by a kill
+    (tmp_path / "checkpoint-latest").mkdir()
+    (tmp_path / "checkpoint-99").write_text("a file")
+    with caplog.at_level(logging.WARNING, logger="shotscope.training"):
+        assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
+    assert not (tmp_path / "checkpoint-20").exists() and not (tmp_path / "checkpoint-100").exists()
+    assert (tmp_path / "checkpoint-5").is_dir() and (tmp_path / "checkpoint-latest").is_dir()
+    assert len(caplog.records) == 2 and "written only in part" in caplog.records[0].getMessage()
+
+
+# --- the Trainer's arguments ----------------------------------------------------------------------
+
+def test_precision_flags_for_the_trainer(monkeypatch):
+    assert _precision("fp32") == {"bf16": False, "fp16": False}
+    assert _precision("bf16") == {"bf16": True, "fp16": False}
+    assert _precision("fp16") == {"bf16": False, "fp16": True}
+    assert _precision("auto") == {}  # no GPU here
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert _precision("auto") == {"bf16": True}
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert _precision("auto") == {"fp16": True}
+
+
+def test_trainer_arguments_come_from_the_config(tmp_path):
+    cfg = load_training_config(TINY_CONFIG, ["train.epochs=3", "train.batch_size=4", "train.eval_batch_size=6",
+                                             "train.grad_accum=2", "train.lr=0.002", "train.weight_decay=0.1",
+                                             "train.warmup_ratio=0.2", "train.logging_steps=7", "seed=5",
+                                             "train.save_total_limit=3", "train.num_workers=1"])
+    args = _training_args(tmp_path, cfg)
+    assert args.output_dir == str(tmp_path)
+    assert (args.num_train_epochs, args.per_device_train_batch_size, args.per_device_eval_batch_size) == (3, 4, 6)
+    assert (args.gradient_accumulation_steps, args.learning_rate, args.weight_decay) == (2, 0.002, 0.1)
+    assert (args.warmup_steps, args.logging_steps, args.seed, args.save_total_limit) == (0.2, 7, 5, 3)
+    assert args.lr_scheduler_type.value == cfg["train"]["scheduler"]
+    assert args.eval_strategy.value == args.save_strategy.value == cfg["train"]["eval_every"]
+    assert args.load_best_model_at_end and args.metric_for_best_model == "mean_macro_f1" and args.greater_is_better
+    assert args.label_names == ["scale_labels", "movement_labels"] and not args.remove_unused_columns
+    assert args.dataloader_num_workers == 1 and not args.dataloader_pin_memory
+    assert args.use_cpu and args.disable_tqdm and args.report_to == [] and not args.ddp_find_unused_parameters
+    assert args.max_steps == cfg["train"]["max_steps"]
+    assert not args.bf16 and not args.fp16
