@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -71,11 +72,13 @@ def test_center_crop_drops_the_edges_and_squash_keeps_them():
     assert squash[..., :6].min() > 0.9
 
 
-def test_batched_input_keeps_leading_dims():
+@pytest.mark.parametrize("mode", ["squash", "center_crop", "letterbox"])
+def test_batched_input_keeps_leading_dims(mode):
     frames = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 60, 3), dtype=np.uint8)
-    out = preprocess(frames, PreprocessConfig(image_size=32))
+    cfg = PreprocessConfig(image_size=32, resize_mode=mode)
+    out = preprocess(frames, cfg)
     assert out.shape == (2, 3, 3, 32, 32) and out.dtype == torch.float32
-    np.testing.assert_allclose(out[1], preprocess(frames[1], PreprocessConfig(image_size=32)))
+    np.testing.assert_allclose(out[1], preprocess(frames[1], cfg), atol=1e-6)
 
 
 def test_settings_round_trip_as_hf_preprocessor_config(tmp_path):
@@ -131,6 +134,7 @@ def _rows_and_cols(out: torch.Tensor) -> tuple[list[int], list[int]]:
     (10, 30, [2, 3, 4], list(range(8))),  # 3 rows: bars of 2 above and 3 below
     (30, 10, list(range(8)), [2, 3, 4]),  # pillarbox: 2 left, 3 right
     (1, 100, [3], list(range(8))),  # a sliver keeps one row
+    (100, 1, list(range(8)), [3]),  # ... or one column
     (8, 8, list(range(8)), list(range(8))),
 ])
 def test_letterbox_places_the_picture_in_the_middle(h, w, rows, cols):
@@ -253,3 +257,120 @@ def test_time_reversal_follows_the_checkpoint_label_order():
     # a label the swaps do not name keeps itself
     assert reverse_movement_label(1, {0: "Push", 1: "Tilt", 2: "Pull"}, swaps) == 1
     assert reverse_movement_label(0, {0: "Push", 1: "Tilt", 2: "Pull"}, swaps) == 2
+
+
+def test_center_crop_takes_the_middle_and_pads_what_is_too_small():
+    from shotscope.preprocessing import center_crop
+
+    x = torch.rand(2, 3, 11, 12) + 1.0
+    torch.testing.assert_close(center_crop(x, 8), x[..., 1:9, 2:10])  # (11 - 8) / 2 -> 1, (12 - 8) / 2 -> 2
+    small = torch.rand(3, 5, 3) + 1.0  # one frame smaller than the crop both ways: zeros around it
+    out = center_crop(small, 8)
+    assert out.shape == (3, 8, 8)
+    assert _rows_and_cols(out) == ([1, 2, 3, 4, 5], [2, 3, 4])  # 3 rows of padding: 1 above, 2 below
+    torch.testing.assert_close(out[:, 1:6, 2:5], small)
+    wide = torch.rand(1, 3, 4, 20) + 1.0  # too short only
+    out = center_crop(wide, 8)
+    assert _rows_and_cols(out) == ([2, 3, 4, 5], list(range(8)))
+    torch.testing.assert_close(out[..., 2:6, :], wide[..., 6:14])
+    assert center_crop(x[..., :8, :8], 8).shape == (2, 3, 8, 8)
+
+
+def test_short_side_sizes_as_transformers_computes_them():
+    from shotscope.preprocessing import shortest_edge_size
+
+    assert shortest_edge_size(100, 200, 50) == (50, 100)  # landscape: height is the short side
+    assert shortest_edge_size(200, 100, 50) == (100, 50)  # portrait
+    assert shortest_edge_size(90, 90, 30) == (30, 30)
+    assert shortest_edge_size(100, 333, 64) == (64, 213)  # the long side rounded down
+
+
+def test_frames_must_be_height_width_and_three_channels():
+    from shotscope.preprocessing import resize, to_chw
+
+    one = np.zeros((4, 6, 3), np.uint8)
+    assert to_chw(one).shape == (3, 4, 6)  # one frame
+    assert to_chw(np.zeros((2, 5, 4, 6, 3), np.uint8)).shape == (2, 5, 3, 4, 6)
+    for bad in (np.zeros((4, 6), np.uint8), np.zeros((2, 4, 6, 4), np.uint8), np.zeros((3, 6), np.uint8)):
+        with pytest.raises(ValueError, match="^" + re.escape(f"expected frames shaped (..., H, W, 3), got {bad.shape}") + "$"):
+            to_chw(bad)
+    x = torch.rand(2, 3, 4, 6)
+    assert resize(x, 4, 6) is x  # already that size: untouched
+
+
+def test_settings_are_checked_with_the_reason():
+    assert PreprocessConfig(image_size=1).image_size == 1
+    assert PreprocessConfig(image_size=8192, shortest_edge=8192).shortest_edge == 8192
+    for bad in (0, 8193, True, 2.0, None, "224"):
+        with pytest.raises(ValueError, match=rf"^image_size must be a whole number of pixels \(1-8192\), got {re.escape(repr(bad))}$"):
+            PreprocessConfig(image_size=bad)
+    with pytest.raises(ValueError, match=r"^shortest_edge must be a whole number of pixels \(1-8192\), got 0$"):
+        PreprocessConfig(shortest_edge=0)
+    cfg = PreprocessConfig(mean=[0, 0.5, 1], std=np.array([0.25, 0.5, 1.0]))
+    assert cfg.mean == (0.0, 0.5, 1.0) and cfg.std == (0.25, 0.5, 1.0)
+    assert all(type(v) is float for v in cfg.mean + cfg.std)
+    for bad in ((0.5, 0.5), "abc", 3, (1, 2, 3, 4)):
+        with pytest.raises(ValueError, match=rf"^image_mean must be three numbers \(R, G, B\), got {re.escape(repr(bad))}$"):
+            PreprocessConfig(mean=bad)
+    with pytest.raises(ValueError, match=r"^image_mean must be finite, got \(0.5, inf, 0.5\)$"):
+        PreprocessConfig(mean=(0.5, float("inf"), 0.5))
+    for bad in ((0.5, 0.0, 0.5), (0.5, -0.1, 0.5), (0.5, float("nan"), 0.5)):
+        with pytest.raises(ValueError, match=r"^image_std must be finite and > 0, got "):
+            PreprocessConfig(std=bad)
+    assert PreprocessConfig(mean=(-1.0, 0.0, 2.0)).mean == (-1.0, 0.0, 2.0)  # any finite mean
+    for bad in (0, -1.0, float("nan"), float("inf"), "1/255", None):
+        with pytest.raises(ValueError, match=rf"^rescale_factor must be a number > 0, got {re.escape(repr(bad))}$"):
+            PreprocessConfig(rescale_factor=bad)
+    assert PreprocessConfig(rescale_factor=1).rescale_factor == 1
+
+
+def test_the_saved_file_states_every_setting_and_loads_back(tmp_path):
+    """Readers other than this transformers (older versions, other tools) may default otherwise:
+    the file says each step and its value; people read it, so it is indented."""
+    cfg = PreprocessConfig(image_size=64, rescale_factor=1 / 127.5)
+    text = cfg.save(tmp_path).read_text()
+    data = json.loads(text)
+    assert {k: data[k] for k in ("do_resize", "resample", "do_rescale", "rescale_factor", "do_normalize",
+                                 "do_center_crop")} == {"do_resize": True, "resample": 2, "do_rescale": True,
+                                                        "rescale_factor": 1 / 127.5, "do_normalize": True,
+                                                        "do_center_crop": False}
+    assert data["size"] == {"height": 64, "width": 64} and data["crop_size"] == {"height": 64, "width": 64}
+    assert text.startswith('{\n  "image_processor_type": "VideoMAEImageProcessor",\n  "do_resize": true,')
+    assert PreprocessConfig.load(tmp_path) == cfg
+    hf = VideoMAEImageProcessorPil.from_pretrained(tmp_path)
+    frames = _real_frames()[:1]
+    torch.testing.assert_close(preprocess(frames, cfg), hf(list(frames), return_tensors="pt")["pixel_values"][0],
+                               atol=0.06, rtol=0)  # twice the usual 0.03: the pixels are scaled twice as much
+    # a BOM, and the model's own input size for a file that gives none
+    (tmp_path / "preprocessor_config.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"do_center_crop": False}).encode())
+    assert PreprocessConfig.load(tmp_path, image_size=96).image_size == 96
+    assert PreprocessConfig.load(tmp_path).image_size == 224
+    assert PreprocessConfig.load(tmp_path / "nowhere") is None
+    (tmp_path / "preprocessor_config.json").write_text('{"image_mean": [1, 2]}')
+    from shotscope import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match=r"preprocessor_config.json: not a valid preprocessor config "
+                                             r"\(image_mean must be three numbers"):
+        PreprocessConfig.load(tmp_path)
+
+
+def test_odd_sizes_in_transformers_configs():
+    assert PreprocessConfig.from_hf_dict({"crop_size": {"height": 160.0}}).image_size == 160
+    with pytest.raises(ValueError, match="image_size must be a whole number"):
+        PreprocessConfig.from_hf_dict({"crop_size": {"height": 160.5}})
+    with pytest.raises(ValueError, match="image_size must be a whole number"):
+        PreprocessConfig.from_hf_dict({"crop_size": {"height": "160"}})
+    assert PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"shortest_edge": 128}}).shortest_edge is None
+
+
+def test_random_resized_crop_refuses_boxes_empty_one_way():
+    import math
+
+    from shotscope.preprocessing import random_resized_crop, resize
+
+    x = torch.rand(2, 3, 20, 30)
+    # 1 px of area at aspect 1/10 is 0 x 3 px, at 10 it is 3 x 0 px: both tried again
+    rng = ScriptedRng(uniforms=[1 / 600, math.log(0.1), 1 / 600, math.log(10.0), 0.24, 0.0], integers=[1, 2])
+    out = random_resized_crop(x, rng, (0.0, 1.0), (0.1, 10.0))
+    assert [c[0] for c in rng.calls] == ["uniform"] * 6 + ["integers"] * 2
+    torch.testing.assert_close(out, resize(x[..., 1:13, 2:14], 20, 30))
