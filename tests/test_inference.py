@@ -169,3 +169,38 @@ def test_compile_model_wraps_the_backbone_for_dynamic_batches(tiny_model):
     compiled = compile_model(tiny_model)
     assert compiled is tiny_model and tiny_model.vmae is not backbone
     assert tiny_model.vmae._orig_mod is backbone
+
+
+def test_defaults_and_the_device_the_model_is_on(monkeypatch, tiny_config):
+    from shotscope import ShotScopeModel
+
+    assert resolve_device() == torch.device("cpu")
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision() == torch.bfloat16  # auto, on the CPU
+    with torch.device("meta"):
+        elsewhere = ShotScopeModel(tiny_config)
+    assert set_precision(elsewhere) == torch.float32  # auto on a device that is not a CPU with bf16
+    assert elsewhere.precision_choice == "auto"
+
+
+def test_fp16_runs_under_an_fp16_autocast(tiny_model):
+    set_precision(tiny_model, "fp16")
+    ctx = autocast(tiny_model)
+    assert isinstance(ctx, torch.autocast) and ctx.fast_dtype == torch.float16
+
+
+def test_apple_gpus_when_there(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("mps") == torch.device("mps")
+
+
+def test_native_bf16_check_never_fails(monkeypatch):
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    assert inference.cpu_has_native_bf16() is False  # an older torch without the checks
+
+    def broken():
+        raise RuntimeError("cpuinfo failed")
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", broken, raising=False)
+    assert inference.cpu_has_native_bf16() is False

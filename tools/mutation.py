@@ -159,6 +159,14 @@ JUDGED: dict[str, str] = {
     "shotscope.writers.x_timeline__mutmut_77": "equivalent: as above",
     "shotscope.writers.x_timeline__mutmut_81": "equivalent: a duration of 0 is 0 at any rate",
     "shotscope.writers.x_timeline__mutmut_19": "equivalent: a range without a start starts at 0 on its duration's rate",
+    "shotscope.inference.x_compile_model__mutmut_3": "equivalent in results: dynamic shapes spare a recompile per "
+    "batch size (speed); the labels are the same",
+    "shotscope.inference.x_compile_model__mutmut_5": "equivalent in results: as above",
+    "shotscope.inference.x_compile_model__mutmut_6": "equivalent in results: as above",
+    "shotscope.inference.x_resolve_device__mutmut_38": "equivalent: cuda is handled by the branch above",
+    "shotscope.inference.x_resolve_device__mutmut_39": "equivalent: as above",
+    "shotscope.inference.x_resolve_device__mutmut_40": "equivalent: mps is handled by the branch above",
+    "shotscope.inference.x_resolve_device__mutmut_41": "equivalent: as above",
 }
 
 
