@@ -131,20 +131,21 @@ class Archive:
         folders = {os.path.relpath(p, self.folder): p for p in sorted(self.folder.iterdir())
                    if p.is_dir() and not p.name.startswith(".")}
         with closing(self.connect()) as db, db:
+            known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
+            gone = [rel for rel in known if rel not in folders]
+            todo = [path for rel, path in folders.items()
+                    if full or known.get(rel) is None or known[rel] != _stamp(path)]
+            indexes = []
+            if len(todo) >= 64 and len(todo) > len(known) - len(gone) - len(todo):  # mostly new: a bulk load
+                indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                                     "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
+                for row in indexes:  # into a bare table; the indexes are built after it
+                    db.execute(f'DROP INDEX "{row["name"]}"')
             if full:
                 db.execute("DELETE FROM shots")
                 db.execute("DELETE FROM films")
-            known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
-            gone = [rel for rel in known if rel not in folders]
-            todo = [path for rel, path in folders.items() if known.get(rel) is None or known[rel] != _stamp(path)]
             for rel in gone:
                 db.execute("DELETE FROM films WHERE folder = ?", (rel,))
-            indexes = []
-            if len(todo) >= 64 and len(todo) > len(known) - len(gone):  # mostly new: a bulk load
-                indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                                     "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
-                for row in indexes:
-                    db.execute(f'DROP INDEX "{row["name"]}"')
             workers = min(os.cpu_count() or 1, 8) if len(todo) >= 64 else 1
             if workers > 1:
                 from concurrent.futures import ProcessPoolExecutor
