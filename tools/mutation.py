@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "modeling": (["modeling.py"], ["test_model.py", "test_loading.py"]),
     "loading": (["loading.py"], ["test_loading.py", "test_model.py"]),
     "video": (["video.py"], ["test_video.py"]),
-    "analysis": (["analysis.py"], ["test_analysis.py", "test_outcomes.py", "test_speed.py"]),
+    "analysis": (["analysis.py"], ["test_analysis_parts.py", "test_analysis.py"]),
     "batch": (["batch.py"], ["test_batch.py"]),
     "training": (["training.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
 }

@@ -1,0 +1,396 @@
+"""analyze's parts, one at a time and fast: settings and the movement source, the integrity check,
+the per-shot frame buffer, sizes and views, the labeller (labels, thumbnails, batches), and the
+threads that decode ahead and run the model."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from shotscope import DataError
+from shotscope.analysis import (
+    GEOMETRY_FRAMES,
+    GEOMETRY_SIDE,
+    AnalyzeSettings,
+    _Converter,
+    _ModelWorker,
+    _positions,
+    _ShotBuffer,
+    _ShotLabeller,
+    _views_for,
+    check_integrity,
+    model_input_side,
+    read_ahead,
+    resolve_movement,
+    resolve_settings,
+)
+from shotscope.preprocessing import PreprocessConfig
+from shotscope.video import DecodedFrame
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+def test_settings_are_checked_together_with_every_reason():
+    assert AnalyzeSettings(long_shot_seconds=0, short_shot_seconds=0.0, start=0, end=1.5).end == 1.5
+    with pytest.raises(DataError) as err:
+        AnalyzeSettings(long_shot_seconds=-1, short_shot_seconds=float("nan"), max_views=0, keep_frames=1.5,
+                        batch_size=True, num_frames=0, work_size="224", movement="optical", start=-2, end=float("inf"))
+    assert str(err.value) == (
+        "analysis settings: long_shot_seconds must be a number >= 0, got -1; short_shot_seconds must be a number "
+        ">= 0, got nan; max_views must be a whole number >= 1, got 0; keep_frames must be a whole number >= 1, "
+        "got 1.5; num_frames must be a whole number >= 1, got 0; work_size must be a whole number >= 1, got '224'; "
+        "movement must be one of auto, model, geometry, fused, got 'optical'; start must be seconds >= 0, got -2; "
+        "end must be seconds >= 0, got inf")
+    with pytest.raises(DataError, match=r"^analysis settings: end \(2.0\) must be after start \(2.0\)$"):
+        AnalyzeSettings(start=2.0, end=2.0)
+    with pytest.raises(DataError, match=r"^analysis settings: long_shot_seconds must be a number >= 0, got '4'$"):
+        AnalyzeSettings(long_shot_seconds="4")
+    assert AnalyzeSettings(max_views=1, keep_frames=1, batch_size=1, num_frames=1, work_size=1).work_size == 1
+
+
+def test_the_movement_source_each_model_gets(tiny_model):
+    assert resolve_movement(None) == resolve_movement(None, "auto") == "geometry"
+    assert resolve_movement(tiny_model, "auto") == "model"
+    for choice in ("model", "geometry"):
+        assert resolve_movement(tiny_model, choice) == choice
+    assert resolve_movement(None, "geometry") == "geometry"
+    with pytest.raises(DataError, match=r"^movement 'model' needs a model; without one use movement 'geometry'$"):
+        resolve_movement(None, "model")
+    with pytest.raises(DataError, match=r"^movement 'fused' needs a model; without one"):
+        resolve_movement(None, "fused")
+    with pytest.raises(DataError, match=r"^movement 'fused' needs a model with a fitted movement combiner "
+                                        r"\(shotscope fit-fusion\)$"):
+        resolve_movement(tiny_model, "fused")
+    with pytest.raises(DataError, match=r"^movement must be one of auto, model, geometry, fused, got 'x'$"):
+        resolve_movement(tiny_model, "x")
+    tiny_model.movement_fusion = object()
+    assert resolve_movement(tiny_model) == resolve_movement(tiny_model, "fused") == "fused"
+    settings = AnalyzeSettings(max_views=2)
+    resolved = resolve_settings(tiny_model, settings)
+    assert (resolved.movement, resolved.max_views, settings.movement) == ("fused", 2, "auto")
+    assert resolve_settings(None, None) == AnalyzeSettings(movement="geometry")
+
+
+# --- integrity ------------------------------------------------------------------------------------
+
+INFO = SimpleNamespace(duration=100.0, fps=25.0, frame_count=2500)
+
+
+def test_a_whole_film_is_ok():
+    out = check_integrity(INFO, 2500, 100.0, {})
+    assert out == {"status": "ok", "decoded_frames": 2500, "decoded_seconds": 100.0, "expected_frames": 2500,
+                   "expected_seconds": 100.0, "problems": []}
+
+
+def test_a_film_that_stops_early_is_truncated_beyond_a_small_margin():
+    # the margin: 2 % of the expected length (2 s here), at least three frames
+    assert check_integrity(INFO, 2451, 98.01, {})["status"] == "ok"
+    out = check_integrity(INFO, 2449, 97.99, {})
+    assert out["status"] == "truncated"
+    assert out["summary"] == "truncated: decoded 97.99 s of 100.00 s"
+    short = SimpleNamespace(duration=4.0, fps=25.0, frame_count=100)  # 2 % is 0.08 s; three frames 0.12 s
+    assert check_integrity(short, 98, 3.89, {})["status"] == "ok"
+    assert check_integrity(short, 96, 3.87, {})["status"] == "truncated"
+
+
+def test_decoding_problems_make_a_film_damaged_and_are_counted():
+    out = check_integrity(INFO, 2500, 100.0, {"corrupt packet": 3, "missing reference": 1})
+    assert out["status"] == "damaged"
+    assert out["problems"] == ["corrupt packet (x3)", "missing reference"]
+    assert out["summary"] == "damaged: decoded 100.00 s of 100.00 s; corrupt packet (x3); missing reference"
+    both = check_integrity(INFO, 100, 4.0, {"bad": 1})
+    assert both["status"] == "truncated+damaged" and both["summary"].startswith("truncated and damaged: decoded")
+
+
+def test_a_range_is_checked_against_itself():
+    out = check_integrity(INFO, 250, 30.0, {}, start=20.0, end=30.0)
+    assert (out["status"], out["decoded_seconds"], out["expected_seconds"], out["expected_frames"]) == \
+        ("ok", 10.0, 10.0, None)
+    assert check_integrity(INFO, 100, 24.0, {}, start=20.0, end=30.0)["status"] == "truncated"
+    past = check_integrity(INFO, 500, 100.0, {}, start=80.0, end=500.0)  # an end past the film: its end
+    assert (past["status"], past["expected_seconds"]) == ("ok", 20.0)
+    assert check_integrity(INFO, 0, 0.0, {}, start=120.0)["status"] == "ok"  # nothing expected there
+    assert check_integrity(INFO, 10, 5.0, {}, start=2.0)["expected_frames"] is None
+    unknown = SimpleNamespace(duration=None, fps=25.0, frame_count=None)
+    assert check_integrity(unknown, 250, 10.0, {}, end=10.0)["expected_seconds"] == 10.0
+
+
+# --- buffer, sizes, views ------------------------------------------------------------------------
+
+def _frames(indices, fps=25.0):
+    return [DecodedFrame(i, i / fps, None) for i in indices]
+
+
+def test_the_shot_buffer_thins_by_doubling_its_stride_and_splits_at_cuts():
+    buf = _ShotBuffer(keep=4)
+    kept = []
+    for i in range(40):
+        if buf.wants(i):
+            buf.add(DecodedFrame(i, i / 25, None))
+            kept.append(i)
+        assert len(buf.items) <= 8
+    assert [f.index for f in buf.items] == [0, 8, 16, 24, 32]
+    assert buf.stride == 8 and kept[:10] == list(range(9)) + [10]
+    done = buf.split(20)
+    assert [f.index for f in done] == [0, 8, 16] and [f.index for f in buf.items] == [24, 32]
+    assert buf.stride == 1
+    empty = _ShotBuffer(keep=2)
+    empty.stride = 4
+    assert empty.wants(3)  # an empty buffer takes the next frame whatever the stride
+    assert buf.wants(33) and buf.split(100) and buf.items == []
+
+
+def test_the_frame_side_sampled_for_each_model(tiny_model):
+    assert model_input_side(None) == GEOMETRY_SIDE == 180
+    tiny_model.preprocess_config = PreprocessConfig(image_size=32, resize_mode="center_crop", shortest_edge=40)
+    assert model_input_side(tiny_model) == 40
+    tiny_model.preprocess_config = PreprocessConfig(image_size=32, resize_mode="center_crop")
+    assert model_input_side(tiny_model) == 32
+    tiny_model.preprocess_config = PreprocessConfig(image_size=48, resize_mode="letterbox")
+    assert model_input_side(tiny_model) == 48
+    tiny_model.preprocess_config = None
+    assert model_input_side(tiny_model) == tiny_model.image_size == 32
+
+
+def test_long_shots_get_more_views_up_to_the_limit():
+    st = AnalyzeSettings(long_shot_seconds=4.0, max_views=3)
+    assert [_views_for(d, st) for d in (0.5, 4.0, 4.01, 7.99, 8.0, 11.9, 12.0, 60.0)] == [1, 1, 2, 2, 3, 3, 3, 3]
+    assert _views_for(100.0, AnalyzeSettings(long_shot_seconds=4.0, max_views=5)) == 5
+
+
+def test_positions_spread_views_over_the_kept_frames():
+    one = _positions(32, 8, 1)
+    assert one.shape == (1, 8) and one[0, 0] >= 0 and one.max() <= 31 and (np.diff(one[0]) > 0).all()
+    three = _positions(32, 4, 3)
+    assert three.shape == (3, 4) and len({tuple(r) for r in three}) == 3
+    assert _positions(3, 8, 1).max() == 2  # fewer frames than wanted: repeats, never past the end
+    assert (_positions(1, 4, 2) == 0).all()
+
+
+class FakeVideo:
+    """to_rgb gives a picture whose value is the frame's index (and counts its calls)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def to_rgb(self, frame, size=None, display=True):
+        self.calls += 1
+        w, h = size
+        return np.full((h, w, 3), frame.index % 256, np.uint8)
+
+
+def test_the_converter_converts_each_kept_frame_once():
+    video = FakeVideo()
+    conv = _Converter(video, (12, 8))
+    items = _frames(range(0, 40, 2))
+    clip = conv.sample(items, 4, 2)
+    assert clip.shape == (2, 4, 8, 12, 3) and clip.dtype == np.uint8
+    assert [int(clip[v, t, 0, 0, 0]) for v in range(2) for t in range(4)] == \
+        [items[i].index for i in _positions(len(items), 4, 2).ravel()]
+    calls = video.calls
+    conv.sample(items, 4, 2)
+    assert video.calls == calls == len(set(_positions(len(items), 4, 2).ravel()))
+
+
+# --- the labeller --------------------------------------------------------------------------------
+
+def _labeller(model, movement="model", batch_size=8, size=(32, 32)):
+    settings = AnalyzeSettings(movement=movement, batch_size=batch_size, long_shot_seconds=4.0,
+                               short_shot_seconds=0.75)
+    return _ShotLabeller(model, settings, 4, _Converter(FakeVideo(), size))
+
+
+def test_the_labeller_labels_by_argmax_and_keeps_shot_facts(tiny_model):
+    from shotscope.inference import predict_probs
+
+    lab = _labeller(tiny_model)
+    items = _frames(range(0, 60, 3))
+    lab.add(0, 60, 0.0, 2.4, items)
+    lab.add(60, 61, 2.4, 2.44, _frames([60]))
+    lab.add(61, 300, 2.44, 12.0, _frames(range(61, 300, 8)))
+    shots = lab.finish()
+    assert [(s.index, s.start_frame, s.end_frame, s.views, s.short) for s in shots] == \
+        [(0, 0, 60, 1, False), (1, 60, 61, 1, True), (2, 61, 300, 3, False)]
+    assert [s.start_time for s in shots] == [0.0, 2.4, 2.44] and shots[2].end_time == 12.0
+    assert lab.convert.cache == {}  # each shot's pictures freed once it is sampled
+    clips = [lab.convert.sample(_frames(range(0, 60, 3)), 4, 1)]
+    ps, pm = predict_probs(tiny_model, clips)
+    first = shots[0]
+    assert first.scale == tiny_model.config.scale_labels[int(ps[0].argmax())]
+    assert first.scale_prob == round(float(ps[0].max()), 4)
+    assert first.scale_probs == {k: round(float(v), 4) for k, v in zip(tiny_model.config.scale_labels, ps[0],
+                                                                          strict=True)}
+    assert first.movement == tiny_model.config.movement_labels[int(pm[0].argmax())]
+    assert first.movement_probs == {k: round(float(v), 4) for k, v in zip(tiny_model.config.movement_labels, pm[0],
+                                                                            strict=True)}
+    assert first.movement_prob == round(float(pm[0].max()), 4) and first.movement_source == "model"
+    assert first.motion is None
+
+
+def test_shots_are_labelled_in_batches_while_decoding_goes_on(tiny_model):
+    lab = _labeller(tiny_model, batch_size=2)
+    lab.add(0, 10, 0.0, 0.4, _frames(range(10)))
+    assert len(lab.pending) == 1 and lab.worker is None
+    lab.add(10, 20, 0.4, 0.8, _frames(range(10, 20)))
+    assert lab.pending == [] and lab.worker is not None  # handed over at the batch size
+    lab.add(20, 30, 0.8, 1.2, _frames(range(20, 30)))
+    shots = lab.finish()
+    assert all(s.scale is not None and s.movement is not None for s in shots)
+    assert [s.index for s in shots] == [0, 1, 2]
+
+
+def test_a_shot_without_frames_stays_unlabelled(tiny_model):
+    lab = _labeller(tiny_model)
+    lab.add(0, 5, 0.0, 0.2, [])
+    (shot,) = lab.finish()
+    assert (shot.scale, shot.movement, shot.thumbnail) == (None, None, None) and shot.short
+
+
+def test_thumbnails_pick_the_most_detailed_of_three_frames():
+    class Fade(FakeVideo):
+        def to_rgb(self, frame, size=None, display=True):
+            w, h = size
+            rng = np.random.default_rng(frame.index)
+            level = min(frame.index, 10) * 20  # black at first, then a textured picture
+            return (rng.integers(0, level + 1, (h, w, 3))).astype(np.uint8)
+
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Fade(), (320, 180)))
+    items = _frames(range(12))  # picks 3, 6, 9: the ninth is the most detailed
+    lab.add(0, 12, 0.0, 0.5, items)
+    (shot,) = lab.finish()
+    fade = Fade()
+    expected = fade.to_rgb(items[9], (320, 180))
+    import cv2
+
+    assert shot.thumbnail.shape == (90, 160, 3)
+    np.testing.assert_array_equal(shot.thumbnail, cv2.resize(expected, (160, 90), interpolation=cv2.INTER_AREA))
+    np.testing.assert_array_equal(shot.first_frame, cv2.resize(fade.to_rgb(items[0], (320, 180)), (160, 90),
+                                                               interpolation=cv2.INTER_AREA))
+    np.testing.assert_array_equal(shot.last_frame, cv2.resize(fade.to_rgb(items[11], (320, 180)), (160, 90),
+                                                              interpolation=cv2.INTER_AREA))
+    # movement from geometry: the estimate's label, rounded confidence, its evidence kept
+    assert shot.movement_source == "geometry" and shot.motion is not None
+    assert shot.movement == shot.motion["label"] and shot.movement_prob == round(shot.motion["confidence"], 4)
+    assert shot.movement_probs == shot.motion["probabilities"] and shot.scale is None
+
+
+def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
+    import shotscope.analysis as analysis
+
+    seen = []
+
+    def fake_estimate(frames, times):
+        seen.append((frames.shape, list(times)))
+        return SimpleNamespace(label="Pull", confidence=0.61234, probabilities={"Pull": 0.6},
+                               to_dict=lambda: {"label": "Pull"})
+
+    monkeypatch.setattr(analysis, "estimate_movement", fake_estimate)
+    geo = _Converter(FakeVideo(), (24, 16))
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (12, 8)), geo)
+    lab.add(0, 40, 0.0, 1.6, _frames(range(40)))
+    lab.add(40, 41, 1.6, 1.64, _frames([40]))
+    shots = lab.finish()
+    assert seen[0][0] == (GEOMETRY_FRAMES, 16, 24, 3) and seen[1][0] == (2, 16, 24, 3)
+    assert seen[0][1] == [i / 25 for i in _positions(40, 16, 1)[0]]
+    assert (shots[0].movement, shots[0].movement_prob, shots[0].motion) == ("Pull", 0.6123, {"label": "Pull"})
+    assert shots[0].thumbnail.shape == (107, 160, 3)  # from the larger pictures
+
+
+def test_fused_movement_comes_from_the_combiner(tiny_model, monkeypatch):
+    from shotscope.motion import MotionEstimate
+
+    got = []
+
+    class Combiner:
+        def combine(self, probs, estimate):
+            got.append((probs.copy(), estimate))
+            return np.array([0.1, 0.2, 0.3, 0.4])
+
+    tiny_model.movement_fusion = Combiner()
+    lab = _labeller(tiny_model, movement="fused", size=(64, 48))
+    lab.add(0, 30, 0.0, 1.2, _frames(range(30)))
+    (shot,) = lab.finish()
+    assert isinstance(got[0][1], MotionEstimate) and got[0][1].label == shot.motion["label"]
+    assert (shot.movement, shot.movement_prob) == ("Push", 0.4)
+    assert shot.movement_probs == {"Static": 0.1, "Motion": 0.2, "Pull": 0.3, "Push": 0.4}
+    assert shot.movement_source == "fused" and shot.scale is not None
+
+
+def test_with_geometry_the_model_gives_the_scale_only(tiny_model, monkeypatch):
+    lab = _labeller(tiny_model, movement="geometry", size=(64, 48))
+    lab.add(0, 30, 0.0, 1.2, _frames(range(30)))
+    (shot,) = lab.finish()
+    assert shot.scale is not None and shot.movement == shot.motion["label"]
+
+
+# --- threads --------------------------------------------------------------------------------------
+
+def test_the_model_worker_runs_batches_in_order_and_hands_errors_back():
+    done = []
+    worker = _ModelWorker(done.append)
+    for k in range(5):
+        worker.submit([k])
+    worker.close()
+    assert done == [[0], [1], [2], [3], [4]] and not worker.thread.is_alive()
+
+    def fail(batch):
+        if batch == ["bad"]:
+            raise ValueError("the model failed")
+        done.append(batch)
+
+    done.clear()
+    worker = _ModelWorker(fail)
+    worker.submit(["bad"])
+    deadline = time.monotonic() + 10
+    while worker.error is None and time.monotonic() < deadline:  # the thread has run it
+        time.sleep(0.01)
+    with pytest.raises(ValueError, match="the model failed"):
+        worker.submit(["after"])
+    with pytest.raises(ValueError, match="the model failed"):
+        worker.close()
+    assert done == []
+
+
+def test_an_aborted_worker_drops_what_waits_and_says_nothing():
+    gate, started, ran = threading.Event(), threading.Event(), []
+
+    def slow(batch):
+        started.set()
+        gate.wait(10)
+        ran.append(batch)
+
+    worker = _ModelWorker(slow, depth=2)
+    worker.submit(1)
+    assert started.wait(10)  # the first batch is running
+    worker.submit(2)
+    worker.submit(3)
+    gate.set()
+    worker.close(abort=True)
+    assert ran[:1] == [1] and 3 not in ran and not worker.thread.is_alive()
+
+    def fail(batch):
+        raise RuntimeError("x")
+
+    broken = _ModelWorker(fail)
+    broken.submit(1)
+    broken.close(abort=True)  # an abort raises nothing
+
+
+def test_read_ahead_stays_at_most_depth_items_ahead():
+    produced = []
+
+    def items():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    reader = read_ahead(items(), depth=3)
+    time.sleep(0.3)
+    assert len(produced) <= 3 + 1  # the queue's three, and one in the producer's hand
+    assert next(reader) == 0
+    assert list(reader) == list(range(1, 100))
+    assert next(reader, "end") == "end"
