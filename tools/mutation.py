@@ -36,7 +36,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "inference": (["inference.py"], ["test_inference.py"]),
     "modeling": (["modeling.py"], ["test_model.py", "test_loading.py"]),
     "loading": (["loading.py"], ["test_loading.py", "test_model.py"]),
-    "video": (["video.py"], ["test_video.py"]),
+    "video": (["video.py"], ["test_decoding.py", "test_video.py"]),
     "analysis": (["analysis.py"], ["test_analysis_parts.py", "test_analysis.py"]),
     "batch": (["batch.py"], ["test_batch.py"]),
     "training": (["training.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
