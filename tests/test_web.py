@@ -366,3 +366,18 @@ def test_serve_from_the_command_line_prints_a_token_for_other_hosts(site):
         proc.send_signal(signal.SIGINT)
         proc.wait(20)
     assert proc.returncode in (0, 130), proc.stderr.read()[-2000:]
+
+
+def test_shots_link_to_their_own_folder_when_two_folders_hold_one_film(copy):
+    """Two folders made from the same file (say, by two models): each card on the shots page links to
+    its own folder's film, not to whichever the path matches first."""
+    folder = next(p for p in copy.iterdir() if p.name.startswith("one-"))
+    shutil.copytree(folder, copy / "one-second-model")
+    Archive(copy).index()
+    ids = {int(i) for i in Archive(copy).films().query("path.str.endswith('one.mp4')", engine="python")["id"]}
+    assert len(ids) == 2
+    shots = Archive(copy).shots(film="one.mp4")
+    assert set(shots["film_id"]) == ids and len(shots) == 6
+    page = TestClient(create_app(copy)).get("/shots", params={"film": "one.mp4"}).text
+    linked = {int(part.split('"', 1)[0]) for part in page.split('data-film="')[1:]}
+    assert linked == ids

@@ -241,6 +241,7 @@ class Archive:
         """Shots matching every filter given (``film`` is a glob on the film's path or its name), as a
         DataFrame. Labels are the latest correction where there is one (``scale_corrected`` /
         ``movement_corrected`` say so; ``scale_predicted`` / ``movement_predicted`` keep the model's).
+        ``film_id`` tells apart two film folders made from one file (e.g. by two models).
         Ordered by film path and shot; ``limit``/``offset`` page through the result (ordered by film as
         indexed, then shot: a page reads only its rows); ``count`` puts the full count in ``.attrs["total"]``."""
         import pandas as pd
@@ -258,7 +259,7 @@ class Archive:
         condition = " WHERE " + " AND ".join(where) if where else ""
         # the films table only where a filter names it: label and length filters stay in the index
         source = "shots s" + (" JOIN films f ON f.id = s.film_id" if film is not None or film_folder is not None else "")
-        columns = ("SELECT f.path AS film, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
+        columns = ("SELECT f.path AS film, s.film_id, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
                    "s.end_time, s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, "
                    "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
                    "FROM shots s JOIN films f ON f.id = s.film_id")

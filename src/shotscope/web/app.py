@@ -175,17 +175,10 @@ class ArchiveSite:
     async def shots_page(self, request: Request) -> Response:
         filters = self.filters(request)
         shots = await run_in_threadpool(partial(self.archive.shots, **filters, limit=200, count=True))
-        ids = await run_in_threadpool(self._film_ids)
-        rows = [{**r, "film_id": ids.get(r["film"])} for r in plain(shots.to_dict("records"))]
+        rows = plain(shots.to_dict("records"))
         query = request.url.query
         return self.render(request, "shots.html", shots=rows, total=shots.attrs.get("total", len(rows)),
                            filters=filters, query=query, title="Shots")
-
-    def _film_ids(self) -> dict[str, int]:
-        from contextlib import closing
-
-        with closing(self.archive.connect()) as db:
-            return {r["path"]: r["id"] for r in db.execute("SELECT id, path FROM films")}
 
     async def export(self, request: Request) -> Response:
         kind = request.path_params["kind"]
