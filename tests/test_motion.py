@@ -176,3 +176,35 @@ def test_repeated_frames_are_not_pairs():
     # pan: the shifts of the three real pairs over their 3/12 s (repeated frames moved too, unseen)
     assert est.pan == pytest.approx(2.0 * 3 / 320 / (3 / 12), rel=0.05)
     assert estimate_movement(frames[:1], np.zeros(1)).pairs == 0
+
+
+def test_the_tracked_grid_covers_the_frame_evenly():
+    from shotscope.motion import GRID, _grid
+
+    pts = _grid(180, 320)
+    assert pts.shape == (GRID[0] * GRID[1], 1, 2) and pts.dtype == np.float32
+    xs, ys = np.unique(pts[:, 0, 0]), np.unique(pts[:, 0, 1])
+    assert len(xs) == GRID[0] and len(ys) == GRID[1]
+    np.testing.assert_allclose([xs[0], xs[-1], ys[0], ys[-1]], [0.04 * 320, 0.96 * 320, 0.05 * 180, 0.95 * 180],
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.diff(xs), np.diff(xs)[0], rtol=1e-4)
+    np.testing.assert_allclose(np.diff(ys), np.diff(ys)[0], rtol=1e-4)
+
+
+def test_pair_motion_between_two_frames():
+    import cv2
+
+    from shotscope.motion import pair_motion
+
+    frames = _warped(2, 3.0, -1.0)
+    a, b = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames)
+    th = MotionThresholds()
+    m = pair_motion(a, b, th)  # what counts as still: the thresholds' own
+    np.testing.assert_allclose(m.shift, [3.0, -1.0], atol=0.1)
+    assert m.still == 0.0 and m.outliers < 0.05 and abs(m.scale) < 0.005
+    assert len(m.corners) == 4 and max(abs(c) for c in m.corners) < 0.005
+    same = pair_motion(a, a, th)
+    assert same.still == 1.0 and np.allclose(same.shift, 0)
+    assert pair_motion(a, b, th, still_px=5.0).still == 1.0  # 3.2 px counts as still under 5
+    flat = np.full_like(a, 90)
+    assert pair_motion(flat, flat, th) is None  # nothing to track
