@@ -201,10 +201,76 @@ def test_pair_motion_between_two_frames():
     th = MotionThresholds()
     m = pair_motion(a, b, th)  # what counts as still: the thresholds' own
     np.testing.assert_allclose(m.shift, [3.0, -1.0], atol=0.1)
-    assert m.still == 0.0 and m.outliers < 0.05 and abs(m.scale) < 0.005
+    assert m.still == 0.0 and m.outliers < 0.05
     assert len(m.corners) == 4 and max(abs(c) for c in m.corners) < 0.005
     same = pair_motion(a, a, th)
     assert same.still == 1.0 and np.allclose(same.shift, 0)
     assert pair_motion(a, b, th, still_px=5.0).still == 1.0  # 3.2 px counts as still under 5
     flat = np.full_like(a, 90)
     assert pair_motion(flat, flat, th) is None  # nothing to track
+
+
+def _gray_pair(first, second):
+    import cv2
+
+    return cv2.cvtColor(first, cv2.COLOR_RGB2GRAY), cv2.cvtColor(second, cv2.COLOR_RGB2GRAY)
+
+
+def test_each_corner_of_the_border_has_its_own_zoom():
+    """Only the lower right quarter of the picture expands (a subject coming toward the camera
+    there): that corner's radial change is the zoom's, the other three stay near 0."""
+    from shotscope.motion import pair_motion
+
+    still, zoomed = _warped(2, scale=1.05)[0], _warped(2, scale=1.05)[1]
+    mixed = still.copy()
+    mixed[90:, 160:] = zoomed[90:, 160:]
+    m = pair_motion(*_gray_pair(still, mixed), MotionThresholds())
+    upper_left, lower_left, upper_right, lower_right = m.corners
+    assert lower_right == pytest.approx(np.log(1.05), abs=0.01)
+    assert max(abs(upper_left), abs(lower_left), abs(upper_right)) < 0.005
+
+
+def test_points_off_the_camera_motion_by_more_than_a_pixel_are_outliers():
+    """A subject (the middle of the picture) moving 1.5 px against a fixed background is off the
+    camera's (identity) motion; moving 0.5 px it is within the 1 px tolerance."""
+    import cv2
+
+    from shotscope.motion import GRID, _grid, pair_motion
+
+    base = _warped(1)[0]
+    pts = _grid(180, 320).reshape(-1, 2)
+    inside = (np.abs(pts[:, 0] - 160) < 60) & (np.abs(pts[:, 1] - 90) < 40)
+    share = inside.sum() / (GRID[0] * GRID[1])
+    for shift, expected in ((1.5, share), (0.5, 0.0)):
+        moved = base.copy()
+        m = np.float32([[1, 0, shift], [0, 1, 0]])
+        moved[40:140, 90:230] = cv2.warpAffine(base, m, (320, 180), flags=cv2.INTER_LINEAR)[40:140, 90:230]
+        got = pair_motion(*_gray_pair(base, moved), MotionThresholds())
+        assert got.outliers == pytest.approx(expected, abs=0.05), shift
+
+
+def test_confidence_grows_with_the_evidence_and_the_rule_answer_is_most_probable():
+    labels = ["Static", "Motion", "Pull", "Push"]
+    weak, strong = (estimate_movement(_warped(8, scale=s), _times(8)) for s in (1.013, 1.03))
+    assert weak.label == strong.label == "Push"
+    assert strong.confidence > weak.confidence
+    for est in (weak, strong):
+        probs = [est.probabilities[k] for k in labels]
+        assert sum(probs) == pytest.approx(1.0, abs=1e-3) and max(probs) == est.probabilities[est.label]
+    # (probabilities to 4 places: compared where the evidence is weak enough to leave them apart)
+    assert weak.probabilities["Pull"] < weak.probabilities["Static"]  # the wrong direction is least likely
+    pull = estimate_movement(_warped(8, scale=1 / 1.013), _times(8))
+    assert pull.label == "Pull" and pull.probabilities["Push"] < pull.probabilities["Static"]
+    slow, fast = (estimate_movement(_warped(8, dx), _times(8)) for dx in (1.0, 4.0))
+    assert slow.label == fast.label == "Motion" and fast.confidence > slow.confidence
+    assert fast.probabilities["Static"] < slow.probabilities["Static"]
+
+
+def test_evidence_from_fewer_pairs_is_less_sure():
+    frames = _warped(8, 3.0)
+    whole = estimate_movement(frames, _times(8))
+    flat = frames.copy()
+    flat[1:5] = 90  # four textureless frames: their pairs give no evidence
+    part = estimate_movement(flat, _times(8))
+    assert part.quality < whole.quality == 1.0
+    assert part.confidence < whole.confidence

@@ -90,9 +90,8 @@ def _grid(h: int, w: int) -> np.ndarray:
 class PairMotion:
     still: float  # share of border points that stayed put
     shift: np.ndarray  # the border's median translation (px)
-    corners: list[float]  # radial log-scale change in each corner of the border
-    scale: float  # similarity fit's log scale (all points)
-    outliers: float  # share of points the similarity fit leaves unexplained
+    corners: list[float]  # radial log-scale change in each corner of the border: (-x,-y), (-x,+y), (+x,-y), (+x,+y)
+    outliers: float  # share of points one similarity transform leaves off by more than 1 px
 
 
 def pair_motion(a: np.ndarray, b: np.ndarray, th: MotionThresholds, still_px: float | None = None) -> PairMotion | None:
@@ -121,10 +120,9 @@ def pair_motion(a: np.ndarray, b: np.ndarray, th: MotionThresholds, still_px: fl
         for sy in (-1, 1):
             m = border & (np.sign(r[:, 0]) == sx) & (np.sign(r[:, 1]) == sy)
             corners.append(float(np.median(radial[m])) if m.sum() >= 3 else float("nan"))
-    m, inliers = cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, ransacReprojThreshold=1.0)
-    scale = float(np.log(max(np.hypot(m[0, 0], m[1, 0]), 1e-6))) if m is not None else 0.0
+    _, inliers = cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, ransacReprojThreshold=1.0)
     outliers = 1.0 - float(inliers.mean()) if inliers is not None else 1.0
-    return PairMotion(still, shift, corners, scale, outliers)
+    return PairMotion(still, shift, corners, outliers)
 
 
 def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
