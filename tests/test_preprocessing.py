@@ -247,7 +247,7 @@ def test_plain_transformers_configs_read_as_transformers_means_them():
     assert (squash.mean, squash.rescale_factor) == ((0.1, 0.2, 0.3), 0.5)
     assert PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"shortest_edge": 128}}).image_size == 128
     assert PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": {"height": 112.0}}).image_size == 112
-    with pytest.raises(ValueError, match="expected a JSON object with 'size' and 'crop_size' objects"):
+    with pytest.raises(ValueError, match="^expected a JSON object with 'size' and 'crop_size' objects$"):
         PreprocessConfig.from_hf_dict({"do_center_crop": False, "size": [224]})
 
 

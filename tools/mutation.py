@@ -167,6 +167,35 @@ JUDGED: dict[str, str] = {
     "shotscope.inference.x_resolve_device__mutmut_39": "equivalent: as above",
     "shotscope.inference.x_resolve_device__mutmut_40": "equivalent: mps is handled by the branch above",
     "shotscope.inference.x_resolve_device__mutmut_41": "equivalent: as above",
+    "shotscope.preprocessing.x_center_crop__mutmut_12": "equivalent: padding more on both sides and then taking "
+    "the middle puts the picture where it was ((size + w) // 2 - w == (size - w) // 2)",
+    "shotscope.preprocessing.x_center_crop__mutmut_13": "equivalent: as above (one more column, then the middle)",
+    "shotscope.preprocessing.x_center_crop__mutmut_18": "equivalent: as above, rows",
+    "shotscope.preprocessing.x_center_crop__mutmut_19": "equivalent: as above, rows",
+    "shotscope.preprocessing.x_center_crop__mutmut_29": "equivalent: as above",
+    "shotscope.preprocessing.x_center_crop__mutmut_35": "equivalent: as above",
+    "shotscope.preprocessing.x_center_crop__mutmut_5": "equivalent: a side equal to the crop is padded by 0",
+    "shotscope.preprocessing.x_center_crop__mutmut_6": "equivalent: as above",
+    "shotscope.preprocessing.x_normalize__mutmut_24": "equivalent: mean and std are always three values (checked "
+    "when the settings are made)",
+    "shotscope.preprocessing.x_normalize__mutmut_27": "equivalent: as above",
+    "shotscope.preprocessing.x_normalize__mutmut_28": "equivalent: as above",
+    "shotscope.preprocessing.x_random_resized_crop__mutmut_2": "equivalent: clips are always (T, 3, H, W), where "
+    "shape[2:] is shape[-2:]",
+    "shotscope.preprocessing.x_resize__mutmut_1": "equivalent: resizing to the size a picture has is the identity "
+    "(only the shortcut is lost)",
+    "shotscope.preprocessing.x_resize__mutmut_15": "equivalent in values: channels-last memory is torch's fast "
+    "path for uint8 (speed only)",
+    "shotscope.preprocessing.x_resize__mutmut_22": "equivalent: align_corners=None is False for bilinear",
+    "shotscope.preprocessing.x_resize__mutmut_27": "equivalent: as above (the default)",
+    "shotscope.preprocessing.x_shortest_edge_size__mutmut_4": "equivalent: a square frame gives (shortest, "
+    "shortest) either way",
+    "shotscope.preprocessing.x_shortest_edge_size__mutmut_11": "equivalent: as above",
+    "shotscope.preprocessing.xǁPreprocessConfigǁ__post_init____mutmut_17": "equivalent: shortest_edge is the "
+    "last size checked, so break and continue end the loop alike",
+    "shotscope.preprocessing.xǁPreprocessConfigǁfrom_hf_dict__mutmut_73": "equivalent: an int side is kept by "
+    "the next branch too",
+    "shotscope.preprocessing.xǁPreprocessConfigǁload__mutmut_12": "equivalent: codec names are case-insensitive",
 }
 
 
