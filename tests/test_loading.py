@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -347,3 +348,65 @@ def test_from_backbone_takes_the_overrides_and_the_backbone_rescale(tmp_path):
     (tmp_path / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
     assert shotscope.from_backbone(tmp_path).preprocess_config == PreprocessConfig(image_size=32, mean=(0.5,) * 3,
                                                                                     std=(0.5,) * 3)
+
+
+def test_kinetics_label_maps_are_dropped_and_small_sizes_are_fine():
+    cfg = config_from_dict({**TINY, "label2id": {"abseiling": 0}, "id2label": {"0": "abseiling"}})
+    assert "abseiling" not in cfg.label2id and "abseiling" not in cfg.id2label.values()
+    one = ShotScopeConfig(**{**TINY, "num_hidden_layers": 1, "tubelet_size": 1, "num_frames": 1})
+    assert check_config(one) == []
+    pixel = ShotScopeConfig(**{**TINY, "image_size": 1, "patch_size": 1})
+    assert check_config(pixel) == []
+    sized = ShotScopeConfig(**TINY)
+    sized.image_size = [32, 40]  # (height, width): the first is the side checked
+    assert check_config(sized) == []
+
+
+def test_config_problems_are_listed_together_and_cut_to_a_line(saved):
+    cfg = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**cfg, "num_attention_heads": 3, "num_frames": 5}))
+    with pytest.raises(ModelLoadError, match=r"invalid config: hidden_size 32 is not a multiple of num_attention_heads "
+                                             r"3; num_frames 5 is not a multiple of tubelet_size 2$"):
+        load_model(saved)
+    (saved / "config.json").write_text(json.dumps({**cfg, "hidden_act": 3}))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(saved)
+    assert str(err.value).endswith("config.json: invalid config (Validation error for field 'hidden_act':)")
+
+
+def test_a_model_folder_brings_its_preprocessing_at_the_models_size_and_its_combiner(saved, tiny_model):
+    from shotscope.fusion import MovementFusion
+
+    (saved / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
+    assert load_model(saved).preprocess_config.image_size == 32  # no size in the file: the model's
+    cfg = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**cfg, "image_size": [32, 32]}))
+    assert load_model(saved).preprocess_config.image_size == 32
+    (saved / "config.json").write_text(json.dumps(cfg))
+    rng = np.random.default_rng(0)
+    fusion = MovementFusion(rng.normal(size=(4, 15)), rng.normal(size=4), rng.normal(size=15), np.ones(15))
+    fusion.save(saved)
+    loaded = load_model(saved).movement_fusion
+    assert loaded is not None
+    np.testing.assert_allclose(loaded.coef, fusion.coef)
+
+
+def test_long_lists_of_problems_are_cut_short(saved):
+    state = load_file(str(saved / "model.safetensors"))
+    extra = dict(state, **{f"extra.{i}": torch.zeros(1) for i in range(8)})
+    save_file(extra, str(saved / "model.safetensors"))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(saved)
+    assert str(err.value).count("'extra.") == 5
+    cfg = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**cfg, "hidden_size": 64, "intermediate_size": 48}))
+    save_file(state, str(saved / "model.safetensors"))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(saved)
+    assert str(err.value).count("config builds") == 3  # the first three of many
+
+
+def test_where_a_model_came_from_is_said_as_asked(saved):
+    assert load_model(saved).source == str(saved)
+    asked = str(saved) + "/"
+    assert load_model(asked).source == f"{asked} ({saved})"

