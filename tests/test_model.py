@@ -245,3 +245,49 @@ def test_cli_info(tiny_model, tmp_path):
     assert info["parameters"] == sum(p.numel() for p in tiny_model.parameters())
     bad = subprocess.run([sys.executable, "-m", "shotscope", "info", "nobody/nothing"], capture_output=True, text=True)
     assert bad.returncode == 2 and "nobody/nothing" in bad.stderr
+
+
+def _hub_cache(root, tiny_model, repo="someone/tiny"):
+    """A Hugging Face cache holding ``repo`` at two revisions (main: letterbox and a movement
+    combiner; v1: center crop, no combiner), as a download would have left it."""
+    import numpy as np
+
+    from shotscope.fusion import MovementFusion
+
+    folder = root / f"models--{repo.replace('/', '--')}"
+    for ref, commit, pre, fusion in (("main", "a" * 40, PreprocessConfig(image_size=32, resize_mode="letterbox"), True),
+                                     ("v1", "b" * 40, PreprocessConfig(image_size=32, resize_mode="center_crop",
+                                                                        shortest_edge=40), False)):
+        snapshot = folder / "snapshots" / commit
+        tiny_model.preprocess_config = pre
+        rng = np.random.default_rng(len(ref))
+        tiny_model.movement_fusion = MovementFusion(rng.normal(size=(4, 15)), rng.normal(size=4),
+                                                    rng.normal(size=15), np.ones(15)) if fusion else None
+        tiny_model.save_pretrained(snapshot)
+        (folder / "refs").mkdir(parents=True, exist_ok=True)
+        (folder / "refs" / ref).write_text(commit)
+    return root
+
+
+def test_a_hub_model_from_the_cache_brings_its_extras_from_the_same_revision(tiny_model, tmp_path):
+    cache = _hub_cache(tmp_path / "cache", tiny_model)
+    main = ShotScopeModel.from_pretrained("someone/tiny", cache_dir=cache)
+    assert main.preprocess_config.resize_mode == "letterbox" and main.movement_fusion is not None
+    assert main.source == "someone/tiny"
+    v1 = AutoModel.from_pretrained("someone/tiny", cache_dir=cache, revision="v1")
+    assert (v1.preprocess_config.resize_mode, v1.preprocess_config.shortest_edge) == ("center_crop", 40)
+    assert v1.movement_fusion is None
+    # not in this cache: the model's own defaults, no error from the extras
+    with pytest.raises(OSError):
+        ShotScopeModel.from_pretrained("someone/other", cache_dir=cache)
+
+
+def test_load_model_finds_a_hub_id_in_the_cache_offline(tiny_model, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    cache = _hub_cache(tmp_path / "cache", tiny_model)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    model = load_model("someone/tiny")
+    assert model.preprocess_config.resize_mode == "letterbox" and model.movement_fusion is not None
+    assert model.source.startswith("someone/tiny (") and "snapshots" in model.source
+    assert load_model("someone/tiny", revision="v1").preprocess_config.resize_mode == "center_crop"

@@ -166,21 +166,26 @@ class ShotScopeModel(ShotScopePreTrainedModel):
         """transformers' loader, plus everything :meth:`save_pretrained` writes beside the weights:
         the preprocessing settings and the movement combiner (for ``AutoModel`` too)."""
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        model.restore_extras(pretrained_model_name_or_path, revision=kwargs.get("revision"))
+        hub = {k: kwargs[k] for k in _HUB_OPTIONS if k in kwargs}
+        model.restore_extras(pretrained_model_name_or_path, **hub)
         return model
 
-    def restore_extras(self, name_or_path: Any, revision: str | None = None) -> None:
+    def restore_extras(self, name_or_path: Any, revision: str | None = None, **hub: Any) -> None:
+        """The preprocessing settings and movement combiner beside the weights: from the folder, or
+        for a hub id from the same cache and revision (``hub``: cache_dir, token, local_files_only,
+        subfolder, as given to ``from_pretrained``)."""
         from pathlib import Path
 
         from .fusion import FUSION_FILE, MovementFusion
         from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
 
-        folder = Path(name_or_path)
+        folder = Path(name_or_path) / hub.get("subfolder", "")
         if not folder.is_dir():  # a hub id: the files from the cache (or the hub)
             from transformers.utils import cached_file
 
             found = [cached_file(str(name_or_path), f, revision=revision, _raise_exceptions_for_missing_entries=False,
-                                 _raise_exceptions_for_connection_errors=False) for f in (PREPROCESSOR_FILE, FUSION_FILE)]
+                                 _raise_exceptions_for_connection_errors=False, **hub)
+                     for f in (PREPROCESSOR_FILE, FUSION_FILE)]
             found = [f for f in found if f]
             folder = Path(found[0]).parent if found else None
         self.preprocess_config = (PreprocessConfig.load(folder, image_size=self.image_size) if folder else None) or \
@@ -207,6 +212,10 @@ class ShotScopeModel(ShotScopePreTrainedModel):
     def image_size(self) -> int:
         size = self.config.image_size
         return int(size[0] if isinstance(size, (list, tuple)) else size)
+
+
+# from_pretrained's options that say where a hub model's files are (its extras are read from there too)
+_HUB_OPTIONS = ("revision", "cache_dir", "token", "local_files_only", "subfolder")
 
 
 def _weights(values: list | None, like: torch.Tensor) -> torch.Tensor | None:
