@@ -291,3 +291,15 @@ def test_load_model_finds_a_hub_id_in_the_cache_offline(tiny_model, tmp_path, mo
     assert model.preprocess_config.resize_mode == "letterbox" and model.movement_fusion is not None
     assert model.source.startswith("someone/tiny (") and "snapshots" in model.source
     assert load_model("someone/tiny", revision="v1").preprocess_config.resize_mode == "center_crop"
+
+
+def test_class_weighted_loss_in_bfloat16_weights(tiny_config):
+    """Class weights take the logits' dtype: a model kept in bfloat16 trains with them."""
+    torch.manual_seed(0)
+    cfg = ShotScopeConfig(**TINY, scale_class_weights=[1.0, 2.0, 1.0, 1.0, 3.0], movement_class_weights=[1, 1, 2, 2])
+    model = ShotScopeModel(cfg).to(torch.bfloat16)
+    out = model(_clip(2).to(torch.bfloat16), scale_labels=torch.tensor([4, 1]), movement_labels=torch.tensor([2, 0]))
+    assert out.loss.dtype == torch.bfloat16 and torch.isfinite(out.loss)
+    expected = nn.functional.cross_entropy(out.scale_logits.float(), torch.tensor([4, 1]),
+                                           weight=torch.tensor([1.0, 2.0, 1.0, 1.0, 3.0]))
+    assert out.scale_loss.float().item() == pytest.approx(expected.item(), rel=0.02)

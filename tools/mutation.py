@@ -217,6 +217,9 @@ JUDGED: dict[str, str] = {
     "shotscope.loading.x_load_model__mutmut_106": "equivalent on a machine without a GPU: moving a CPU model to "
     "the CPU, or not, is the same",
     "shotscope.loading.x_load_model__mutmut_107": "equivalent: as above",
+    "shotscope.modeling.x__weights__mutmut_4": "equivalent on a machine without a GPU: the weights are made on "
+    "the logits' device, here always the CPU",
+    "shotscope.modeling.x__weights__mutmut_7": "equivalent: as above",
 }
 
 
