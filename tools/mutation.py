@@ -77,6 +77,18 @@ def run_group(group: str, children: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
     run = subprocess.run([str(mutmut), "run", "--max-children", str(children)], cwd=repo, capture_output=True,
                          text=True, env=env)
+    result = collect(group, repo)
+    result.update(seconds=round(time.time() - t0), ok=run.returncode == 0 and bool(result["counts"]),
+                  log_tail=(run.stdout + run.stderr)[-2000:] if not result["counts"] else "")
+    return result
+
+
+def collect(group: str, repo: Path | None = None) -> dict:
+    """The results of a group's run so far, from its scratch copy (a run stopped midway gives the
+    mutants it tested; the rest count as "not checked")."""
+    modules, tests = GROUPS[group]
+    repo = repo or ROOT / "build" / "mutation" / group / "repo"
+    mutmut = Path(sys.executable).with_name("mutmut")
     results = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=repo, capture_output=True, text=True)
     status: dict[str, str] = {}
     for line in results.stdout.splitlines():
@@ -93,8 +105,7 @@ def run_group(group: str, children: int) -> dict:
     for state in status.values():
         counts[state] = counts.get(state, 0) + 1
     return {"group": group, "modules": modules, "tests": tests, "counts": counts, "survivors": survivors,
-            "seconds": round(time.time() - t0), "ok": run.returncode == 0 and bool(status),
-            "log_tail": (run.stdout + run.stderr)[-2000:] if not status else ""}
+            "seconds": None, "ok": bool(status), "log_tail": ""}
 
 
 def score(counts: dict[str, int]) -> float | None:
@@ -279,9 +290,12 @@ def write_doc(done: dict) -> None:
         s = score(c)
         equivalent = sum(JUDGED.get(name, "").startswith("equivalent") for name in r["survivors"])
         net = killed / (killed + survived - equivalent) if killed + survived - equivalent else None
-        lines.append(f"| {', '.join(r['modules'])} | {sum(c.values())} | {killed} | {survived} ({equivalent}) | "
+        unchecked = c.get("not checked", 0)
+        mutants = f"{sum(c.values())}" + (f" ({sum(c.values()) - unchecked} tested: run stopped)" if unchecked else "")
+        took = "-" if r.get("seconds") is None else f"{r['seconds']} s"
+        lines.append(f"| {', '.join(r['modules'])} | {mutants} | {killed} | {survived} ({equivalent}) | "
                      f"**{'-' if s is None else f'{100 * s:.0f} %'}** | {'-' if net is None else f'{100 * net:.0f} %'} | "
-                     f"{', '.join(r['tests'])} | {r['seconds']} s |")
+                     f"{', '.join(r['tests'])} | {took} |")
     if total_k + total_s:
         lines += ["", f"All groups run: **{100 * total_k / (total_k + total_s):.0f} %** killed "
                       f"({total_k} of {total_k + total_s})."]
@@ -303,6 +317,8 @@ def main() -> None:
     parser.add_argument("groups", nargs="*", default=list(GROUPS), help=f"of: {', '.join(GROUPS)}")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--collect", action="store_true",
+                        help="record what the groups' last runs tested so far, without running (a run stopped midway)")
     args = parser.parse_args()
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
@@ -310,7 +326,7 @@ def main() -> None:
     done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for group in args.groups:
         print(f"mutation: {group} ...", flush=True)
-        result = run_group(group, args.children)
+        result = collect(group) if args.collect else run_group(group, args.children)
         (ROOT / "build" / "mutation" / group / "result.json").write_text(json.dumps(result, indent=1) + "\n")
         # groups may run in parallel (one process each): merge with what the others wrote meanwhile
         done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
