@@ -246,23 +246,41 @@ NOTES = """
 - **A movement combiner fitted on two classes doubled its logit** (a softmax of +z and -z): its
   probabilities were sharper than scikit-learn's. It now gives scikit-learn's own; tests compare
   fit and combine with scikit-learn directly.
+- **A hub model's extras came from the wrong cache.** `from_pretrained("owner/name",
+  cache_dir=...)` (or with a token or subfolder) read the weights from where it was told and the
+  preprocessing settings and movement combiner from the default cache: found by the mutants of
+  `restore_extras` that no test killed. The extras now come from the same cache and revision;
+  tests build a Hugging Face cache with two revisions and load from it offline.
+- A preprocessor config whose `size` is not an object failed on `size.get` before its own check
+  could name the problem (the check is now first); the similarity fit's scale in the motion
+  estimate was computed and never used (removed); the CSV writer's empty-string fallbacks were
+  redundant (the csv module writes None as empty; removed); the class-weight docstring said
+  "mean 1" where the weights are scikit-learn's balanced ones (corrected, and tested against them).
 - (Found by the browser test beside this work: a film page's data carried NaN for missing labels,
   which is not JSON; the page's script stopped.)
 
 ## How to read the scores
 
+- Each module has a test file that pins its behaviour piece by piece and fast (test_writers,
+  test_inference, test_loading, test_batch, test_trainer_parts, test_analysis_parts,
+  test_decoding; the exact-geometry tests in test_motion): a group runs those, with the
+  end-to-end file where the module's top-level function needs one. A score is a lower bound: a
+  mutant another file would catch counts as survived.
 - mutmut forks a worker per mutant. Forked from the process that had run the tests (torch, PyAV
   and scikit-learn threads), workers crashed (SIGSEGV) whatever the mutant, and mutmut counts a
   crash as a kill: a first run scored fusion 97 %, of which most were such crashes. Workers now
-  fork from a clean server (`process_isolation = "forkserver"`), and a mutant that runs four times
-  longer than its tests is stopped as a hang (mutmut's default waits thirty times).
-- Each group runs only the test files named in the table (the ones that exercise the module), so
-  a score is a lower bound: a mutant another file would catch counts as survived.
-- The heavy groups (writers, preprocessing, motion, inference, modeling, loading, video, analysis,
-  batch, training) run the end-to-end tests for each mutant and take from half an hour to hours
-  each on two cores; they have not been run yet. A partial run of writers (76 of 344 mutants)
-  had 40 killed and 36 survived, mostly in the EDL/OTIO/FCP formatting: the next place to add
-  tests.
+  fork from a clean server (`process_isolation = "forkserver"`). A mutant is stopped as a hang
+  after 6x its tests' CPU time + 12 s (CPU time, so a second group running beside, or a pause,
+  is never a false kill).
+- "judged equivalent" means no test can tell the mutant from the code (a default written out, a
+  branch another branch already handles, a value that cannot occur, a speed-only setting), each
+  with its reason below. Everything else that survives is listed as open.
+- motion's open survivors are mostly the tracker's tuning (Lucas-Kanade window and pyramid,
+  the forward-backward and RANSAC tolerances, the weights that turn evidence into probabilities):
+  changing one by a little changes no rule a test can state on generated pictures; their effect
+  is measured on real shots (docs/benchmarks.md), not pinned by tests of exact outputs.
+- A group whose run was stopped (the session ended) is recorded with the mutants it tested
+  (`--collect`), and says so in the table.
 """
 
 
