@@ -303,3 +303,37 @@ def test_class_weighted_loss_in_bfloat16_weights(tiny_config):
     expected = nn.functional.cross_entropy(out.scale_logits.float(), torch.tensor([4, 1]),
                                            weight=torch.tensor([1.0, 2.0, 1.0, 1.0, 3.0]))
     assert out.scale_loss.float().item() == pytest.approx(expected.item(), rel=0.02)
+
+
+def test_label_maps_from_either_side():
+    only_names = ShotScopeConfig(**TINY, scale_label2id={"wide": 0, "close": 1}, movement_label2id={"still": 0, "moving": 1})
+    assert only_names.scale_labels == ["wide", "close"] and only_names.movement_labels == ["still", "moving"]
+    assert only_names.scale_id2label == {0: "wide", 1: "close"}
+    only_ids = ShotScopeConfig(**TINY, scale_id2label={"0": "A", "1": "B", "2": "C"})  # as JSON leaves them
+    assert only_ids.scale_id2label == {0: "A", 1: "B", 2: "C"} and only_ids.scale_label2id == {"A": 0, "B": 1, "C": 2}
+    assert only_ids.movement_label2id == {"Static": 0, "Motion": 1, "Pull": 2, "Push": 3}
+    model = ShotScopeModel(only_names)
+    assert (model.scale_cf.out_features, model.movement_cf.out_features) == (2, 2)
+
+
+def test_outputs_without_labels_have_no_loss_and_carry_the_pooled_features(tiny_model):
+    x = _clip(2)
+    with torch.no_grad():
+        out = tiny_model(x)
+        pooled = tiny_model.pool(x)
+    assert out.loss is None and out.scale_loss is None and out.movement_loss is None
+    assert out.pooled.shape == (2, 32) and torch.equal(out.pooled, pooled)
+    assert torch.allclose(out.scale_logits, tiny_model.scale_cf(pooled))
+
+
+def test_a_fresh_model_saves_what_it_has_and_passes_options_on(tiny_config, tmp_path):
+    model = ShotScopeModel(tiny_config)
+    assert model.preprocess_config is None and model.movement_fusion is None and model.source is None
+    model.save_pretrained(tmp_path / "bare")
+    assert (tmp_path / "bare" / "model.safetensors").is_file()
+    assert not (tmp_path / "bare" / "preprocessor_config.json").exists()
+    assert not (tmp_path / "bare" / "movement_fusion.json").exists()
+    model.save_pretrained(tmp_path / "shards", max_shard_size="20KB")  # transformers' options reach it
+    assert (tmp_path / "shards" / "model.safetensors.index.json").is_file()
+    model.save_pretrained(tmp_path / "other", False)  # is_main_process=False: another process writes the weights
+    assert not (tmp_path / "other" / "model.safetensors").exists()

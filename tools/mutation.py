@@ -231,6 +231,8 @@ JUDGED: dict[str, str] = {
     "shotscope.modeling.x__weights__mutmut_4": "equivalent on a machine without a GPU: the weights are made on "
     "the logits' device, here always the CPU",
     "shotscope.modeling.x__weights__mutmut_7": "equivalent: as above",
+    "shotscope.modeling.x__int_keys__mutmut_1": "equivalent: the id-to-label maps are never None when their keys "
+    "are made ints (set from the other map or the defaults just before)",
 }
 
 
