@@ -248,3 +248,68 @@ def test_the_plan_reuses_what_is_current_and_says_why_it_redoes_the_rest(films, 
     assert [[j.film.name for j in s.jobs] for s in shards] == [["one.mp4", "two.mp4"], ["three.mp4"]]
     with pytest.raises(DataError, match=r"^no video files to analyse: .*nothing.mp4: no such file$"):
         plan_archive([str(tmp_path / "nothing.mp4")], out)
+
+
+def test_an_output_folder_that_cannot_take_files_is_refused_before_any_work(tmp_path):
+    from shotscope.batch import check_output_dir
+
+    assert check_output_dir(tmp_path / "new" / "out") == tmp_path / "new" / "out"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match=rf"^output folder {tmp_path / 'file'}: exists and is not a directory$"):
+        check_output_dir(tmp_path / "file")
+    if Path("/proc/self").is_dir():  # a folder even root cannot write a file in
+        with pytest.raises(DataError, match=r"^output folder /proc/self: cannot write here \("):
+            check_output_dir("/proc/self")
+
+
+def test_the_plan_records_what_it_was_given(films, tmp_path, tiny_model, monkeypatch):
+    import shotscope.batch as batch
+    from shotscope.shots import make_detector
+
+    out = tmp_path / "out"
+    detector = make_detector("adaptive")
+    plan = plan_archive([str(films), str(tmp_path / "a.mp4"), str(tmp_path / "b*.mp4")], out, tiny_model,
+                        detector=detector, shard="0/2")
+    assert plan.detector is detector and plan.settings.movement == "model"  # auto, for a model without combiner
+    assert plan.record.entry["films"] == 2 and len(plan.jobs) == 2  # the first shard's films
+    settings = plan.jobs[0].provenance["settings"]
+    assert settings == {"analyze": plan.jobs[1].provenance["settings"]["analyze"], "detector": detector.settings()}
+    assert plan.jobs[0].provenance["model"]["source"] == tiny_model.source
+    assert set(plan.jobs[0].provenance["film"]) >= {"size", "sha256_edges"}
+    runs = _json(out / RUNS_FILE)
+    assert runs[-1]["settings"] == settings
+    errors = _json(out / ERRORS_FILE)
+    assert {k: v["error"] for k, v in errors.items()} == {
+        str(tmp_path / "a.mp4"): f"{tmp_path / 'a.mp4'}: no such file",
+        str(tmp_path / "b*.mp4"): f"{tmp_path / 'b*.mp4'}: the pattern matches no file"}
+    with pytest.raises(DataError, match=r"^no video files to analyse: .*a.mp4: no such file; .*the pattern matches "
+                                        r"no file$"):
+        plan_archive([str(tmp_path / "a.mp4"), str(tmp_path / "b*.mp4")], out)
+    # a film that cannot be read once listed (gone, or unreadable): named with the reason, the rest planned
+    real = batch.film_fingerprint
+
+    def unreadable(film):
+        if film.name == "two.mp4":
+            raise PermissionError(13, "Permission denied", str(film))
+        return real(film)
+
+    monkeypatch.setattr(batch, "film_fingerprint", unreadable)
+    plan = plan_archive([str(films)], tmp_path / "out2", settings=AnalyzeSettings(movement="geometry"))
+    assert [j.film.name for j in plan.jobs] == ["one.mp4", "three.mp4"]
+    (name, reason), = plan.result.errors.items()
+    assert name == str(films / "two.mp4") and "Permission denied" in reason and "two.mp4" in reason
+    assert set(_json(tmp_path / "out2" / ERRORS_FILE)) == {str(films / "two.mp4")}
+
+
+def test_a_finished_film_reaches_the_records_and_the_archive(films, tmp_path):
+    from shotscope import Archive
+
+    out = tmp_path / "out"
+    plan = plan_archive([str(films / "one.mp4")], out, settings=AnalyzeSettings(movement="geometry"))
+    (job,) = plan.jobs
+    finish_job(plan.result, plan.record, job, run_job(job, None, plan.settings, plan.detector))
+    finish_job(plan.result, plan.record, FilmJob(films / "x.mp4", out / "x", {}), error="cut short")
+    plan.record.close("done")
+    assert Archive(out).films()["path"].tolist() == [str(films / "one.mp4")]
+    assert {k: v["error"] for k, v in _json(out / ERRORS_FILE).items()} == {str(films / "x.mp4"): "cut short"}
+    assert plan.result.done == [job.target] and plan.record.write_problems == []
