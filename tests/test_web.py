@@ -293,12 +293,24 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     assert page.errors == []
 
 
-def test_in_a_browser_a_film_it_cannot_play_says_so(browser_site, page):
+def test_in_a_browser_a_film_it_cannot_play_says_so_until_it_has_a_copy(browser_site, page, capsys):
     url, out = browser_site
-    page.goto(f"{url}/film/{film_id(out, 'old.avi')}")
+    old = film_id(out, "old.avi")
+    page.goto(f"{url}/film/{old}")
     until(page, "!document.getElementById('cannot-play').hidden")
     # thumbnails still work (made on first request: wait for the picture, not a fixed time)
     assert until(page, "document.querySelector('td.thumbs img').naturalWidth") > 0
+    assert main(["proxy", str(out), "-q"]) == 0
+    assert "1 playable copies made" in capsys.readouterr().out  # only the AVI: the MP4s play as they are
+    page.goto(f"{url}/film/{old}")
+    until(page, "document.getElementById('player').readyState >= 1")
+    assert page.evaluate("document.getElementById('proxy-note') !== null")
+    page.click("tr[data-shot='1'] .play")  # the second shot: 1.25 s to 2.5 s
+    t = until(page, "(() => { const v = document.getElementById('player'); "
+                    "return v.currentTime > 1.3 && v.currentTime; })()")
+    assert 1.25 <= t < 2.5
+    until(page, "document.getElementById('player').paused")
+    assert page.evaluate("document.getElementById('cannot-play').hidden") and page.errors == []
 
 
 def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):
@@ -381,3 +393,29 @@ def test_shots_link_to_their_own_folder_when_two_folders_hold_one_film(copy):
     page = TestClient(create_app(copy)).get("/shots", params={"film": "one.mp4"}).text
     linked = {int(part.split('"', 1)[0]) for part in page.split('data-film="')[1:]}
     assert linked == ids
+
+
+def test_proxies_are_made_once_for_what_browsers_cannot_play(copy):
+    from shotscope.proxies import browser_plays, make_proxies, proxy_path
+    from shotscope.video import open_video
+
+    assert browser_plays("a.MP4", "h264") and browser_plays("b.webm", "vp9")
+    assert not browser_plays("c.avi", "h264") and not browser_plays("d.mp4", "mpeg4")
+    archive = Archive(copy)
+    films = archive.films()
+    old = films[films["path"].str.endswith("old.avi")].iloc[0]
+    made, failed = make_proxies(archive)
+    assert made == [proxy_path(copy, old["folder"])] and failed == {}
+    with open_video(old["path"]) as a, open_video(made[0]) as b:
+        assert b.info.codec == "h264" and (b.info.width, b.info.height) == (160, 96)  # never enlarged
+        assert [f.time for f in b.frames()] == pytest.approx([f.time for f in a.frames()], abs=1e-4)
+    stamp = made[0].stat().st_mtime_ns
+    assert make_proxies(archive) == ([], {})  # up to date: kept
+    assert make_proxies(archive, force=True)[0] == made and made[0].stat().st_mtime_ns != stamp
+    assert Archive(copy).index().read == 0  # the copies' folder is not a film folder
+    made[0].unlink()
+    made[0].mkdir()  # something in the copy's place: that film fails, named, the run goes on
+    made, failed = make_proxies(archive)
+    assert made == [] and list(failed) == [old["path"]]
+    assert "old.avi" in next(iter(failed.values()))
+    assert not [p for p in (copy / ".proxies").iterdir() if p.name.startswith(".")]  # no half-written copy left

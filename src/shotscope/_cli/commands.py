@@ -608,6 +608,27 @@ def run_export_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_proxy(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", help="an output folder of `shotscope analyze` (with its shotscope.db)")
+    p.add_argument("--height", type=int, default=480, help="largest picture height of the copies (default 480)")
+    p.add_argument("--force", action="store_true", help="make the copies again even where they are up to date")
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    from ..archive import Archive
+    from ..errors import DataError
+    from ..proxies import PROXY_DIR, make_proxies
+
+    if args.height < 16:
+        raise DataError(f"--height {args.height}: expected at least 16 pixels")
+    archive = Archive(args.archive, create=False)
+    made, failed = make_proxies(archive, height=args.height, force=args.force, progress=_progress(args))
+    print(f"{len(made)} playable copies made in {archive.folder / PROXY_DIR}")
+    for film, reason in failed.items():
+        log.error("no copy of %s: %s", film, reason)
+    return 1 if failed else 0
+
+
 def add_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze` (with its shotscope.db)")
     p.add_argument("--host", default="127.0.0.1",
@@ -723,6 +744,8 @@ COMMANDS: list[Command] = [
             "  shotscope train --config tiny-synthetic data.train=synth/train.csv data.val=synth/val.csv"),
     Command("index", "build the archive database (shotscope.db) from an output folder's film folders",
             add_index, run_index, "  shotscope index results/"),
+    Command("proxy", "make playable copies (H.264 MP4) of the archive's films a browser cannot play",
+            add_proxy, run_proxy, "  shotscope proxy results/ --height 480"),
     Command("search", "find shots across an archive by label, duration, confidence, film; export a supercut",
             add_search, run_search,
             "  shotscope search results/ --scale CS --movement Push --min-duration 2\n"

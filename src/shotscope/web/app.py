@@ -161,10 +161,14 @@ class ArchiveSite:
         film = self.film_row(request.path_params["film_id"])
         shots = await run_in_threadpool(self.shot_rows, film["folder"])
         total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
-        playable = self.film_file(film) is not None
+        proxy = self.proxy_file(film)
+        playable = proxy is not None or self.film_file(film) is not None
         context = {
             "film": film, "shots": shots, "title": Path(film["path"]).name, "playable": playable,
-            "mime": media_type(Path(film["path"])), **charts.film_charts(shots, total),
+            "proxy": proxy is not None, "mime": media_type(proxy or Path(film["path"])),
+            # a copy made since the browser last asked gets a new address (not the old answer from its cache)
+            "media_src": f"/media/{film['id']}" + (f"?copy={proxy.stat().st_mtime_ns}" if proxy else ""),
+            **charts.film_charts(shots, total),
             "low": charts.LOW_CONFIDENCE, "history": self._history(film["folder"]),
             "data": {"film": film["id"], "fps": film["fps"],
                      "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")}
@@ -215,9 +219,17 @@ class ArchiveSite:
         return self.render(request, "compare.html", films=films, title="Compare")
 
     # --- media ---------------------------------------------------------------------------------
+    def proxy_file(self, film: dict[str, Any]) -> Path | None:
+        """The film's playable copy (``shotscope proxy``), when it has one."""
+        from ..proxies import proxy_path
+
+        path = proxy_path(self.archive.folder, film["folder"])
+        return path if path.is_file() else None
+
     async def media(self, request: Request) -> Response:
+        """The film's video for the player: its playable copy when there is one, else the file."""
         film = self.film_row(request.path_params["film_id"])
-        path = self.film_file(film)
+        path = self.proxy_file(film) or self.film_file(film)
         if path is None:
             raise HTTPException(404, f"the video of film {film['id']} is not where it was analysed")
         return FileResponse(path, media_type=media_type(path))

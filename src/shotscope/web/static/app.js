@@ -113,7 +113,9 @@ if (dataNode) {
 
   if (video) {
     video.addEventListener("timeupdate", () => { show(shotAt(video.currentTime)); movePlayhead(video.currentTime); });
-    video.addEventListener("error", () => { document.getElementById("cannot-play").hidden = false; });
+    const cannotPlay = () => { document.getElementById("cannot-play").hidden = false; };
+    video.addEventListener("error", cannotPlay);
+    if (video.error) cannotPlay();  // it failed before this script ran
     video.addEventListener("play", () => { if (stopAt !== null) watch(); });
   }
   document.addEventListener("click", (e) => {
