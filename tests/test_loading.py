@@ -410,3 +410,46 @@ def test_where_a_model_came_from_is_said_as_asked(saved):
     assert load_model(saved).source == str(saved)
     asked = str(saved) + "/"
     assert load_model(asked).source == f"{asked} ({saved})"
+
+
+def test_the_hub_is_asked_for_the_model_files_and_its_cache_used_when_unreachable(tiny_model, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from shotscope.loading import _HUB_FILES
+
+    from .test_model import _hub_cache
+
+    cache = _hub_cache(tmp_path / "cache", tiny_model)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    real, calls = huggingface_hub.snapshot_download, []
+
+    def hub(repo_id, **kw):  # a network that fails: only the cache answers
+        calls.append((repo_id, kw))
+        if not kw.get("local_files_only"):
+            raise ConnectionError("hub unreachable")
+        return real(repo_id, **kw)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", hub)
+    folder = resolve_model_dir("someone/tiny", revision="v1")
+    assert folder.parent.name == "snapshots" and folder.name == "b" * 40  # v1's snapshot
+    assert calls == [("someone/tiny", {"revision": "v1", "allow_patterns": _HUB_FILES}),
+                     ("someone/tiny", {"revision": "v1", "allow_patterns": _HUB_FILES, "local_files_only": True})]
+    with pytest.raises(ModelLoadError) as err:
+        resolve_model_dir("someone/elsewhere")
+    assert "(ConnectionError: hub unreachable)" in str(err.value)
+    calls.clear()
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **kw: calls.append(kw) or str(folder))
+    assert resolve_model_dir("someone/tiny") == folder and calls == [{"revision": None, "allow_patterns": _HUB_FILES}]
+    with pytest.raises(ModelLoadError, match=r"^/nope: no such model directory$"):
+        resolve_model_dir("/nope")
+
+
+def test_many_missing_weights_are_cut_to_five(saved):
+    state = load_file(str(saved / "model.safetensors"))
+    gone = sorted(k for k in state if k.startswith("vmae.encoder.layer.0."))
+    assert len(gone) > 5
+    save_file({k: v for k, v in state.items() if k not in gone}, str(saved / "model.safetensors"))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(saved)
+    listed = str(err.value).split("(missing [", 1)[1].split("]", 1)[0]
+    assert listed.count("'vmae.encoder.layer.0.") == 5

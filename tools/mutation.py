@@ -233,6 +233,12 @@ JUDGED: dict[str, str] = {
     "shotscope.modeling.x__weights__mutmut_7": "equivalent: as above",
     "shotscope.modeling.x__int_keys__mutmut_1": "equivalent: the id-to-label maps are never None when their keys "
     "are made ints (set from the other map or the defaults just before)",
+    "shotscope.loading.x_config_from_dict__mutmut_5": "equivalent with this transformers: a config's label2id is "
+    "made again from its id2label, so a Kinetics label2id left in is overwritten",
+    "shotscope.loading.x_config_from_dict__mutmut_6": "equivalent: as above",
+    "shotscope.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
+    "have (the model's own image_size reads the first side)",
+    "shotscope.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
 }
 
 
