@@ -337,3 +337,39 @@ def test_a_fresh_model_saves_what_it_has_and_passes_options_on(tiny_config, tmp_
     assert (tmp_path / "shards" / "model.safetensors.index.json").is_file()
     model.save_pretrained(tmp_path / "other", False)  # is_main_process=False: another process writes the weights
     assert not (tmp_path / "other" / "model.safetensors").exists()
+
+
+def test_a_hub_model_without_extras_or_sizes_gets_the_models_own(tiny_model, tmp_path):
+    cache = _hub_cache(tmp_path / "cache", tiny_model)
+    folder = cache / "models--someone--tiny"
+    for ref, commit, pre in (("bare", "c" * 40, None), ("nosize", "d" * 40, {"do_center_crop": False})):
+        snapshot = folder / "snapshots" / commit
+        tiny_model.preprocess_config, tiny_model.movement_fusion = None, None
+        tiny_model.save_pretrained(snapshot)
+        if pre is not None:
+            (snapshot / "preprocessor_config.json").write_text(json.dumps(pre))
+        (folder / "refs" / ref).write_text(commit)
+    bare = ShotScopeModel.from_pretrained("someone/tiny", cache_dir=cache, revision="bare")
+    assert bare.preprocess_config == PreprocessConfig(image_size=32) and bare.movement_fusion is None
+    nosize = ShotScopeModel.from_pretrained("someone/tiny", cache_dir=cache, revision="nosize")
+    assert (nosize.preprocess_config.image_size, nosize.preprocess_config.resize_mode) == (32, "squash")
+
+
+def test_a_model_in_a_subfolder_brings_its_extras(tiny_model, tmp_path):
+    tiny_model.preprocess_config = PreprocessConfig(image_size=32, resize_mode="letterbox")
+    tiny_model.save_pretrained(tmp_path / "repo" / "sub")
+    model = ShotScopeModel.from_pretrained(tmp_path / "repo", subfolder="sub")
+    assert model.preprocess_config.resize_mode == "letterbox"
+
+
+def test_scale_class_weights_weigh_the_scale_loss(tiny_config):
+    torch.manual_seed(0)
+    weights = [1.0, 5.0, 1.0, 1.0, 0.2]
+    model = ShotScopeModel(ShotScopeConfig(**TINY, scale_class_weights=weights)).eval()
+    labels = torch.tensor([1, 4, 0])
+    with torch.no_grad():
+        out = model(_clip(3), scale_labels=labels)
+    weighted = nn.functional.cross_entropy(out.scale_logits, labels, weight=torch.tensor(weights))
+    plain = nn.functional.cross_entropy(out.scale_logits, labels)
+    assert torch.allclose(out.scale_loss, weighted) and not torch.allclose(weighted, plain)
+    assert torch.allclose(out.loss, weighted)

@@ -239,6 +239,8 @@ JUDGED: dict[str, str] = {
     "shotscope.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
     "have (the model's own image_size reads the first side)",
     "shotscope.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
+    "shotscope.modeling.xǁShotScopeModelǁfrom_pretrained__mutmut_4": "equivalent in practice: transformers' "
+    "from_pretrained takes everything after the name by keyword (positional arguments are passed on untouched)",
 }
 
 
@@ -287,6 +289,9 @@ NOTES = """
   the forward-backward and RANSAC tolerances, the weights that turn evidence into probabilities):
   changing one by a little changes no rule a test can state on generated pictures; their effect
   is measured on real shots (docs/benchmarks.md), not pinned by tests of exact outputs.
+- Some survivors cannot be told apart without a network: how a missing file on the Hugging Face
+  hub is answered (`_raise_exceptions_for_*` in `restore_extras`); offline, a file the cache lacks
+  is "none" either way. They are listed as open, not as equivalent.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table.
 """
