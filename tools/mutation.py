@@ -239,8 +239,6 @@ JUDGED: dict[str, str] = {
     "shotscope.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
     "have (the model's own image_size reads the first side)",
     "shotscope.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
-    "shotscope.modeling.xǁShotScopeModelǁfrom_pretrained__mutmut_4": "equivalent in practice: transformers' "
-    "from_pretrained takes everything after the name by keyword (positional arguments are passed on untouched)",
 }
 
 
