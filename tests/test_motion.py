@@ -274,3 +274,21 @@ def test_evidence_from_fewer_pairs_is_less_sure():
     part = estimate_movement(flat, _times(8))
     assert part.quality < whole.quality == 1.0
     assert part.confidence < whole.confidence
+
+
+def test_times_default_to_twelve_frames_a_second_and_nothing_to_track_says_so():
+    frames = _warped(8, 2.0)
+    assert estimate_movement(frames) == estimate_movement(frames, np.arange(8) / 12)
+    assert estimate_movement(_warped(8)).agreement == 0.0  # no zoom: no agreement on one
+    flat = np.full((5, 64, 96, 3), 90, np.uint8)
+    est = estimate_movement(flat, _times(5))
+    assert (est.label, est.confidence, est.zoom, est.pan, est.residual, est.quality, est.pairs) == \
+        ("Static", 0.25, 0.0, 0.0, 0.0, 0.0, 4)
+    assert est.probabilities == {"Static": 0.25, "Motion": 0.25, "Pull": 0.25, "Push": 0.25}
+
+
+def test_over_a_long_shot_the_drift_is_weighed_against_the_zoom_in_widths():
+    """24 frames (two seconds) of a 2 % zoom a frame: with a slow pan it is a push; with a pan of
+    10 px a frame the border drifts further than the zoom moves it, so it is a move."""
+    assert estimate_movement(_warped(24, 1.0, 0.0, scale=1.02), _times(24)).label == "Push"
+    assert estimate_movement(_warped(24, 10.0, 0.0, scale=1.02), _times(24)).label == "Motion"

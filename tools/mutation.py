@@ -239,6 +239,25 @@ JUDGED: dict[str, str] = {
     "shotscope.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
     "have (the model's own image_size reads the first side)",
     "shotscope.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
+    "shotscope.motion.x_estimate_movement__mutmut_9": "equivalent: integer positions divided by 12.0 are floats",
+    "shotscope.motion.x_estimate_movement__mutmut_11": "equivalent: as above",
+    "shotscope.motion.x_estimate_movement__mutmut_15": "equivalent: times given as whole numbers compare and "
+    "subtract as floats do",
+    "shotscope.motion.x_estimate_movement__mutmut_17": "equivalent: as above",
+    "shotscope.motion.x_estimate_movement__mutmut_69": "equivalent: without pairs nothing is found, and that case "
+    "returns before the quality is used",
+    "shotscope.motion.x_estimate_movement__mutmut_112": "equivalent: the first frame is always frame 0 and a shot "
+    "that reaches here has two frames or more",
+    "shotscope.motion.x_estimate_movement__mutmut_123": "equivalent: as above",
+    "shotscope.motion.x_estimate_movement__mutmut_132": "equivalent: a shot that reaches here has a pair found, "
+    "so its span is above 0",
+    "shotscope.motion.x_estimate_movement__mutmut_141": "equivalent: as above",
+    "shotscope.motion.x_estimate_movement__mutmut_143": "equivalent: as above",
+    "shotscope.motion.x_pair_motion__mutmut_160": "equivalent: the median of no values is NaN, as given",
+    "shotscope.motion.x_pair_motion__mutmut_167": "equivalent: float('NAN') is NaN",
+    "shotscope.motion.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
+    "shotscope.motion.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
+    "measure 0",
 }
 
 
