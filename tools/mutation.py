@@ -309,6 +309,11 @@ NOTES = """
 - Some survivors cannot be told apart without a network: how a missing file on the Hugging Face
   hub is answered (`_raise_exceptions_for_*` in `restore_extras`); offline, a file the cache lacks
   is "none" either way. They are listed as open, not as equivalent.
+- Tests were added while groups ran: the survivors listed are those of each group's last run.
+  After theirs, loading (the hub asked for what, its cache used when unreachable, lists cut
+  short), modeling (scale class weights, a subfolder, hub models without extras) and motion
+  (default times, the drift against the zoom over a long shot) got tests aimed at their open
+  survivors; re-running those groups is the next step.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table.
 """
