@@ -285,6 +285,8 @@ def test_times_default_to_twelve_frames_a_second_and_nothing_to_track_says_so():
     assert (est.label, est.confidence, est.zoom, est.pan, est.residual, est.quality, est.pairs) == \
         ("Static", 0.25, 0.0, 0.0, 0.0, 0.0, 4)
     assert est.probabilities == {"Static": 0.25, "Motion": 0.25, "Pull": 0.25, "Push": 0.25}
+    moving = estimate_movement(_warped(8, 1.0), _times(8))
+    assert all(round(p, 4) == p for p in moving.probabilities.values())  # to 4 places, as documented
 
 
 def test_over_a_long_shot_the_drift_is_weighed_against_the_zoom_in_widths():

@@ -258,6 +258,14 @@ JUDGED: dict[str, str] = {
     "shotscope.motion.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
     "shotscope.motion.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
     "measure 0",
+    "shotscope.motion.x_estimate_movement__mutmut_255": "equivalent: a zoom of 0 never passes the zoom threshold "
+    "above, so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
+    "shotscope.motion.x_estimate_movement__mutmut_278": "equivalent: a softmax does not change when a constant is "
+    "added to every logit (subtracting the largest only keeps exp in range, and the logits are clipped to 20)",
+    "shotscope.motion.x_estimate_movement__mutmut_311": "equivalent: always four labels and four probabilities",
+    "shotscope.motion.x_estimate_movement__mutmut_314": "equivalent: as above",
+    "shotscope.motion.x_estimate_movement__mutmut_317": "equivalent: as above",
+    "shotscope.motion.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
 }
 
 
