@@ -419,3 +419,11 @@ def test_proxies_are_made_once_for_what_browsers_cannot_play(copy):
     assert made == [] and list(failed) == [old["path"]]
     assert "old.avi" in next(iter(failed.values()))
     assert not [p for p in (copy / ".proxies").iterdir() if p.name.startswith(".")]  # no half-written copy left
+    # a film no longer where it was analysed: named with the reason
+    import sqlite3
+
+    with sqlite3.connect(copy / "shotscope.db") as con:
+        con.execute("UPDATE films SET path = ? WHERE id = ?", (str(copy / "gone.avi"), int(old["id"])))
+    made, failed = make_proxies(Archive(copy))
+    assert made == [] and list(failed) == [str(copy / "gone.avi")]
+    assert "gone.avi: no such file" in failed[str(copy / "gone.avi")]

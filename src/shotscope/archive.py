@@ -136,7 +136,7 @@ class Archive:
             todo = [path for rel, path in folders.items()
                     if full or known.get(rel) is None or known[rel] != _stamp(path)]
             indexes = []
-            if len(todo) >= 64 and len(todo) > len(known) - len(gone) - len(todo):  # mostly new: a bulk load
+            if len(todo) >= 64 and len(todo) > len(folders) - len(todo):  # more to read than to keep: a bulk load
                 indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                                      "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
                 for row in indexes:  # into a bare table; the indexes are built after it
@@ -208,6 +208,15 @@ class Archive:
         if len(matches) != 1:
             raise DataError(f"{film!r} matches {len(matches)} films in {self.folder}; name one film")
         return matches[0]
+
+    def film_file(self, path: str) -> Path | None:
+        """Where a film of the archive is now: its path as analysed (absolute, or relative to the
+        archive or to the working folder); None when it is not there."""
+        film = Path(path)
+        for candidate in ([film] if film.is_absolute() else [self.folder / film, Path.cwd() / film]):
+            if candidate.is_file():
+                return candidate
+        return None
 
     def export_labels(self, path: str | os.PathLike) -> int:
         """The corrected shots as a manifest (path, start, end, scale, movement) that ``train`` and

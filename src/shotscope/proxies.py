@@ -116,19 +116,16 @@ def make_proxies(archive: Any, height: int = 480, force: bool = False, progress:
     from tqdm import tqdm
 
     from .errors import describe_failure
+    from .video import open_video
 
     with closing(archive.connect()) as db:
         films = [dict(r) for r in db.execute("SELECT folder, path FROM films ORDER BY path")]
     made, failed = [], {}
     for film in tqdm(films, desc="proxies", unit="film", disable=None if progress is None else not progress):
-        source = Path(film["path"])
-        if not source.is_absolute():
-            source = archive.folder / source
+        source = archive.film_file(film["path"]) or Path(film["path"])
         target = proxy_path(archive.folder, film["folder"])
         try:
-            from .video import open_video
-
-            with open_video(source) as video:
+            with open_video(source) as video:  # a film that is not there: "no such file", named
                 if browser_plays(source, video.info.codec):
                     continue
             if not force and target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:

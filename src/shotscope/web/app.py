@@ -100,13 +100,9 @@ class ArchiveSite:
         return dict(row)
 
     def film_file(self, film: dict[str, Any]) -> Path | None:
-        """Where the film's video is: its path as analysed (absolute, or relative to the archive or
-        to where the server runs). Only paths from the database are ever opened."""
-        path = Path(film["path"])
-        for candidate in ([path] if path.is_absolute() else [self.archive.folder / path, Path.cwd() / path]):
-            if candidate.is_file():
-                return candidate
-        return None
+        """Where the film's video is (see :meth:`Archive.film_file`). Only paths from the database
+        are ever opened."""
+        return self.archive.film_file(film["path"])
 
     def shot_rows(self, folder: str) -> list[dict[str, Any]]:
         return plain(self.archive.shots(film_folder=folder).to_dict("records"))
