@@ -294,3 +294,111 @@ def test_over_a_long_shot_the_drift_is_weighed_against_the_zoom_in_widths():
     10 px a frame the border drifts further than the zoom moves it, so it is a move."""
     assert estimate_movement(_warped(24, 1.0, 0.0, scale=1.02), _times(24)).label == "Push"
     assert estimate_movement(_warped(24, 10.0, 0.0, scale=1.02), _times(24)).label == "Motion"
+
+
+# --- from evidence to a label and probabilities (exact numbers: no tracking involved) ---------------
+
+def _evidence(**kw):
+    """Evidence of a zoom exactly at every threshold (the border drifting 1 / 0.4 of the zoom's shift
+    of it), a border just short of still; ``kw`` changes one piece."""
+    from shotscope.motion import DRIFT_SHARE, MovementEvidence
+
+    th = MotionThresholds()
+    at_thresholds = dict(still=th.still - 0.05, zoom=th.zoom, agreement=th.agreement, residual=th.zoom_fit,
+                         quality=1.0)
+    ev = {**at_thresholds, **kw}
+    ev.setdefault("drift", abs(ev["zoom"]) * 0.35 / DRIFT_SHARE)
+    return MovementEvidence(**ev)
+
+
+def test_each_rule_holds_at_its_threshold_and_fails_just_past_it():
+    from shotscope.motion import DRIFT_SHARE, decide_movement
+
+    th = MotionThresholds()
+    assert decide_movement(_evidence(still=th.still), th) == "Static"
+    assert decide_movement(_evidence(), th) == "Push"  # every zoom test exactly at its threshold
+    assert decide_movement(_evidence(zoom=-th.zoom), th) == "Pull"
+    exact = _evidence()
+    assert exact.zoom_shift == DRIFT_SHARE * exact.drift
+    past = {"zoom": th.zoom * 0.99, "agreement": th.agreement - 0.01, "residual": th.zoom_fit + 0.01,
+            "drift": exact.zoom_shift / DRIFT_SHARE * 1.01}
+    for field, value in past.items():
+        assert decide_movement(_evidence(**{field: value}), th) == "Motion", field
+    # the drift a zoom may have: up to 1 / 0.4 of its own shift of the border
+    assert decide_movement(_evidence(drift=exact.zoom_shift * 2.4), th) == "Push"
+    assert decide_movement(_evidence(drift=exact.zoom_shift * 2.6), th) == "Motion"
+    assert decide_movement(_evidence(zoom=0.0), th) == "Motion"
+
+
+def test_scores_count_each_margin_in_its_unit():
+    from shotscope.motion import DRIFT_SHARE, SCORE_UNITS, movement_scores
+
+    th = MotionThresholds()
+    base = movement_scores(_evidence(), th)  # a zoom exactly at every threshold scores 0
+    base_drift = _evidence().drift
+    assert base == pytest.approx({"Static": -0.5, "Motion": 0.5, "Pull": -5.0, "Push": -1.0})
+    assert movement_scores(_evidence(zoom=-th.zoom), th) == pytest.approx(
+        {"Static": -0.5, "Motion": 0.5, "Pull": -1.0, "Push": -5.0})
+    assert movement_scores(_evidence(zoom=0.0), th)["Pull"] == movement_scores(_evidence(zoom=0.0), th)["Push"] == -5.0
+    # one unit of margin on any piece of evidence: the zoom score up by one (Push with it, Motion by half)
+    one_unit = {"zoom": th.zoom * (1 + SCORE_UNITS["zoom"]), "agreement": th.agreement + SCORE_UNITS["agreement"],
+                "residual": th.zoom_fit - SCORE_UNITS["zoom_fit"],
+                "drift": -SCORE_UNITS["zoom_shift"] / DRIFT_SHARE}  # (from the base's drift)
+    one_unit["drift"] += base_drift
+    for field, value in one_unit.items():
+        got = movement_scores(_evidence(**{field: value}), th)
+        assert got["Push"] == pytest.approx(base["Push"] + 1.0), field
+        assert got["Motion"] == pytest.approx(base["Motion"] - 0.5), field
+        assert (got["Static"], got["Pull"]) == (base["Static"], base["Pull"])
+    # a larger zoom moves the border more (0.35 widths per unit of log scale): its shift adds to the score
+    bigger = movement_scores(_evidence(zoom=2 * th.zoom, drift=base_drift), th)["Push"] - base["Push"]
+    assert bigger == pytest.approx(1 / SCORE_UNITS["zoom"] + th.zoom * 0.35 / SCORE_UNITS["zoom_shift"])
+    # the still margin: Static up and Motion down by one per unit; a negative zoom score leaves Motion alone
+    still = movement_scores(_evidence(still=th.still + SCORE_UNITS["still"], agreement=0.0), th)
+    assert still["Static"] == pytest.approx(1.0) and still["Motion"] == pytest.approx(-1.0)
+
+
+def test_probabilities_are_the_softmax_of_the_clipped_scores_scaled_by_quality():
+    from shotscope.motion import classify_evidence, movement_scores
+
+    th = MotionThresholds()
+    for ev in (_evidence(), _evidence(zoom=5.0, still=0.0), _evidence(zoom=-5.0, still=0.0, quality=0.5),
+               _evidence(still=0.9, quality=0.25)):
+        scores = movement_scores(ev, th)
+        logits = np.clip([scores[k] for k in ("Static", "Motion", "Pull", "Push")], -20, 20) * ev.quality
+        expected = logits - np.log(np.exp(logits).sum())
+        label, probs = classify_evidence(ev, th)
+        got = np.log([probs[k] for k in ("Static", "Motion", "Pull", "Push")])
+        order = np.argsort(expected)[::-1]
+        top = ["Static", "Motion", "Pull", "Push"][order[0]]
+        if label != top:  # the rule's label swaps places with the most probable one
+            i, j = ["Static", "Motion", "Pull", "Push"].index(label), order[0]
+            expected[[i, j]] = expected[[j, i]]
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert classify_evidence(_evidence(zoom=5.0, still=0.0), th)[1]["Push"] > 0.999
+
+
+def test_frames_are_shrunk_by_area_and_enlarged_bilinearly_to_the_work_width():
+    import cv2
+
+    from shotscope.motion import _gray
+
+    stripes = np.zeros((40, 1280, 3), np.uint8)
+    stripes[:, ::4] = 255  # one bright column in four: averaged by area, missed by sampling
+    small = _gray(stripes, 320)
+    assert small.shape == (10, 320) and np.all(np.abs(small.astype(int) - 64) <= 1)
+    ramp = np.repeat(np.repeat(np.arange(0, 250, 10, dtype=np.uint8)[None, :, None], 9, 0), 3, 2)  # 25 px wide
+    big = _gray(ramp, 100)
+    assert big.shape == (36, 100)
+    np.testing.assert_array_equal(big, cv2.resize(ramp[:, :, 0], (100, 36), interpolation=cv2.INTER_LINEAR))
+    assert _gray(np.zeros((10, 1000, 3), np.uint8), 320).shape == (8, 320)  # never fewer than 8 rows
+    same = np.full((90, 320, 3), 7, np.uint8)
+    assert _gray(same, 320).shape == (90, 320)
+
+
+def test_a_move_seen_only_between_the_first_and_last_frames():
+    """0.38 px a frame for 8 frames: 2.66 px between the ends, past the 4 x 0.6 px the ends allow,
+    where any 7 of those steps (2.28 px) would not be."""
+    est = estimate_movement(_warped(8, 0.38), _times(8))
+    assert est.label == "Motion" and est.still < 0.05
+    assert estimate_movement(_warped(8, 0.3), _times(8)).label == "Static"  # 2.1 px: still at the ends too

@@ -57,8 +57,39 @@ def scratch_copy(group: str) -> Path:
     return repo
 
 
-def run_group(group: str, children: int) -> dict:
+def refresh_copy(group: str) -> tuple[Path, bool]:
+    """Bring a group's existing scratch copy up to date with the working tree, keeping mutmut's results:
+    a changed module gets a new mtime (mutmut then makes its mutants again and re-tests the changed
+    functions'); changed tests drop mutmut's test map, so that it traces which tests reach what again.
+    Returns the copy and whether any test file changed."""
+    repo = ROOT / "build" / "mutation" / group / "repo"
+    tests_changed = False
+    for part in ("src", "tests", "docs", "benchmarks"):
+        for source in (ROOT / part).rglob("*"):
+            if not source.is_file() or "__pycache__" in source.parts or ".egg-info" in str(source):
+                continue
+            target = repo / source.relative_to(ROOT)
+            if target.exists() and target.read_bytes() == source.read_bytes():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)  # a new mtime: mutmut sees the change
+            tests_changed |= part == "tests"
+    if tests_changed:
+        (repo / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    return repo, tests_changed
+
+
+def run_group(group: str, children: int, resume: bool = False, survivors_only: bool = False) -> dict:
+    """Run a group's mutation testing; `resume` continues a stopped run in its scratch copy (the mutants it
+    tested keep their results), `survivors_only` re-tests just the mutants that survived last time."""
     modules, tests = GROUPS[group]
+    existing = ROOT / "build" / "mutation" / group / "repo" / "mutants"
+    if (resume or survivors_only) and existing.exists():
+        repo, _ = refresh_copy(group)
+        names = sorted(collect(group, repo)["survivors"]) if survivors_only else []
+        if survivors_only and not names:
+            return collect(group, repo)
+        return _mutmut(group, repo, children, names)
     repo = scratch_copy(group)
     paths = ", ".join(f'"src/shotscope/{m}"' for m in modules)
     test_paths = ", ".join(f'"tests/{t}"' for t in tests)
@@ -72,11 +103,15 @@ def run_group(group: str, children: int) -> dict:
                  # workers forked from a clean server, not from a process that ran torch, PyAV and
                  # sklearn threads (forking that one crashes children: crashes counted as kills)
                  'process_isolation = "forkserver"\n')
+    return _mutmut(group, repo, children, [])
+
+
+def _mutmut(group: str, repo: Path, children: int, names: list[str]) -> dict:
     mutmut = Path(sys.executable).with_name("mutmut")
     t0 = time.time()
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-    run = subprocess.run([str(mutmut), "run", "--max-children", str(children)], cwd=repo, capture_output=True,
-                         text=True, env=env)
+    run = subprocess.run([str(mutmut), "run", "--max-children", str(children), *names], cwd=repo,
+                         capture_output=True, text=True, env=env)
     result = collect(group, repo)
     result.update(seconds=round(time.time() - t0), ok=run.returncode == 0 and bool(result["counts"]),
                   log_tail=(run.stdout + run.stderr)[-2000:] if not result["counts"] else "")
@@ -385,6 +420,10 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--collect", action="store_true",
                         help="record what the groups' last runs tested so far, without running (a run stopped midway)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue each group's last run in its scratch copy (tested mutants keep their results)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="re-test only the mutants that survived each group's last run (after adding tests)")
     args = parser.parse_args()
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
@@ -392,7 +431,12 @@ def main() -> None:
     done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for group in args.groups:
         print(f"mutation: {group} ...", flush=True)
-        result = collect(group) if args.collect else run_group(group, args.children)
+        before = done.get(group, {}).get("seconds") or 0
+        result = collect(group) if args.collect else run_group(group, args.children, args.resume, args.survivors)
+        if (args.resume or args.survivors or args.collect) and result["seconds"] is not None:
+            result["seconds"] += before  # the time of the run it continues
+        elif args.collect:
+            result["seconds"] = before or None
         (ROOT / "build" / "mutation" / group / "result.json").write_text(json.dumps(result, indent=1) + "\n")
         # groups may run in parallel (one process each): merge with what the others wrote meanwhile
         done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

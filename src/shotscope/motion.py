@@ -159,30 +159,77 @@ def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
     corners = np.nansum(np.array([m.corners for m in found]), 0)  # log scale per corner over the shot
     zoom = float(np.median(corners))
     agreement = float(np.mean(np.sign(corners) == np.sign(zoom))) if zoom else 0.0
-    # how far the zoom moves the border (about a third of the width from the centre) against how far it drifts
-    zoom_shift, drift = abs(zoom) * 0.35, pan * span
-    # evidence in threshold units -> scores -> softmax probabilities
-    s_still = (still - th.still) / 0.1
-    s_zoom = ((abs(zoom) / th.zoom - 1.0) * 2.0 + (agreement - th.agreement) * 4.0 + (th.zoom_fit - residual) * 10.0
-              + (zoom_shift - 0.4 * drift) / 0.02)
-    scores = {
+    evidence = MovementEvidence(still, zoom, agreement, residual, pan * span, quality)
+    label, probs = classify_evidence(evidence, th)
+    return MotionEstimate(label, float(probs[label]), {k: round(v, 4) for k, v in probs.items()},
+                          zoom, pan, residual, quality, pairs, still, agreement)
+
+
+@dataclass(frozen=True)
+class MovementEvidence:
+    """What a shot's tracked frames say (see the module's docstring); ``drift``: the border's net
+    translation over the shot, in frame widths."""
+
+    still: float
+    zoom: float
+    agreement: float
+    residual: float
+    drift: float
+    quality: float = 1.0
+
+    @property
+    def zoom_shift(self) -> float:
+        """How far the zoom moves the border, in widths (it lies about a third of the width from the centre)."""
+        return abs(self.zoom) * 0.35
+
+
+# each piece of evidence scores its margin from its threshold, in these units
+SCORE_UNITS = {
+    "still": 0.1,  # share of the border
+    "zoom": 0.5,  # of the zoom threshold
+    "agreement": 0.25,  # share of the corners
+    "zoom_fit": 0.1,  # share of the points
+    "zoom_shift": 0.02,  # widths: the zoom's shift of the border over 0.4 of the drift
+}
+DRIFT_SHARE = 0.4  # a zoom must move the border at least this share of how far it drifts
+
+
+def movement_scores(ev: MovementEvidence, th: MotionThresholds) -> dict[str, float]:
+    """Each label's score (a logit before the quality scaling). Static: the still margin; the zoom
+    score: the sum of the zoom's margins (size, agreement, fit, shift over drift); Push or Pull:
+    the zoom score less one in the zoom's direction, -5 against it; Motion: the opposite of the
+    still margin, less half a positive zoom score."""
+    units = SCORE_UNITS
+    s_still = (ev.still - th.still) / units["still"]
+    s_zoom = ((abs(ev.zoom) - th.zoom) / (units["zoom"] * th.zoom) + (ev.agreement - th.agreement) / units["agreement"]
+              + (th.zoom_fit - ev.residual) / units["zoom_fit"]
+              + (ev.zoom_shift - DRIFT_SHARE * ev.drift) / units["zoom_shift"])
+    return {
         "Static": s_still,
-        "Motion": -s_still - max(s_zoom, 0.0) * 0.5,
-        "Pull": s_zoom - 1.0 if zoom < 0 else -5.0,
-        "Push": s_zoom - 1.0 if zoom > 0 else -5.0,
+        "Motion": -s_still - max(s_zoom, 0.0) / 2,
+        "Pull": s_zoom - 1.0 if ev.zoom < 0 else -5.0,
+        "Push": s_zoom - 1.0 if ev.zoom > 0 else -5.0,
     }
-    if still >= th.still:
-        label = "Static"
-    elif (abs(zoom) >= th.zoom and agreement >= th.agreement and residual <= th.zoom_fit
-          and zoom_shift >= 0.4 * drift):
-        label = "Push" if zoom > 0 else "Pull"
-    else:
-        label = "Motion"
-    logits = np.clip(np.array([scores[k] for k in MOVEMENT_LABELS]), -20, 20) * quality
+
+
+def decide_movement(ev: MovementEvidence, th: MotionThresholds) -> str:
+    """The rules: a still border -> Static; a zoom that passes every threshold -> Push / Pull; else Motion."""
+    if ev.still >= th.still:
+        return "Static"
+    if (abs(ev.zoom) >= th.zoom and ev.agreement >= th.agreement and ev.residual <= th.zoom_fit
+            and ev.zoom_shift >= DRIFT_SHARE * ev.drift):
+        return "Push" if ev.zoom > 0 else "Pull"
+    return "Motion"
+
+
+def classify_evidence(ev: MovementEvidence, th: MotionThresholds) -> tuple[str, dict[str, float]]:
+    """The rule's label and the probabilities: a softmax of the scores (clipped to +-20) scaled by
+    the quality, with the label's made the largest (it swaps places with the top one)."""
+    label = decide_movement(ev, th)
+    scores = movement_scores(ev, th)
+    logits = np.clip(np.array([scores[k] for k in MOVEMENT_LABELS]), -20, 20) * ev.quality
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
     chosen, top = MOVEMENT_LABELS.index(label), int(probs.argmax())
     probs[[chosen, top]] = probs[[top, chosen]]  # the rule's answer is the most probable one
-    confidence = float(probs[chosen])
-    return MotionEstimate(label, confidence, dict(zip(MOVEMENT_LABELS, probs.round(4).tolist(), strict=True)),
-                          zoom, pan, residual, quality, pairs, still, agreement)
+    return label, dict(zip(MOVEMENT_LABELS, probs.tolist(), strict=True))
