@@ -152,3 +152,122 @@ def test_writing_video_needs_frames_and_keeps_its_gop(tmp_path):
         keys = [p.is_keyframe for p in container.demux(container.streams.video[0]) if p.size]
         assert float(container.streams.video[0].average_rate) == 24.0
     assert sum(keys) >= 3  # a keyframe at least every 4 frames
+
+
+# --- containers whose times start late, streams without times, damage, the fast path ---------------
+
+@pytest.fixture(scope="module")
+def ts_film(tmp_path_factory):
+    """MPEG-TS (broadcast captures, camera files): its times start late (about 0.08 s here, often
+    more), and its demuxer seeks by decoding times."""
+    return index_video(tmp_path_factory.mktemp("ts") / "film.ts", 60, fps=25, gop=10)
+
+
+def test_an_mpeg_ts_film_decodes_from_its_first_frame_at_time_zero(ts_film):
+    with open_video(ts_film) as video:
+        assert video.info.start_time > 0.05
+        frames = list(video.frames())
+        assert [f.index for f in frames] == [read_index(video.to_rgb(f)) for f in frames] == list(range(60))
+        np.testing.assert_allclose([f.time for f in frames], np.arange(60) / 25, atol=1e-6)
+        assert [read_index(video.to_rgb(f)) for f in video.frames()][:3] == [0, 1, 2]  # again, after a full read
+
+
+@pytest.mark.parametrize(("start", "end", "first", "last"), [(0.4, 0.8, 10, 19), (0.41, 0.8, 11, 19),
+                                                             (0.8, 1.2, 20, 29), (1.2, None, 30, 59)])
+def test_mpeg_ts_ranges_seek_back_far_enough_for_their_first_frames(ts_film, start, end, first, last):
+    """A seek to a keyframe's time lands past it in MPEG-TS (every frame to the next keyframe was lost)."""
+    with open_video(ts_film) as video:
+        frames = list(video.frames(start, end))
+        assert [read_index(video.to_rgb(f)) for f in frames] == [f.index for f in frames] == \
+            list(range(first, last + 1))
+        times = np.array([start, start + 0.1, 2.3])
+        got = [read_index(video.to_rgb(f)) for f in video.frames_at(times, start, None)]
+        assert got == [max(first, int(np.floor(t * 25 + 1e-6))) for t in times] == \
+            [read_index(video.to_rgb(f)) for f in VideoBackend.frames_at(video, times, start, None)]
+
+
+def test_a_raw_stream_without_times_or_seeking_decodes_by_frame_rate(tmp_path):
+    path = tmp_path / "camera.h264"
+    with av.open(str(path), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
+        for i in range(30):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with open_video(path) as video:
+        frames = list(video.frames())
+        assert all(f.frame.pts is None for f in frames)  # what the stream gives: no times
+        assert [read_index(video.to_rgb(f)) for f in frames] == [f.index for f in frames] == list(range(30))
+        np.testing.assert_allclose([f.time for f in frames], np.arange(30) / 25)
+        part = list(video.frames(0.4, 0.6))  # it cannot seek: decoded from its start, the rest skipped
+        assert [read_index(video.to_rgb(f)) for f in part] == [f.index for f in part] == [10, 11, 12, 13, 14]
+        got = video.frames_at(np.array([0.3, 0.5]), 0.2, 0.8)  # no packet times: every frame decoded
+        assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == [7, 12]
+
+
+def test_frames_at_decodes_only_the_frames_it_needs(film, monkeypatch):
+    with open_video(film) as video:
+        monkeypatch.setattr(video, "frames", lambda *a: pytest.fail("decoded every frame"))
+        times = np.array([0.1, 0.5, 1.0])
+        got = video.frames_at(times, 0.0, None)
+        assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == [2, 12, 25]
+        decoded = []
+        real = video._decode_wanted
+        monkeypatch.setattr(video, "_decode_wanted", lambda *a: (decoded.append(f) or f for f in real(*a)))
+        video.frames_at(times, 0.0, None)
+        assert sorted(f.time for f in decoded) == pytest.approx([0.08, 0.48, 1.0])
+
+
+def test_packet_times_are_read_until_a_second_past_the_end(film, monkeypatch):
+    with open_video(film) as video:
+        read = []
+        real = video._packets
+        monkeypatch.setattr(video, "_packets", lambda: (read.append(p) or p for p in real()))
+        times = video._presentation_times(0.0, 0.2)
+        np.testing.assert_allclose(times, np.arange(5) / 25, atol=1e-6)
+        dts = [float(p.dts * p.time_base) for p in read if p.dts is not None]
+        assert max(dts[:-1]) < 1.2 <= dts[-1] and len(read) < 40  # stopped at the first packet past 1.2 s
+
+
+def test_the_generic_rule_keeps_to_its_range(film):
+    with open_video(film) as video:
+        got = VideoBackend.frames_at(video, np.array([0.3, 0.6, 0.95]), 0.4, 0.8)
+        # before the range: its first frame; past its end: its last (19 at 0.76 s), not the film's
+        assert [read_index(video.to_rgb(f)) for f in got] == [10, 15, 19]
+        with pytest.raises(VideoDecodeError, match=r"film.mp4: no frames in \[3.000, end\)$"):
+            VideoBackend.frames_at(video, np.array([3.5]), 3.0, None)
+        with pytest.raises(VideoDecodeError, match=r"film.mp4: no frames in \[3.000, end\)$"):
+            video.frames_at(np.array([3.5]), 3.0, None)  # nothing there: the generic rule says so
+
+
+def test_a_file_with_no_decodable_frame_says_so_and_each_damage_is_warned_once(tmp_path):
+    from shotscope.errors import ShotscopeWarning
+
+    good = index_video(tmp_path / "good.mp4", 30)
+    data = bytearray(good.read_bytes())
+    start, end = data.find(b"mdat") + 4, data.find(b"moov") - 4  # every picture's bytes zeroed
+    data[start:end] = bytes(end - start)
+    bad = tmp_path / "zeroed.mp4"
+    bad.write_bytes(bytes(data))
+    with pytest.warns(ShotscopeWarning) as caught, open_video(bad) as video:
+        with pytest.raises(VideoDecodeError, match=r"zeroed.mp4: no decodable video frames \(truncated or corrupt\)$"):
+            for _ in video.frames():
+                pass
+    assert len(caught) == len(video.problems) >= 1  # one warning per kind of damage ...
+    assert sum(video.problems.values()) > len(video.problems)  # ... however often it is met
+    assert all(w.filename.endswith(os.path.join("shotscope", "video.py")) for w in caught)  # where it was met
+    assert all(str(bad) in str(w.message) and "(None)" not in str(w.message) for w in caught)
+
+
+def test_writing_video_defaults_and_quality(tmp_path):
+    frames = [index_frame(i).astype(np.int64) for i in range(10)]  # any integer array of 0..255
+    path = write_video(tmp_path / "default.mp4", frames)
+    with open_video(path) as video:
+        assert video.info.fps == 25.0 and video.info.frame_count == 10
+        assert [read_index(video.to_rgb(f)) for f in video.frames()] == list(range(10))
+    noisy = [np.random.default_rng(i).integers(0, 256, (48, 160, 3), dtype=np.uint8) for i in range(5)]
+    sizes = {crf: write_video(tmp_path / f"crf{crf}.mp4", noisy, crf=crf).stat().st_size for crf in (18, 40)}
+    assert sizes[40] < sizes[18] / 2  # the quality setting reaches the encoder
+    assert write_video(tmp_path / "same.mp4", noisy).stat().st_size == sizes[18]  # crf 18 by default

@@ -126,6 +126,18 @@ class PyAVBackend(VideoBackend):
 
         self._av = av
         _check_file(self.path)
+        self._threads = (threads, thread_type or default_thread_type())
+        self._open()
+        self._rotation = 0
+        self._display_size: tuple[int, int] | None = None
+        try:
+            self._info = self._read_info()  # a bad header fails here, naming the file
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _open(self) -> None:
+        av = self._av
         try:
             self._container = av.open(str(self.path))
         except av.error.FFmpegError as exc:
@@ -135,15 +147,7 @@ class PyAVBackend(VideoBackend):
             self._container.close()
             raise VideoDecodeError(self.path, f"no video stream (streams: {', '.join(kinds)})")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = thread_type or default_thread_type()
-        self._stream.thread_count = threads
-        self._rotation = 0
-        self._display_size: tuple[int, int] | None = None
-        try:
-            self._info = self._read_info()  # a bad header fails here, naming the file
-        except BaseException:
-            self._container.close()
-            raise
+        self._stream.thread_count, self._stream.thread_type = self._threads
 
     # -- metadata ---------------------------------------------------------------------------
     @property
@@ -192,15 +196,25 @@ class PyAVBackend(VideoBackend):
                 rot = 0
         except self._av.error.FFmpegError:
             rot = 0
-        self._container.seek(self._stream.start_time or 0, stream=self._stream, any_frame=False, backward=True)
+        self._rewind()
         return rot % 360
+
+    def _rewind(self) -> None:
+        """Back to the first packet. (Not a seek to the stream's start time: in MPEG-TS, whose times
+        start late, that lands past the first keyframe, and every frame up to the next is lost.)"""
+        try:
+            self._container.seek(min(self._stream.start_time or 0, 0), stream=self._stream, any_frame=False,
+                                 backward=True)
+        except self._av.error.FFmpegError:  # a stream that cannot seek (raw H.264): open it again
+            self._container.close()
+            self._open()
 
     # -- decoding -------------------------------------------------------------------------------
     def _problem(self, text: str) -> None:
         """Damage met while decoding: warned once per kind, counted in ``problems``."""
         self.problems[text] = self.problems.get(text, 0) + 1
         if self.problems[text] == 1:
-            warnings.warn(f"{self.path}: {text}", ShotscopeWarning, stacklevel=4)
+            warnings.warn(f"{self.path}: {text}", ShotscopeWarning, stacklevel=2)
 
     def frames(self, start: float | None = None, end: float | None = None) -> Iterator[DecodedFrame]:
         info = self.info
@@ -208,17 +222,17 @@ class PyAVBackend(VideoBackend):
         tb = float(s.time_base)
         stream_start = info.start_time
         from_start = self._seek(start)
-        count = 0
-        decoded_any = False
+        count = decoded = 0  # frames given, frames decoded
         for packet in self._packets():
             try:
-                decoded = packet.decode()
+                frames = packet.decode()
             except self._av.error.FFmpegError as exc:
                 self._problem(f"skipped a packet that failed to decode ({_reason(exc)})")
                 continue
-            for frame in decoded:
-                decoded_any = True
-                t = (frame.pts * tb if frame.pts is not None else count / info.fps) - stream_start
+            for frame in frames:
+                # without times (a raw stream, decoded from its start): the frame's place at the frame rate
+                t = frame.pts * tb - stream_start if frame.pts is not None else decoded / info.fps
+                decoded += 1
                 if start is not None and t < start - 1e-6:
                     continue
                 if end is not None and t >= end - 1e-6:
@@ -226,7 +240,7 @@ class PyAVBackend(VideoBackend):
                 index = count if from_start else int(round(t * info.fps))
                 count += 1
                 yield DecodedFrame(index=index, time=t, frame=frame)
-        if not decoded_any:
+        if not decoded:
             raise VideoDecodeError(self.path, "no decodable video frames (truncated or corrupt)")
 
     def frames_at(self, times: np.ndarray, start: float, end: float | None) -> list[DecodedFrame]:
@@ -267,11 +281,37 @@ class PyAVBackend(VideoBackend):
             yield packet
 
     def _seek(self, start: float | None) -> bool:
+        """Go to the keyframe at or before ``start`` (True: from the first frame). A demuxer that
+        seeks by decoding times (MPEG-TS) can land past the keyframe whose frames are shown at
+        ``start``: the first packet then shows a later time, and the seek goes further back."""
+        if start is None or start <= 1e-6:
+            self._rewind()
+            return True
         s = self._stream
-        from_start = start is None or start <= 1e-6
-        target = s.start_time or 0 if from_start else int((start + self.info.start_time) / float(s.time_base))
-        self._container.seek(target, stream=s, backward=True, any_frame=False)
-        return from_start
+        tb = float(s.time_base)
+        target = (start + self.info.start_time) / tb
+        try:
+            for back in _SEEK_BACK:
+                position = int(target - back / tb)
+                self._container.seek(position, stream=s, backward=True, any_frame=False)
+                first = self._first_packet_time()
+                if first is None or first <= target + _EPS / tb:
+                    self._container.seek(position, stream=s, backward=True, any_frame=False)  # before that packet
+                    return False
+        except self._av.error.FFmpegError:
+            pass  # a stream that cannot seek: from its start, the frames before ``start`` are skipped
+        self._rewind()
+        return False
+
+    def _first_packet_time(self) -> int | None:
+        """The presentation time of the next packet with one (in time-base units); None: none left."""
+        try:
+            for packet in self._container.demux(self._stream):
+                if packet.size and packet.pts is not None:
+                    return packet.pts
+        except self._av.error.FFmpegError:
+            return None
+        return None
 
     def _presentation_times(self, start: float, end: float | None) -> np.ndarray | None:
         """Sorted presentation times of the frames in [start, end), from packets alone."""
@@ -337,6 +377,10 @@ class PyAVBackend(VideoBackend):
 
     def close(self) -> None:
         self._container.close()
+
+
+# how far before a requested start the seeks go, in seconds, until the first packet is not past it
+_SEEK_BACK = (0.0, 1.0, 5.0, 30.0)
 
 
 def default_thread_type() -> str:
