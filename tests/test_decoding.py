@@ -251,10 +251,11 @@ def test_a_file_with_no_decodable_frame_says_so_and_each_damage_is_warned_once(t
     data[start:end] = bytes(end - start)
     bad = tmp_path / "zeroed.mp4"
     bad.write_bytes(bytes(data))
-    with pytest.warns(ShotscopeWarning) as caught, open_video(bad) as video:
-        with pytest.raises(VideoDecodeError, match=r"zeroed.mp4: no decodable video frames \(truncated or corrupt\)$"):
-            for _ in video.frames():
-                pass
+    message = r"zeroed.mp4: no decodable video frames \(truncated or corrupt\)$"
+    with pytest.warns(ShotscopeWarning) as caught, open_video(bad) as video, pytest.raises(VideoDecodeError,
+                                                                                          match=message):
+        for _ in video.frames():
+            pass
     assert len(caught) == len(video.problems) >= 1  # one warning per kind of damage ...
     assert sum(video.problems.values()) > len(video.problems)  # ... however often it is met
     assert all(w.filename.endswith(os.path.join("shotscope", "video.py")) for w in caught)  # where it was met
