@@ -29,6 +29,7 @@ from shotscope.analysis import (
     resolve_settings,
 )
 from shotscope.preprocessing import PreprocessConfig
+from shotscope.shots import CutDetector
 from shotscope.video import DecodedFrame
 
 # --- settings -------------------------------------------------------------------------------------
@@ -394,3 +395,128 @@ def test_read_ahead_stays_at_most_depth_items_ahead():
     assert next(reader) == 0
     assert list(reader) == list(range(1, 100))
     assert next(reader, "end") == "end"
+
+
+def test_the_model_worker_bounds_what_waits_and_drops_it_after_a_failure_or_an_abort():
+    gate, started = threading.Event(), threading.Event()
+    ran = []
+
+    def gated(batch):
+        started.set()
+        gate.wait(10)
+        ran.append(batch)
+
+    worker = _ModelWorker(gated)
+    assert worker.thread.daemon and worker.thread.name == "shotscope-model"  # never holds the process at exit
+    worker.submit(1)
+    assert started.wait(10)
+    worker.submit(2)
+    worker.submit(3)  # two batches wait: the most memory holds
+    third = threading.Thread(target=worker.submit, args=(4,))
+    third.start()
+    third.join(0.3)
+    assert third.is_alive()  # the producer waits for the model
+    gate.set()
+    third.join(10)
+    worker.close()
+    assert ran == [1, 2, 3, 4]
+
+    # after a failure the batches behind it are dropped, and closing never blocks
+    gate.clear()
+    ran.clear()
+
+    def fails_first(batch):
+        gate.wait(10)
+        if batch == 1:
+            raise ValueError("the model failed")
+        ran.append(batch)
+
+    worker = _ModelWorker(fails_first)
+    for k in (1, 2, 3):
+        worker.submit(k)
+    gate.set()
+    closing = threading.Thread(target=lambda: pytest.raises(ValueError, worker.close))
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive() and ran == []
+
+    # an abort drops the waiting batches: only the running one finishes
+    gate.clear()
+    started.clear()
+    worker = _ModelWorker(gated)
+    worker.submit("running")
+    assert started.wait(10)
+    worker.submit("waiting")
+    worker.submit("also waiting")
+    aborting = threading.Thread(target=worker.close, kwargs={"abort": True})
+    aborting.start()
+    deadline = time.monotonic() + 10
+    while not worker.stopping and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    aborting.join(10)
+    assert ran == ["running"] and not worker.thread.is_alive()
+
+
+def test_with_geometry_every_shot_of_a_batch_gets_its_scale(tiny_model):
+    lab = _labeller(tiny_model, movement="geometry", batch_size=3, size=(64, 48))
+    for k in range(3):
+        lab.add(30 * k, 30 * (k + 1), 1.2 * k, 1.2 * (k + 1), _frames(range(30 * k, 30 * (k + 1))))
+    shots = lab.finish()
+    assert all(s.scale in tiny_model.config.scale_labels and s.movement_source == "geometry" for s in shots)
+    assert all(s.movement == s.motion["label"] for s in shots)
+
+
+def test_a_shot_as_json_has_times_to_the_millisecond_and_evidence_to_four_places():
+    from shotscope.analysis import Shot
+
+    shot = Shot(index=3, start_frame=10, end_frame=35, start_time=0.4166666, end_time=1.4583333,
+                motion={"label": "Push", "zoom": 0.123456789, "pairs": 7, "probabilities": {"Push": 0.9}},
+                thumbnail=np.zeros((2, 2, 3), np.uint8))
+    d = shot.to_dict()
+    assert (d["start_time"], d["end_time"], d["duration"]) == (0.417, 1.458, 1.042)
+    assert d["motion"] == {"label": "Push", "zoom": 0.1235, "pairs": 7, "probabilities": {"Push": 0.9}}
+    assert "thumbnail" not in d and "first_frame" not in d and "last_frame" not in d
+    assert d["index"] == 3 and (d["start_frame"], d["end_frame"]) == (10, 35)
+    assert Shot(index=0, start_frame=0, end_frame=1, start_time=0.0, end_time=0.04).to_dict()["motion"] is None
+
+
+class _Recorder(CutDetector):
+    """A cut detector that finds no cuts and keeps the size of every picture it was given."""
+
+    name = "recorder"
+
+    def __init__(self, own=None):
+        self.own, self.sizes, self.asked = own, [], None
+
+    def reset(self, fps):
+        self.fps = fps
+
+    def push(self, index, small_rgb):
+        self.sizes.append(small_rgb.shape)
+        return []
+
+    def finish(self, last_index):
+        return []
+
+    def frame_size(self, w, h):
+        self.asked = (w, h)
+        return self.own
+
+
+@pytest.mark.parametrize(("width", "height", "seen"), [(640, 360, (144, 256, 3)), (160, 90, (90, 160, 3)),
+                                                       (300, 120, (102, 256, 3))])
+def test_cut_detection_sees_the_stored_picture_at_about_256_pixels_wide(tmp_path, width, height, seen):
+    """As PySceneDetect's SceneManager: the stored picture downscaled by width / 256 (never enlarged)."""
+    from shotscope.analysis import analyze
+    from shotscope.video import write_video
+
+    rng = np.random.default_rng(0)
+    path = write_video(tmp_path / "film.mp4", [rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+                                               for _ in range(6)], fps=12)
+    recorder = _Recorder()
+    analyze(path, None, detector=recorder, settings=AnalyzeSettings(movement="geometry"))
+    assert recorder.sizes == [seen] * 6 and recorder.fps == 12.0 and recorder.asked == (width, height)
+    own = _Recorder(own=(48, 27))  # a detector with its own size (TransNetV2's) gets exactly that
+    analyze(path, None, detector=own, settings=AnalyzeSettings(movement="geometry"))
+    assert own.sizes == [(27, 48, 3)] * 6

@@ -534,15 +534,8 @@ class _ModelWorker:
         self.queue.put(batch)
 
     def close(self, abort: bool = False) -> None:
-        import queue
-
-        if abort:
-            self.stopping = True
-            while True:
-                try:
-                    self.queue.get_nowait()
-                except queue.Empty:
-                    break
+        """Wait for the batches given to be done; ``abort``: the ones still waiting are dropped."""
+        self.stopping = abort
         self.queue.put(None)
         self.thread.join()
         if self.error is not None and not abort:
