@@ -6,6 +6,8 @@ files, in test_video.py.)"""
 from __future__ import annotations
 
 import os
+import re
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -22,6 +24,7 @@ from shotscope.video import (
     write_video,
 )
 
+from .conftest import real_video
 from .videos import index_frame, index_video, read_index
 
 
@@ -272,3 +275,114 @@ def test_writing_video_defaults_and_quality(tmp_path):
     sizes = {crf: write_video(tmp_path / f"crf{crf}.mp4", noisy, crf=crf).stat().st_size for crf in (18, 40)}
     assert sizes[40] < sizes[18] / 2  # the quality setting reaches the encoder
     assert write_video(tmp_path / "same.mp4", noisy).stat().st_size == sizes[18]  # crf 18 by default
+
+
+def test_what_late_starting_and_unsized_streams_say_about_themselves(ts_film, tmp_path):
+    with open_video(ts_film) as video:  # MPEG-TS: times start late; no frame count in the file
+        info = video.info
+        assert info.start_time == pytest.approx(0.08, abs=0.005)
+        assert info.duration == pytest.approx(2.4, abs=0.01)
+        assert (info.frame_count, info.frame_count_exact, info.fps) == (60, False, 25.0)
+    mkv = index_video(tmp_path / "film.mkv", 45, fps=30)  # Matroska: the duration is the container's
+    with open_video(mkv) as video:
+        assert video.info.duration == pytest.approx(1.5, abs=0.01) and video.info.start_time == 0.0
+        assert (video.info.frame_count, video.info.frame_count_exact, video.info.fps) == (45, False, 30.0)
+
+
+@pytest.mark.parametrize(("sar", "width"), [(Fraction(8, 9), 142), (Fraction(2, 1), 320)])
+def test_non_square_pixels_are_shown_at_their_display_width(tmp_path, sar, width):
+    path = tmp_path / "anamorphic.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = sar
+        for i in range(3):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with open_video(path) as video:
+        info = video.info
+        assert (info.width, info.height, info.stored_width, info.sample_aspect_ratio) == (width, 48, 160, sar)
+        frame = next(iter(video.frames()))
+        assert video.to_rgb(frame).shape == (48, width, 3)
+        assert video.to_rgb(frame, display=False).shape == (48, 160, 3)
+
+
+def test_pictures_are_reduced_by_area_averaging(tmp_path):
+    stripes = np.zeros((48, 160, 3), np.uint8)
+    stripes[:, ::4] = 255  # one bright column in four: averaged by area, aliased by sampling
+    path = write_video(tmp_path / "stripes.mp4", [stripes] * 3)
+    with open_video(path) as video:
+        frame = next(iter(video.frames()))
+        for small in (video.to_rgb(frame, size=(40, 12)), video.to_rgb(frame, size=(40, 12), display=False)):
+            assert small.shape == (12, 40, 3)
+            assert small[..., 0].mean() == pytest.approx(64, abs=4) and small[..., 0].std() < 2.5
+
+
+def test_a_file_without_video_lists_what_it_holds(tmp_path):
+    source = real_video("issue-236-split-copy.mkv")
+    path = tmp_path / "no-video.mkv"
+    with av.open(str(source)) as src, av.open(str(path), "w") as out:
+        kept = {s.index: out.add_stream_from_template(s) for s in src.streams if s.type in ("audio", "subtitle")}
+        for packet in src.demux([s for s in src.streams if s.index in kept]):
+            if packet.dts is not None:
+                packet.stream = kept[packet.stream.index]
+                out.mux(packet)
+    with pytest.raises(VideoDecodeError, match=r"no-video.mkv: no video stream \(streams: audio, subtitle\)$"):
+        open_video(path)
+
+
+def test_options_reach_the_decoder_and_messages_name_the_file(film, tmp_path, monkeypatch):
+    with open_video(film, threads=1, thread_type="FRAME") as video:
+        assert (video._stream.thread_count, video._stream.thread_type.name) == (1, "FRAME")
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert default_thread_type() == "AUTO"
+    with pytest.raises(VideoDecodeError, match=re.escape(str(tmp_path)) + r": is a directory, not a video file$"):
+        open_video(tmp_path)
+
+
+def test_the_fast_path_reads_and_decodes_no_further_than_it_must(film, ts_film, monkeypatch):
+    for path, times in ((film, np.arange(1, 10) / 25 + 0.01), (ts_film, np.array([0.05, 0.5, 1.01, 2.0]))):
+        with open_video(path) as video:
+            monkeypatch.setattr(video, "frames", lambda *a: pytest.fail("fell back to decoding every frame"))
+            got = video.frames_at(times, 0.0, None)
+            assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == \
+                [int(t * 25) for t in times]
+    with open_video(film) as video:
+        read = []
+        real = video._packets
+        monkeypatch.setattr(video, "_packets", lambda: (read.append(p) or p for p in real()))
+        list(video._decode_wanted(0.0, None, {0.08}))
+        assert len(read) < 10  # stops once what it wanted is decoded
+        read.clear()
+        (frame,) = video._decode_wanted(1.6, None, {1.72})
+        assert frame.time == pytest.approx(1.72) and read_index(video.to_rgb(frame)) == 43
+        assert len(read) < 20  # from the keyframe before 1.6 s, not from the start
+
+
+def test_damage_met_by_the_fast_path_is_counted_and_named(tmp_path):
+    good = index_video(tmp_path / "good.mp4", 60, gop=10)
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 300] = b"\x00\x00\x01" + b"\xff" * 297
+    bad = tmp_path / "damaged.mp4"
+    bad.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=r"damaged.mp4: skipped a packet that failed to decode \(\w"), \
+            open_video(bad) as video:
+        times = np.array([0.1, 2.3])  # before and after the damage
+        got = [read_index(video.to_rgb(f)) for f in video.frames_at(times, 0.0, None)]
+        assert got[0] == 2 and got == [read_index(video.to_rgb(f))
+                                       for f in VideoBackend.frames_at(video, times, 0.0, None)]
+    (kind,) = video.problems
+    assert kind.startswith("skipped a packet that failed to decode (") and "None" not in kind
+
+
+def test_a_file_whose_pictures_do_not_decode_has_no_rotation(tmp_path):
+    good = index_video(tmp_path / "good.mp4", 30)
+    data = bytearray(good.read_bytes())
+    start, end = data.find(b"mdat") + 4, data.find(b"moov") - 4
+    data[start:end] = bytes(end - start)
+    (tmp_path / "zeroed.mp4").write_bytes(bytes(data))
+    with open_video(tmp_path / "zeroed.mp4") as video:
+        assert video.info.rotation == 0 and (video.info.width, video.info.height) == (160, 48)

@@ -304,6 +304,15 @@ JUDGED: dict[str, str] = {
     "shotscope.motion.x_estimate_movement__mutmut_314": "equivalent: as above",
     "shotscope.motion.x_estimate_movement__mutmut_317": "equivalent: as above",
     "shotscope.motion.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
+
+    # analysis
+    **{f"shotscope.analysis.xǁ_ShotLabellerǁ_label_batch__mutmut_{k}": "equivalent: zip's strict only guards; the "
+       "model gives one row per clip and one probability per label of its own config" for k in
+       (12, 16, 17, 27, 30, 31, 62, 65, 66)},
+    "shotscope.analysis.xǁ_ShotLabellerǁ_label_batch__mutmut_8": "equivalent: the batch size changes no output "
+    "(test_inference checks predictions batch by batch against one at a time)",
+    "shotscope.analysis.x_analyze__mutmut_21": "equivalent: the decoder's threading changes no frame, only speed",
+    "shotscope.analysis.x_analyze__mutmut_23": "equivalent: as above",
 }
 
 
