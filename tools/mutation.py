@@ -333,6 +333,18 @@ NOTES = """
   preprocessing settings and movement combiner from the default cache: found by the mutants of
   `restore_extras` that no test killed. The extras now come from the same cache and revision;
   tests build a Hugging Face cache with two revisions and load from it offline.
+- **MPEG-TS films lost frames.** Found by the mutants of the stream start time (`- t0` -> `+ t0`)
+  that no test killed: every test file started at time 0. A `.ts` file (broadcast captures,
+  camera files) starts late, and its demuxer seeks by decoding times: a seek to the stream's start
+  time, or to a keyframe's time, landed past that keyframe, so decoding from the start gave no
+  frame at all, and a range gave frames from the next keyframe on (or none). Seeks now go back
+  until the first packet is not past the start, and rewinding goes to the first packet; tests
+  decode a `.ts` film whole, by ranges and by times. A raw H.264 stream (no times, no seeking)
+  could not be opened at all; it now opens, decodes from its start, and its frames are timed by
+  the frame rate.
+- The model worker's abort emptied its queue by hand and also set a flag that made the worker
+  skip what it took: the flag alone does it (the loop went); what remained untested of the worker
+  (a bounded queue that holds the producer, the batches dropped after a failure) now is.
 - A preprocessor config whose `size` is not an object failed on `size.get` before its own check
   could name the problem (the check is now first); the similarity fit's scale in the motion
   estimate was computed and never used (removed); the CSV writer's empty-string fallbacks were
