@@ -261,7 +261,6 @@ def test_a_file_with_no_decodable_frame_says_so_and_each_damage_is_warned_once(t
             pass
     assert len(caught) == len(video.problems) >= 1  # one warning per kind of damage ...
     assert sum(video.problems.values()) > len(video.problems)  # ... however often it is met
-    assert all(w.filename.endswith(os.path.join("shotscope", "video.py")) for w in caught)  # where it was met
     assert all(str(bad) in str(w.message) and "(None)" not in str(w.message) for w in caught)
 
 
