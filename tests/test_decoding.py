@@ -192,7 +192,7 @@ def test_mpeg_ts_ranges_seek_back_far_enough_for_their_first_frames(ts_film, sta
 def test_a_raw_stream_without_times_or_seeking_decodes_by_frame_rate(tmp_path):
     path = tmp_path / "camera.h264"
     with av.open(str(path), "w", format="h264") as out:
-        stream = out.add_stream("libx264", rate=25)
+        stream = out.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
         for i in range(30):
             for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
@@ -200,14 +200,15 @@ def test_a_raw_stream_without_times_or_seeking_decodes_by_frame_rate(tmp_path):
         for packet in stream.encode():
             out.mux(packet)
     with open_video(path) as video:
+        assert video.info.fps == 30.0  # the stream's own rate, not the demuxer's default of 25
         frames = list(video.frames())
         assert all(f.frame.pts is None for f in frames)  # what the stream gives: no times
         assert [read_index(video.to_rgb(f)) for f in frames] == [f.index for f in frames] == list(range(30))
-        np.testing.assert_allclose([f.time for f in frames], np.arange(30) / 25)
+        np.testing.assert_allclose([f.time for f in frames], np.arange(30) / 30)
         part = list(video.frames(0.4, 0.6))  # it cannot seek: decoded from its start, the rest skipped
-        assert [read_index(video.to_rgb(f)) for f in part] == [f.index for f in part] == [10, 11, 12, 13, 14]
+        assert [read_index(video.to_rgb(f)) for f in part] == [f.index for f in part] == [12, 13, 14, 15, 16, 17]
         got = video.frames_at(np.array([0.3, 0.5]), 0.2, 0.8)  # no packet times: every frame decoded
-        assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == [7, 12]
+        assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == [9, 15]
 
 
 def test_frames_at_decodes_only_the_frames_it_needs(film, monkeypatch):

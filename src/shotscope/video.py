@@ -158,6 +158,8 @@ class PyAVBackend(VideoBackend):
         s, c = self._stream, self._container
         cc = s.codec_context
         rate = s.average_rate or s.guessed_rate or s.base_rate
+        if c.format.name in _RAW_STREAMS and s.guessed_rate:
+            rate = s.guessed_rate  # no container: the average is the demuxer's default (25), the stream says
         fps = float(rate) if rate else 25.0
         tb = s.time_base
         start = float(s.start_time * tb) if s.start_time is not None and tb else 0.0
@@ -378,6 +380,9 @@ class PyAVBackend(VideoBackend):
     def close(self) -> None:
         self._container.close()
 
+
+# FFmpeg's demuxers of bare elementary streams (no container, no times)
+_RAW_STREAMS = {"h264", "hevc", "m4v", "mpegvideo", "vc1", "obu", "ivf"}
 
 # how far before a requested start the seeks go, in seconds, until the first packet is not past it
 _SEEK_BACK = (0.0, 1.0, 5.0, 30.0)
