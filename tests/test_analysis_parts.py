@@ -520,3 +520,54 @@ def test_cut_detection_sees_the_stored_picture_at_about_256_pixels_wide(tmp_path
     own = _Recorder(own=(48, 27))  # a detector with its own size (TransNetV2's) gets exactly that
     analyze(path, None, detector=own, settings=AnalyzeSettings(movement="geometry"))
     assert own.sizes == [(27, 48, 3)] * 6
+
+
+def _flat_film(path, width, height, frames=6, fps=12):
+    from shotscope.video import write_video
+
+    return write_video(path, [np.full((height, width, 3), 40 + 30 * (k % 3), np.uint8) for k in range(frames)],
+                       fps=fps)
+
+
+def test_analyze_uses_its_settings_and_keeps_fewer_frames_of_larger_pictures(tmp_path, monkeypatch):
+    """Frames held per shot: keep_frames for 1080p and smaller, fewer in proportion above, never under 8."""
+    import shotscope.analysis as analysis
+
+    kept = []
+
+    class Buffer(analysis._ShotBuffer):
+        def __init__(self, keep):
+            kept.append(keep)
+            super().__init__(keep)
+
+    monkeypatch.setattr(analysis, "_ShotBuffer", Buffer)
+    small, large = _flat_film(tmp_path / "small.mp4", 160, 90), _flat_film(tmp_path / "large.mp4", 2560, 1440)
+    for path, keep_frames in ((small, 64), (large, 64), (large, 10)):
+        analysis.analyze(path, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry",
+                                                                                   keep_frames=keep_frames))
+    assert kept == [64, 36, 8]  # 64 x 1920 x 1080 / (2560 x 1440) = 36; 10 x 0.5625 -> at least 8
+    recorder = _Recorder()
+    analysis.analyze(small, None, detector=recorder, settings=AnalyzeSettings(movement="geometry", end=0.25))
+    assert len(recorder.sizes) == 3  # frames at 0, 1/12 and 2/12 s: the range is honoured
+
+
+def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp_path, tiny_model, monkeypatch):
+    import shotscope.analysis as analysis
+
+    sizes = []
+
+    class Converter(analysis._Converter):
+        def __init__(self, video, size):
+            sizes.append(size)
+            super().__init__(video, size)
+
+    monkeypatch.setattr(analysis, "_Converter", Converter)
+    film = _flat_film(tmp_path / "film.mp4", 640, 360, frames=12)
+    shots = analysis.analyze(film, tiny_model, detector=_Recorder(),
+                             settings=AnalyzeSettings(movement="geometry")).shots
+    # the model's input side (32) and the geometry's (180), each keeping the film's aspect
+    assert sizes == [(57, 32), (320, 180)]
+    assert len(shots) == 1 and shots[0].scale is not None and shots[0].movement_source == "geometry"
+    sizes.clear()
+    analysis.analyze(film, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry"))
+    assert sizes == [(320, 180)]  # one size for both: one converter
