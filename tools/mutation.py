@@ -313,6 +313,30 @@ JUDGED: dict[str, str] = {
     "(test_inference checks predictions batch by batch against one at a time)",
     "shotscope.analysis.x_analyze__mutmut_21": "equivalent: the decoder's threading changes no frame, only speed",
     "shotscope.analysis.x_analyze__mutmut_23": "equivalent: as above",
+
+    # motion, after the decision moved into its own functions
+    "shotscope.motion.x_classify_evidence__mutmut_25": "equivalent: a softmax does not change when a constant is "
+    "added to every logit (the logits are clipped to 20, so exp stays in range either way)",
+    **{f"shotscope.motion.x_classify_evidence__mutmut_{k}": "equivalent: zip's strict only guards; always four "
+       "labels and four probabilities" for k in (36, 39, 40)},
+    "shotscope.motion.x_decide_movement__mutmut_19": "equivalent: a zoom of 0 never passes a zoom threshold above 0, "
+    "so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
+    "shotscope.motion.x__gray__mutmut_11": "equivalent: a frame already at the work width is not resized at all",
+    "shotscope.motion.x_pair_motion__mutmut_11": "equivalent: OpenCV's default pyramid depth is 3, as given",
+    "shotscope.motion.x_pair_motion__mutmut_13": "equivalent: as above",
+    **{f"shotscope.motion.x_pair_motion__mutmut_{k}": "equivalent: numpy reads any negative size as 'the rest'"
+       for k in (57, 69, 76)},
+    "shotscope.motion.x_pair_motion__mutmut_90": "equivalent: no grid point lies exactly a quarter of the frame from "
+    "the centre (the grid's spacing is not a divisor of it)",
+    "shotscope.motion.x_pair_motion__mutmut_95": "equivalent: as above",
+    "shotscope.motion.x_pair_motion__mutmut_99": "equivalent: half of an even min_points (12 by default) is the same "
+    "number divided either way",
+    "shotscope.motion.x_pair_motion__mutmut_141": "equivalent: the grid has no point within 1.4 px of the centre "
+    "(an even number of points each way), so no squared radius is under 2",
+    "shotscope.motion.x_pair_motion__mutmut_175": "equivalent: RANSAC is estimateAffinePartial2D's default method",
+    "shotscope.motion.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
+    "is always found, so there are always inliers",
+    "shotscope.motion.x_pair_motion__mutmut_185": "equivalent: as above",
 }
 
 
@@ -371,18 +395,18 @@ NOTES = """
 - "judged equivalent" means no test can tell the mutant from the code (a default written out, a
   branch another branch already handles, a value that cannot occur, a speed-only setting), each
   with its reason below. Everything else that survives is listed as open.
-- motion's open survivors are mostly the tracker's tuning (Lucas-Kanade window and pyramid,
-  the forward-backward and RANSAC tolerances, the weights that turn evidence into probabilities):
-  changing one by a little changes no rule a test can state on generated pictures; their effect
-  is measured on real shots (docs/benchmarks.md), not pinned by tests of exact outputs.
+- motion's decision is its own functions (`decide_movement`, `movement_scores` with named score
+  units, `classify_evidence`), tested with exact evidence at and just past every threshold; its
+  open survivors are the tracker's tuning (Lucas-Kanade window, the forward-backward and RANSAC
+  tolerances, corner minimums): changing one by a little changes no rule a test can state on
+  generated pictures; their effect is measured on real shots (docs/benchmarks.md).
 - Some survivors cannot be told apart without a network: how a missing file on the Hugging Face
   hub is answered (`_raise_exceptions_for_*` in `restore_extras`); offline, a file the cache lacks
   is "none" either way. They are listed as open, not as equivalent.
-- Tests were added while groups ran: the survivors listed are those of each group's last run.
-  After theirs, loading (the hub asked for what, its cache used when unreachable, lists cut
-  short), modeling (scale class weights, a subfolder, hub models without extras) and motion
-  (default times, the drift against the zoom over a long shot) got tests aimed at their open
-  survivors; re-running those groups is the next step.
+- Runs are long (motion and analysis: hours on two cores), so a group can be continued and its
+  survivors re-tested after tests are added: `--resume` continues a stopped run in its scratch
+  copy (mutmut keeps each tested mutant's result; changed functions get new mutants; changed tests
+  make it trace again which tests reach what), `--survivors` re-tests only the survivors.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table.
 """
