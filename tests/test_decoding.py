@@ -285,7 +285,7 @@ def test_what_late_starting_and_unsized_streams_say_about_themselves(ts_film, tm
         assert (info.frame_count, info.frame_count_exact, info.fps) == (60, False, 25.0)
     mkv = index_video(tmp_path / "film.mkv", 45, fps=30)  # Matroska: the duration is the container's
     with open_video(mkv) as video:
-        assert video.info.duration == pytest.approx(1.5, abs=0.01) and video.info.start_time == 0.0
+        assert video.info.duration == 1.5 and video.info.start_time == 0.0  # 1,500,000 microseconds
         assert (video.info.frame_count, video.info.frame_count_exact, video.info.fps) == (45, False, 30.0)
 
 
@@ -386,3 +386,40 @@ def test_a_file_whose_pictures_do_not_decode_has_no_rotation(tmp_path):
     (tmp_path / "zeroed.mp4").write_bytes(bytes(data))
     with open_video(tmp_path / "zeroed.mp4") as video:
         assert video.info.rotation == 0 and (video.info.width, video.info.height) == (160, 48)
+
+
+def test_a_seek_lands_at_the_keyframe_before_its_start_not_at_the_film_start(film, ts_film):
+    for path, start, lands in ((film, 1.2, (1.2, 1.2)), (film, 0.5, (0.4, 0.4)), (ts_film, 1.2, (0.1, 1.2))):
+        with open_video(path) as video:
+            assert video._seek(start) is False
+            tb, t0 = float(video._stream.time_base), video.info.start_time
+            first = video._first_packet_time() * tb - t0
+            assert lands[0] - 1e-6 <= first <= lands[1] + 1e-6, (path.name, start, first)
+            assert video._seek(0.0) is True and video._first_packet_time() * tb - t0 <= 1e-6
+
+
+def test_each_kind_of_damage_is_warned_the_first_time_and_counted_every_time(film):
+    from shotscope.errors import ShotscopeWarning
+
+    with open_video(film) as video:
+        with pytest.warns(ShotscopeWarning) as caught:
+            video._problem("stopped reading (x)")
+            video._problem("stopped reading (x)")
+            video._problem("skipped a packet")
+        assert [str(w.message) for w in caught] == [f"{film}: stopped reading (x)", f"{film}: skipped a packet"]
+        assert video.problems == {"stopped reading (x)": 2, "skipped a packet": 1}
+
+
+def test_what_a_raw_stream_cannot_say(tmp_path):
+    path = tmp_path / "camera.h264"
+    with av.open(str(path), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
+        for i in range(5):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with open_video(path) as video:  # no times, no duration, no count: a single frame is all it promises
+        info = video.info
+        assert (info.start_time, info.duration, info.frame_count, info.frame_count_exact) == (0.0, 0.0, 1, False)

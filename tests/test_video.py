@@ -119,6 +119,8 @@ def test_variable_frame_rate_frames_belong_to_requested_times():
         times = np.array([f.time for f in frames])
     assert len(times) == 160 and np.ptp(np.diff(times)) > 0.02  # really variable
     assert [f.index for f in frames] == list(range(160))  # decode order from the start, not time x rate
+    info = open_video(path).info  # its average rate (not the nominal 23.976), its own frame count
+    assert info.fps == pytest.approx(3840000 / 239239) and (info.frame_count, info.frame_count_exact) == (160, True)
     clip = sample_frames(path, 8, start=3.0, end=6.0)
     targets = sample_times(3.0, 6.0, 8)[0]
     for got, target in zip(clip.times[0], targets, strict=True):
