@@ -337,6 +337,33 @@ JUDGED: dict[str, str] = {
     "shotscope.motion.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
     "is always found, so there are always inliers",
     "shotscope.motion.x_pair_motion__mutmut_185": "equivalent: as above",
+
+    # video
+    **{f"shotscope.video.xǁPyAVBackendǁ_rewind__mutmut_{k}": "equivalent: a seek to time 0 (or before the first packet) lands on the first "
+       "packet whatever the flags or the stream named: it is a keyframe, and nothing lies before it" for k in
+       (2, 3, 4, 6, 7, 8, 14, 15, 16, 17)},
+    **{f"shotscope.video.xǁPyAVBackendǁ_seek__mutmut_{k}": "equivalent: PyAV's defaults (backward, keyframes only) written out, or a flag "
+       "that reads as false: the check after the seek goes back until the first packet is not past the start"
+       for k in (18, 19, 22, 23, 24, 25, 35, 38, 39)},
+    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_29": "equivalent: a packet time exactly 1e-6 s past the start has measure 0",
+    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_31": "equivalent: a tolerance of ~0 instead of 1e-6 s: a keyframe at the start compares "
+    "equal either way, and one a hair past it makes the check go back a second, which decodes the same frames",
+    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_3": "equivalent: a start of exactly 1e-6 s decodes the same frames from either path",
+    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_11": "equivalent in output: a target earlier by twice the start time lands at an earlier "
+    "keyframe, and the frames before the start are skipped",
+    "shotscope.video.xǁPyAVBackendǁframes__mutmut_26": "equivalent: a frame time exactly 1e-6 s before the start has measure 0",
+    "shotscope.video.xǁPyAVBackendǁframes__mutmut_32": "equivalent: as above, at the end",
+    "shotscope.video.xǁPyAVBackendǁ_first_packet_time__mutmut_1": "equivalent in output: another stream's packet time only makes the check "
+    "go further back (or to the start), which decodes the same frames",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_53": "equivalent: a sample aspect ratio of 0 (unknown) is already excluded by 'sar and'; "
+    "FFmpeg gives none below 0",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_70": "equivalent: with square pixels round(w * 1) is w",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_75": "equivalent: a picture under 3 px wide is not a film",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_11": "equivalent: FFmpeg gives every video stream a base rate, so some rate is always found",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_13": "equivalent: as above (the default rate is never used)",
+    "shotscope.video.xǁPyAVBackendǁ__init____mutmut_1": "equivalent in output: the decoder's thread count changes no frame, only speed",
+    "shotscope.video.x_default_thread_type__mutmut_6": "equivalent: an unknown core count (None) as 1 or as 2 "
+    "gives the same answer (more than 2 is needed for frame threads)",
 }
 
 
