@@ -154,6 +154,7 @@ def score(counts: dict[str, int]) -> float | None:
 
 # survivors looked at and judged equivalent (no test can tell them apart) or not worth a test,
 # with the reason; keyed by mutmut's mutant name. Everything else that survives is listed as open.
+V = "shotscope.video.xǁPyAVBackendǁ"  # the prefix of the video backend's mutants
 JUDGED: dict[str, str] = {
     "shotscope.statistics.x__shares__mutmut_4": "equivalent: the fallback divisor is used only when every shot "
     "lasts 0 s, where every share is 0 whatever it is",
@@ -364,6 +365,42 @@ JUDGED: dict[str, str] = {
     "shotscope.video.xǁPyAVBackendǁ__init____mutmut_1": "equivalent in output: the decoder's thread count changes no frame, only speed",
     "shotscope.video.x_default_thread_type__mutmut_6": "equivalent: an unknown core count (None) as 1 or as 2 "
     "gives the same answer (more than 2 is needed for frame threads)",
+
+    # video: the fast path's own guards (the generic rule answers whenever it gives up)
+    **{f"{V}_decode_wanted__mutmut_{k}": why for k, why in (
+        (17, "equivalent in output: decoding every frame instead of skipping the unneeded gives the same frames"),
+        (25, "equivalent in output: stopping at a damaged packet leaves frames undecoded, and frames_at then "
+             "falls back to decoding every frame"),
+        (27, "equivalent: the fast path runs only when every packet has a time, so no frame lacks one"),
+        (8, "equivalent: leaving the generator by return or by break runs the same cleanup"),
+        (33, "equivalent: frames_at sets each frame's index; the placeholder is never read"),
+        (39, "equivalent: as above"), (40, "equivalent: as above"))},
+    **{f"{V}_presentation_times__mutmut_{k}": why for k, why in (
+        (16, "equivalent in output: stopping twice the start time later reads a few more packets, same times"),
+        (23, "equivalent: a packet exactly 1e-6 s before the start has measure 0"),
+        (27, "equivalent: as above, at the end"),
+        (3, "equivalent in output: reading packet times from the film's start gives the same times in the range"),
+        (7, "equivalent: an empty packet is the end-of-stream flush, after every frame"))},
+    **{f"{V}frames_at__mutmut_{k}": why for k, why in (
+        (23, "equivalent: a time plus 1e-6 s never equals a frame time, so either side of searchsorted agrees"),
+        (32, "equivalent: searchsorted's result minus one is never past the last frame"),
+        (37, "equivalent: as above"),
+        (42, "equivalent in output: decoding the wanted frames from the film's start gives the same frames"),
+        (54, "equivalent: FFmpeg's decoders honour skip_frame, so this fallback (a decoder that ignored it) "
+             "is a guard no file reaches"),
+        (59, "equivalent: from the start, the first frame shown is at 0 s, whose index is 0 either way"),
+        (62, "equivalent: a start of exactly 1e-6 s has measure 0"))},
+    **{f"shotscope.video.xǁVideoBackendǁframes_at__mutmut_{k}": why for k, why in (
+        (14, "equivalent: a time exactly 1e-6 s before a frame has measure 0"),
+        (8, "equivalent: frames(0) and frames(None) both decode from the first frame"),
+        (9, "equivalent: as above"))},
+    f"{V}_first_packet_time__mutmut_2": "equivalent in output: a packet without a time (only raw streams have "
+    "them, and those cannot seek) taken as 'none left' accepts the seek, which then fails over to the start",
+    **{f"{V}_probe_rotation__mutmut_{k}": "equivalent: every decoded frame has a rotation attribute" for k in
+       (8, 11, 14)},
+    **{f"{V}to_rgb__mutmut_{k}": "equivalent: PyAV keeps the height when only the width changes, and the display "
+       "size changes only the width (non-square pixels)" for k in (48, 51)},
+    f"{V}to_rgb__mutmut_65": "equivalent: numpy's rot90 takes 3.0 as 3",
 }
 
 

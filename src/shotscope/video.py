@@ -128,8 +128,8 @@ class PyAVBackend(VideoBackend):
         _check_file(self.path)
         self._threads = (threads, thread_type or default_thread_type())
         self._open()
-        self._rotation = 0
-        self._display_size: tuple[int, int] | None = None
+        self._rotation: int  # both set by _read_info, from the file
+        self._display_size: tuple[int, int]
         try:
             self._info = self._read_info()  # a bad header fails here, naming the file
         except BaseException:
@@ -256,7 +256,7 @@ class PyAVBackend(VideoBackend):
         pos = np.clip(pos, 0, len(shown) - 1)
         wanted = set(shown[pos].tolist())
         got: dict[float, DecodedFrame] = {}
-        for frame in self._decode_wanted(start, end, wanted):
+        for frame in self._decode_wanted(start, wanted):
             got[frame.time] = frame
         if not wanted <= set(got):  # a decoder that ignored the request: decode everything
             return super().frames_at(times, start, end)
@@ -332,7 +332,9 @@ class PyAVBackend(VideoBackend):
                 times.append(t)
         return np.array(sorted(set(times)))
 
-    def _decode_wanted(self, start: float, end: float | None, wanted: set[float]) -> Iterator[DecodedFrame]:
+    def _decode_wanted(self, start: float, wanted: set[float]) -> Iterator[DecodedFrame]:
+        """The frames shown at ``wanted`` times, decoded from the keyframe before ``start``; frames no
+        other depends on and nobody asked for are skipped."""
         tb, t0 = float(self._stream.time_base), self.info.start_time
         cc = self._stream.codec_context
         self._seek(start)
