@@ -226,3 +226,38 @@ def test_trainer_arguments_come_from_the_config(tmp_path):
     assert args.use_cpu and args.disable_tqdm and args.report_to == [] and not args.ddp_find_unused_parameters
     assert args.max_steps == cfg["train"]["max_steps"]
     assert not args.bf16 and not args.fp16
+
+
+# --- the run's folder and sampler -----------------------------------------------------------------
+
+def test_a_run_names_a_bad_output_folder_and_saves_its_config_first(tmp_path):
+    import yaml
+
+    from shotscope.training import train
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    with pytest.raises(DataError, match=rf"^output_dir {taken}: exists and is not a directory$"):
+        train(TINY_CONFIG, [f"output_dir={taken}"])
+    out = tmp_path / "run"
+    overrides = [f"output_dir={out}", f"data.train={tmp_path / 'missing.csv'}", "seed=11"]
+    with pytest.raises(DataError):  # no training data: the run stops, its resolved config already beside it
+        train(TINY_CONFIG, overrides)
+    assert yaml.safe_load((out / "config.yaml").read_text()) == load_training_config(TINY_CONFIG, overrides)
+
+
+def test_the_trainer_draws_by_class_weight_only_when_asked(tmp_path, tiny_model):
+    from transformers import TrainingArguments
+
+    from shotscope.training import BalancedSampler, ShotScopeTrainer
+
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], seed=3)
+    data = [{"x": k} for k in range(6)]
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 5.0, 5.0])
+    balanced = ShotScopeTrainer(model=tiny_model, args=args, train_dataset=data, sample_weights=weights)
+    sampler = balanced._get_train_sampler(data)
+    assert isinstance(sampler, BalancedSampler) and balanced.balanced_sampler is sampler
+    np.testing.assert_allclose(sampler.weights.numpy(), weights)
+    assert (sampler.num_samples, sampler.seed) == (6, 3)  # the run's seed: draws repeat on resume
+    plain = ShotScopeTrainer(model=tiny_model, args=args, train_dataset=data)
+    assert not isinstance(plain._get_train_sampler(data), BalancedSampler) and plain.balanced_sampler is None
