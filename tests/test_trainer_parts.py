@@ -261,3 +261,52 @@ def test_the_trainer_draws_by_class_weight_only_when_asked(tmp_path, tiny_model)
     assert (sampler.num_samples, sampler.seed) == (6, 3)  # the run's seed: draws repeat on resume
     plain = ShotScopeTrainer(model=tiny_model, args=args, train_dataset=data)
     assert not isinstance(plain._get_train_sampler(data), BalancedSampler) and plain.balanced_sampler is None
+
+
+def test_the_datasets_a_config_makes(tmp_path):
+    from shotscope.data.records import ClipRecord
+    from shotscope.preprocessing import AugmentConfig
+    from shotscope.training import make_datasets
+
+    cfg = load_training_config(TINY_CONFIG, ["train.augment.crop_area=[0.5, 0.9]", "train.augment.hflip=0.0",
+                                             f"data.cache_dir={tmp_path / 'cache'}", "seed=9"])
+    model = build_model(cfg)
+    model.config.movement_id2label = {0: "Push", 1: "Pull", 2: "Static", 3: "Motion"}
+    train_ds, val_ds = make_datasets(cfg, model, [ClipRecord("a.mp4", 1, 2)], [ClipRecord("b.mp4", 0, 0)])
+    assert train_ds.augment == AugmentConfig(random_resized_crop=False, crop_area=(0.5, 0.9), hflip=0.0,
+                                             time_reverse=0.5)
+    assert (train_ds.seed, train_ds.movement_id2label) == (9, model.config.movement_id2label)
+    assert val_ds.augment is None and train_ds.cache_dir == val_ds.cache_dir == str(tmp_path / "cache")
+    assert train_ds.num_frames == val_ds.num_frames == model.num_frames
+    assert train_ds.preprocess is val_ds.preprocess is model.preprocess_config
+    assert [r.path for r in train_ds.records] == ["a.mp4"] and [r.path for r in val_ds.records] == ["b.mp4"]
+    del cfg["train"]["augment"]  # none given: the defaults
+    assert make_datasets(cfg, model, [ClipRecord("a.mp4", 1, 2)], [ClipRecord("b.mp4")])[0].augment == \
+        AugmentConfig()
+
+
+def test_classes_are_balanced_in_the_loss_or_by_drawing_as_asked():
+    from shotscope.data.records import ClipRecord
+    from shotscope.training import balance_classes
+
+    cfg = load_training_config(TINY_CONFIG)
+    records = [ClipRecord("a", 0, 2), ClipRecord("b", 0, 2), ClipRecord("c", 1, -100), ClipRecord("d", 0, 3)]
+    ds = SimpleNamespace(records=records, label_counts=lambda task, n: np.bincount(
+        [x for x in (getattr(r, task) for r in records) if x >= 0], minlength=n))
+    scale_w, move_w = inverse_frequency(np.array([3, 1, 0, 0, 0])), inverse_frequency(np.array([0, 0, 2, 1]))
+
+    cfg["train"].update(balance_scale="loss", balance_movement="none")
+    model = build_model(cfg)
+    assert balance_classes(cfg, model, ds) is None
+    assert model.config.scale_class_weights == scale_w and model.config.movement_class_weights is None
+
+    cfg["train"].update(balance_scale="sampler", balance_movement="sampler")
+    model = build_model(cfg)
+    weights = balance_classes(cfg, model, ds)
+    expected = [scale_w[0] * move_w[2], scale_w[0] * move_w[2], scale_w[1] * 1.0, scale_w[0] * move_w[3]]
+    np.testing.assert_allclose(weights, expected)  # the product over the tasks; an unlabelled task weighs 1
+    assert model.config.scale_class_weights is None and model.config.movement_class_weights is None
+
+    cfg["train"]["balance_movement"] = "both"
+    with pytest.raises(DataError, match=r"^train.balance_movement: expected none, loss or sampler, got 'both'$"):
+        balance_classes(cfg, build_model(cfg), ds)

@@ -430,6 +430,11 @@ NOTES = """
   decode a `.ts` film whole, by ranges and by times. A raw H.264 stream (no times, no seeking)
   could not be opened at all; it now opens, decodes from its start, and its frames are timed by
   the frame rate.
+- **Class-balanced drawing crashed on partly labelled data.** `train.balance_*: sampler` looked up
+  each clip's class weight with its label id, and a clip without that label (id -100, as
+  MovieShots clips without a movement label are) indexed past the table: IndexError before the
+  first step. Found while splitting `train` into its parts (`make_datasets`, `balance_classes`)
+  so that the mutants of its wiring are killed by fast tests; unlabelled clips now weigh 1.
 - The model worker's abort emptied its queue by hand and also set a flag that made the worker
   skip what it took: the flag alone does it (the loop went); what remained untested of the worker
   (a bounded queue that holds the producer, the batches dropped after a failure) now is.

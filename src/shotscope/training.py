@@ -302,6 +302,38 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
     )
 
 
+def make_datasets(cfg: dict, model: ShotScopeModel, train_records: list[ClipRecord],
+                  val_records: list[ClipRecord]) -> tuple[ClipDataset, ClipDataset]:
+    """The training clips (augmented as ``train.augment`` says, by the run's seed) and the validation
+    clips (as they are); both read the frame cache when ``data.cache_dir`` is set."""
+    augment = {k: tuple(v) if isinstance(v, list) else v for k, v in (cfg["train"].get("augment") or {}).items()}
+    cache = cfg["data"].get("cache_dir")
+    train_ds = ClipDataset(train_records, model.num_frames, model.preprocess_config, augment=AugmentConfig(**augment),
+                           movement_id2label=model.config.movement_id2label, cache_dir=cache, seed=cfg["seed"])
+    val_ds = ClipDataset(val_records, model.num_frames, model.preprocess_config, cache_dir=cache)
+    return train_ds, val_ds
+
+
+def balance_classes(cfg: dict, model: ShotScopeModel, train_ds: ClipDataset) -> np.ndarray | None:
+    """``train.balance_scale`` / ``balance_movement``: "loss" puts scikit-learn's balanced class
+    weights in the model's loss; "sampler" returns per-clip drawing weights (their product over
+    the tasks; unlabelled clips weigh 1); None when no task asks for the sampler."""
+    weights = np.ones(len(train_ds.records))
+    sampler = False
+    for task, n_cls in (("scale", len(model.config.scale_labels)), ("movement", len(model.config.movement_labels))):
+        mode = cfg["train"][f"balance_{task}"]
+        class_w = inverse_frequency(train_ds.label_counts(task, n_cls))
+        if mode == "loss":
+            setattr(model.config, f"{task}_class_weights", class_w)
+        elif mode == "sampler":
+            ids = np.array([getattr(r, task) for r in train_ds.records])
+            weights *= np.where(ids >= 0, np.array(class_w)[np.maximum(ids, 0)], 1.0)
+            sampler = True
+        elif mode != "none":
+            raise DataError(f"train.balance_{task}: expected none, loss or sampler, got {mode!r}")
+    return weights if sampler else None
+
+
 def train(config_path: str | os.PathLike | None = None, overrides: list[str] | None = None,
           progress: bool | None = None) -> Path:
     """Train from a YAML config (+ overrides); returns the folder of the best model.
@@ -314,30 +346,14 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
     train_records, val_records = read_split(data, "train"), read_split(data, "val")
     model = build_model(cfg)
     pre = model.preprocess_config
-    aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in (t.get("augment") or {}).items()})
-    train_ds = ClipDataset(train_records, model.num_frames, pre, augment=aug,
-                           movement_id2label=model.config.movement_id2label, cache_dir=data.get("cache_dir"),
-                           seed=cfg["seed"])
-    val_ds = ClipDataset(val_records, model.num_frames, pre, cache_dir=data.get("cache_dir"))
-    weights = np.ones(len(train_records))
-    sampler = False
-    for task, n_cls in (("scale", len(model.config.scale_labels)), ("movement", len(model.config.movement_labels))):
-        mode = t[f"balance_{task}"]
-        class_w = inverse_frequency(train_ds.label_counts(task, n_cls))
-        if mode == "loss":
-            setattr(model.config, f"{task}_class_weights", class_w)
-        elif mode == "sampler":
-            ids = np.array([getattr(r, task) for r in train_records])
-            weights *= np.where(ids >= 0, np.array(class_w + [1.0])[ids], 1.0)
-            sampler = True
-        elif mode != "none":
-            raise DataError(f"train.balance_{task}: expected none, loss or sampler, got {mode!r}")
+    train_ds, val_ds = make_datasets(cfg, model, train_records, val_records)
+    weights = balance_classes(cfg, model, train_ds)
     args = _training_args(out, cfg)
     trainer = ShotScopeTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
         compute_metrics=compute_metrics_fn(model),
         callbacks=[CSVLogger(out / "log.csv"), ReadableLog(progress if t["progress"] else False)],
-        sample_weights=weights if sampler else None, layer_decay=t.get("layer_decay"),
+        sample_weights=weights, layer_decay=t.get("layer_decay"),
     )
     trainer.remove_callback(PrinterCallback)  # dicts on stdout; ReadableLog writes lines instead
     trainer.remove_callback(ProgressCallback)
