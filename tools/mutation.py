@@ -401,6 +401,12 @@ JUDGED: dict[str, str] = {
     **{f"{V}to_rgb__mutmut_{k}": "equivalent: PyAV keeps the height when only the width changes, and the display "
        "size changes only the width (non-square pixels)" for k in (48, 51)},
     f"{V}to_rgb__mutmut_65": "equivalent: numpy's rot90 takes 3.0 as 3",
+
+    # modeling
+    "shotscope.modeling.xǁShotScopeModelǁfrom_pretrained__mutmut_4": "equivalent: transformers hands positional "
+    "arguments to the model's __init__, which takes nothing beyond its config, so there are none to pass on",
+    "shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_10": "equivalent: a folder that is not there sends "
+    "the lookup through cached_file, which finds the same files in a local folder",
 }
 
 
