@@ -350,6 +350,8 @@ def test_the_fast_path_reads_and_decodes_no_further_than_it_must(film, ts_film, 
             got = video.frames_at(times, 0.0, None)
             assert [read_index(video.to_rgb(f)) for f in got] == [f.index for f in got] == \
                 [int(t * 25) for t in times]
+            inside = video.frames_at(np.array([0.3, 0.9]), 0.2, 0.8)  # past the range's end: its last frame
+            assert [read_index(video.to_rgb(f)) for f in inside] == [f.index for f in inside] == [7, 19]
     with open_video(film) as video:
         read = []
         real = video._packets

@@ -386,10 +386,10 @@ JUDGED: dict[str, str] = {
         (32, "equivalent: searchsorted's result minus one is never past the last frame"),
         (37, "equivalent: as above"),
         (42, "equivalent in output: decoding the wanted frames from the film's start gives the same frames"),
-        (54, "equivalent: FFmpeg's decoders honour skip_frame, so this fallback (a decoder that ignored it) "
+        (52, "equivalent: FFmpeg's decoders honour skip_frame, so this fallback (a decoder that ignored it) "
              "is a guard no file reaches"),
-        (59, "equivalent: from the start, the first frame shown is at 0 s, whose index is 0 either way"),
-        (62, "equivalent: a start of exactly 1e-6 s has measure 0"))},
+        (57, "equivalent: from the start, the first frame shown is at 0 s, whose index is 0 either way"),
+        (60, "equivalent: a start of exactly 1e-6 s has measure 0"))},
     **{f"shotscope.video.xǁVideoBackendǁframes_at__mutmut_{k}": why for k, why in (
         (14, "equivalent: a time exactly 1e-6 s before a frame has measure 0"),
         (8, "equivalent: frames(0) and frames(None) both decode from the first frame"),
