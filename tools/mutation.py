@@ -407,6 +407,9 @@ JUDGED: dict[str, str] = {
     "arguments to the model's __init__, which takes nothing beyond its config, so there are none to pass on",
     "shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_10": "equivalent: a folder that is not there sends "
     "the lookup through cached_file, which finds the same files in a local folder",
+
+    "shotscope.analysis.xǁ_ModelWorkerǁ__init____mutmut_6": "equivalent: None and False both read as 'not stopping'",
+    "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
 }
 
 
