@@ -25,7 +25,7 @@ from shotscope.video import (
 )
 
 from .conftest import real_video
-from .videos import index_frame, index_video, read_index
+from .videos import encode_stream, index_frame, index_video, read_index
 
 
 @pytest.fixture(scope="module")
@@ -191,15 +191,7 @@ def test_mpeg_ts_ranges_seek_back_far_enough_for_their_first_frames(ts_film, sta
 
 
 def test_a_raw_stream_without_times_or_seeking_decodes_by_frame_rate(tmp_path):
-    path = tmp_path / "camera.h264"
-    with av.open(str(path), "w", format="h264") as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
-        for i in range(30):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path = encode_stream(tmp_path / "camera.h264", 30, fps=30, container="h264")
     with open_video(path) as video:
         assert video.info.fps == 30.0  # the stream's own rate, not the demuxer's default of 25
         frames = list(video.frames())
@@ -292,16 +284,7 @@ def test_what_late_starting_and_unsized_streams_say_about_themselves(ts_film, tm
 
 @pytest.mark.parametrize(("sar", "width"), [(Fraction(8, 9), 142), (Fraction(2, 1), 320)])
 def test_non_square_pixels_are_shown_at_their_display_width(tmp_path, sar, width):
-    path = tmp_path / "anamorphic.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
-        stream.codec_context.sample_aspect_ratio = sar
-        for i in range(3):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path = encode_stream(tmp_path / "anamorphic.mp4", 3, sample_aspect_ratio=sar)
     with open_video(path) as video:
         info = video.info
         assert (info.width, info.height, info.stored_width, info.sample_aspect_ratio) == (width, 48, 160, sar)
@@ -414,15 +397,7 @@ def test_each_kind_of_damage_is_warned_the_first_time_and_counted_every_time(fil
 
 
 def test_what_a_raw_stream_cannot_say(tmp_path):
-    path = tmp_path / "camera.h264"
-    with av.open(str(path), "w", format="h264") as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 160, 48, "yuv420p"
-        for i in range(5):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path = encode_stream(tmp_path / "camera.h264", 5, fps=30, container="h264")
     with open_video(path) as video:  # no times, no duration, no count: a single frame is all it promises
         info = video.info
         assert (info.start_time, info.duration, info.frame_count, info.frame_count_exact) == (0.0, 0.0, 1, False)

@@ -28,3 +28,24 @@ def read_index(frame: np.ndarray) -> int:
 
 def index_video(path: Path, count: int, fps: float = 25.0, **kw) -> Path:
     return write_video(path, (index_frame(i) for i in range(count)), fps=fps, **kw)
+
+
+def encode_stream(path: Path, count: int, fps: float = 25.0, container: str | None = None,
+                  sample_aspect_ratio=None) -> Path:
+    """Index frames encoded with libx264 straight through PyAV: for what write_video does not make
+    (a bare H.264 stream with ``container="h264"``, non-square pixels)."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = BITS * BAR, 48, "yuv420p"
+        if sample_aspect_ratio is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
+        for i in range(count):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
