@@ -313,3 +313,31 @@ def test_a_finished_film_reaches_the_records_and_the_archive(films, tmp_path):
     assert Archive(out).films()["path"].tolist() == [str(films / "one.mp4")]
     assert {k: v["error"] for k, v in _json(out / ERRORS_FILE).items()} == {str(films / "x.mp4"): "cut short"}
     assert plan.result.done == [job.target] and plan.record.write_problems == []
+
+
+def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_path, monkeypatch):
+    """Python drops an exception raised inside a finaliser or a callback from C; a Ctrl-C arriving
+    there must still stop the archive (before the next film), recorded as interrupted."""
+    import signal
+
+    import shotscope.batch as batch
+
+    ran = []
+
+    def swallowed(job, *args, **kwargs):
+        ran.append(job.film.name)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the KeyboardInterrupt lands here ...
+        except KeyboardInterrupt:
+            pass  # ... and is lost, as in a finaliser
+        return {"status": "ok"}
+
+    monkeypatch.setattr(batch, "run_job", swallowed)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        batch.analyze_many([str(films)], tmp_path / "out", settings=AnalyzeSettings(movement="geometry"),
+                           progress=False)
+    assert len(ran) == 1  # stopped before the second film
+    runs = json.loads((tmp_path / "out" / RUNS_FILE).read_text())
+    assert runs[-1]["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is before  # the handler given back

@@ -341,8 +341,11 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
 
             run_on_ray(plan, model, address=ray, progress=progress)
         else:
-            with tqdm(plan.jobs, desc="films", unit="film", disable=_no_bar(progress), position=0) as bar:
+            with tqdm(plan.jobs, desc="films", unit="film", disable=_no_bar(progress), position=0) as bar, \
+                    _interrupt_watch() as interrupted:
                 for job in bar:
+                    if interrupted():  # a Ctrl-C that Python lost (raised inside a finaliser): stop here
+                        raise KeyboardInterrupt
                     bar.set_postfix_str(job.film.name[:30], refresh=False)
                     try:
                         integrity = run_job(job, model, plan.settings, plan.detector, progress)
@@ -359,6 +362,30 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
         record.close(status)
         result.record_problems = record.write_problems
     return result
+
+
+@contextlib.contextmanager
+def _interrupt_watch() -> Iterator[Any]:
+    """Ctrl-C as usual (KeyboardInterrupt where the program is), and also remembered: Python drops
+    an exception raised while a finaliser or a callback from C runs, so the batch asks between films
+    too. Outside the main thread (where no handler can be set) it only ever says no."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    seen: list[bool] = []
+
+    def on_interrupt(signum, frame):
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield lambda: bool(seen)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _no_bar(progress: bool | None) -> bool | None:
