@@ -57,11 +57,10 @@ def scratch_copy(group: str) -> Path:
     return repo
 
 
-def refresh_copy(group: str) -> tuple[Path, bool]:
+def refresh_copy(group: str) -> Path:
     """Bring a group's existing scratch copy up to date with the working tree, keeping mutmut's results:
     a changed module gets a new mtime (mutmut then makes its mutants again and re-tests the changed
-    functions'); changed tests drop mutmut's test map, so that it traces which tests reach what again.
-    Returns the copy and whether any test file changed."""
+    functions'); changed tests drop mutmut's test map, so that it traces which tests reach what again."""
     repo = ROOT / "build" / "mutation" / group / "repo"
     tests_changed = False
     for part in ("src", "tests", "docs", "benchmarks"):
@@ -76,7 +75,7 @@ def refresh_copy(group: str) -> tuple[Path, bool]:
             tests_changed |= part == "tests"
     if tests_changed:
         (repo / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-    return repo, tests_changed
+    return repo
 
 
 def run_group(group: str, children: int, resume: bool = False, survivors_only: bool = False) -> dict:
@@ -85,7 +84,7 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
     modules, tests = GROUPS[group]
     existing = ROOT / "build" / "mutation" / group / "repo" / "mutants"
     if (resume or survivors_only) and existing.exists():
-        repo, _ = refresh_copy(group)
+        repo = refresh_copy(group)
         names = sorted(collect(group, repo)["survivors"]) if survivors_only else []
         if survivors_only and not names:
             return collect(group, repo)
@@ -562,10 +561,10 @@ def main() -> None:
         print(f"mutation: {group} ...", flush=True)
         before = done.get(group, {}).get("seconds") or 0
         result = collect(group) if args.collect else run_group(group, args.children, args.resume, args.survivors)
-        if (args.resume or args.survivors or args.collect) and result["seconds"] is not None:
-            result["seconds"] += before  # the time of the run it continues
-        elif args.collect:
+        if args.collect:  # nothing ran: the time of the runs recorded
             result["seconds"] = before or None
+        elif args.resume or args.survivors:
+            result["seconds"] += before  # the time of the runs it continues
         (ROOT / "build" / "mutation" / group / "result.json").write_text(json.dumps(result, indent=1) + "\n")
         # groups may run in parallel (one process each): merge with what the others wrote meanwhile
         done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
