@@ -49,3 +49,28 @@ def real_video(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real-video fixture {name} not present")
     return path
+
+
+@pytest.fixture
+def movieshots_tree(tmp_path):
+    """A MovieShots folder of four labelled shots (one file missing) and its split file."""
+    import json
+
+    from .videos import index_video
+
+    root = tmp_path / "movieshots"
+    labels = {
+        "tt0000001": {
+            "0001": {"scale": {"label": "CS", "value": 4}, "movement": {"label": "Push", "value": 0}},
+            "0002": {"movement": {"label": "Multi_movement", "value": 9}},
+            "0003": {"scale": {"label": "LS", "value": 1}, "movement": {"label": "Static", "value": 1}},
+        },
+        "tt0000002": {"0010": {"scale": {"label": "ECS", "value": 0}, "movement": {"label": "Pull", "value": 2}}},
+    }
+    split = {"train": {"tt0000001": ["0001", "0002", "0003"], "tt0000002": ["0010"]}, "val": {}, "test": {}}
+    root.mkdir()
+    (root / "v1_full_trailer.json").write_text(json.dumps(labels))
+    (root / "v1_split_trailer.json").write_text(json.dumps(split))
+    for imdb, shot in [("tt0000001", "0001"), ("tt0000001", "0002"), ("tt0000002", "0010")]:  # 0003 missing
+        index_video(root / "trailer" / imdb / f"shot_{shot}.mp4", 6)
+    return root

@@ -18,26 +18,6 @@ from shotscope.preprocessing import AugmentConfig, PreprocessConfig
 from .videos import index_video
 
 
-@pytest.fixture
-def movieshots_tree(tmp_path):
-    root = tmp_path / "movieshots"
-    labels = {
-        "tt0000001": {
-            "0001": {"scale": {"label": "CS", "value": 4}, "movement": {"label": "Push", "value": 0}},
-            "0002": {"movement": {"label": "Multi_movement", "value": 9}},
-            "0003": {"scale": {"label": "LS", "value": 1}, "movement": {"label": "Static", "value": 1}},
-        },
-        "tt0000002": {"0010": {"scale": {"label": "ECS", "value": 0}, "movement": {"label": "Pull", "value": 2}}},
-    }
-    split = {"train": {"tt0000001": ["0001", "0002", "0003"], "tt0000002": ["0010"]}, "val": {}, "test": {}}
-    root.mkdir()
-    (root / "v1_full_trailer.json").write_text(json.dumps(labels))
-    (root / "v1_split_trailer.json").write_text(json.dumps(split))
-    for imdb, shot in [("tt0000001", "0001"), ("tt0000001", "0002"), ("tt0000002", "0010")]:  # 0003 missing
-        index_video(root / "trailer" / imdb / f"shot_{shot}.mp4", 6)
-    return root
-
-
 def test_movieshots_reader(movieshots_tree):
     records, report = read_movieshots(movieshots_tree, "train")
     by_key = {r.key: r for r in records}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -348,6 +349,13 @@ def test_from_backbone_takes_the_overrides_and_the_backbone_rescale(tmp_path):
     (tmp_path / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
     assert shotscope.from_backbone(tmp_path).preprocess_config == PreprocessConfig(image_size=32, mean=(0.5,) * 3,
                                                                                     std=(0.5,) * 3)
+    # sizes the backbone's weights fix cannot be overridden: said before anything loads, naming each
+    same = shotscope.from_backbone(tmp_path, hidden_size=TINY["hidden_size"], image_size=64)
+    assert (same.config.hidden_size, same.image_size) == (TINY["hidden_size"], 64)
+    with pytest.raises(ModelLoadError, match=rf"^{re.escape(str(tmp_path))}: the backbone's weights fix its shape; "
+                       rf"drop the overrides hidden_size=64 \(the backbone has 32\), patch_size=8 \(the backbone "
+                       rf"has 16\)$"):
+        shotscope.from_backbone(tmp_path, hidden_size=64, patch_size=8, num_frames=8)
 
 
 def test_kinetics_label_maps_are_dropped_and_small_sizes_are_fine():

@@ -59,15 +59,29 @@ def _steps(out: Path) -> list[int]:
     return sorted({int(r["step"]) for r in rows if r["key"] == "loss"})
 
 
-def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, tmp_path):
+def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, tmp_path, monkeypatch):
     """Kill after the first epoch's checkpoint, run again: the run continues from that checkpoint's
     weights, optimizer, scheduler and step (only the remaining steps run) and ends exactly where an
     uninterrupted run ends. A run that restarted from zero would run every step again."""
+    from shotscope.training import BalancedSampler
+
+    draws: list[tuple[int, list[int]]] = []  # what the class-balanced sampler gave, epoch by epoch
+    iterate = BalancedSampler.__iter__
+    monkeypatch.setattr(BalancedSampler, "__iter__", lambda self: iter(draws.append((self.epoch, list(
+        iterate(self)))) or draws[-1][1]))
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     _train(whole, synth)
+    assert [epoch for epoch, _ in draws] == [0, 1, 2]  # train.balance_movement=sampler drew every epoch
+    assert any(len(set(clips)) < len(clips) for _, clips in draws)  # with replacement, by weight
+    whole_draws, draws[:] = dict(draws), []
     checkpoints = sorted(int(p.name.split("-")[1]) for p in whole.glob("checkpoint-*"))
     assert len(checkpoints) == 3, checkpoints
     first, last = checkpoints[0], checkpoints[-1]
+    # train.layer_decay=0.75: the embeddings, each of the tiny model's two layers and the heads learn at
+    # their own rate (with and without weight decay), as the optimizer in a checkpoint keeps them
+    groups = torch.load(whole / f"checkpoint-{first}" / "optimizer.pt", weights_only=True)["param_groups"]
+    np.testing.assert_allclose(sorted((g["initial_lr"], g["weight_decay"]) for g in groups),
+                               sorted((1e-3 * 0.75 ** k, decay) for k in range(4) for decay in (0.0, 0.05)))
     shutil.copytree(whole, cut)  # the same run killed after its first checkpoint:
     for step in checkpoints[1:]:
         shutil.rmtree(cut / f"checkpoint-{step}")
@@ -75,6 +89,7 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, t
     (cut / "log.csv").unlink()
     _train(cut, synth)
     assert _steps(cut) == list(range(first + 1, last + 1))  # only the steps after the checkpoint
+    assert dict(draws) == {epoch: whole_draws[epoch] for epoch in (1, 2)}  # drawing what the whole run drew
     a = load_file(whole / f"checkpoint-{last}" / "model.safetensors")
     b = load_file(cut / f"checkpoint-{last}" / "model.safetensors")
     assert a.keys() == b.keys()

@@ -64,6 +64,34 @@ def test_splits_read_manifests_with_the_multi_movement_alias(tmp_path):
     assert records[0].movement_label == "Static"
 
 
+def test_splits_read_movieshots_by_split_name_and_alias(movieshots_tree, caplog):
+    data = {"kind": "movieshots", "root": str(movieshots_tree), "train_split": "train", "val_split": "val"}
+    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+        records = read_split(data, "train")
+    assert sorted(r.key for r in records) == ["tt0000001/0001", "tt0000001/0002", "tt0000002/0010"]
+    assert {r.key: r.movement_label for r in records}["tt0000001/0002"] == "Motion"  # Multi_movement
+    said = [r.getMessage() for r in caplog.records if r.name == "shotscope.training"]
+    assert said == ["train data: 3 clips kept, 1 skipped: tt0000001/0003: clip missing "
+                    "(trailer/tt0000001/shot_0003.mp4)"]
+    data["multi_movement_as"] = "Static"
+    assert {r.key: r.movement_label for r in read_split(data, "train")}["tt0000001/0002"] == "Static"
+    with pytest.raises(DataError, match=r"^val data: no usable clips \(0 clips kept, 0 skipped\)$"):
+        read_split(data, "val")  # the val split is read by its own name
+    with pytest.raises(DataError, match="no split 'dev'"):
+        read_split({**data, "val_split": "dev"}, "val")
+
+
+def test_splits_skip_bad_manifest_lines_only_when_asked(tmp_path):
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"")
+    manifest = tmp_path / "train.csv"
+    manifest.write_text(f"path,start,end,scale,movement\n{clip},0,1,CS,Push\n{clip},0,1,XL,Push\n")
+    with pytest.raises(DataError, match=r"train.csv:3: .*XL"):
+        read_split({"kind": "manifest", "train": str(manifest)}, "train")
+    records = read_split({"kind": "manifest", "train": str(manifest), "skip_bad": True}, "train")
+    assert [(r.scale_label, r.movement_label) for r in records] == [("CS", "Push")]
+
+
 def test_class_weights_are_scikit_learns_balanced_weights():
     counts = np.array([1, 3, 0, 4])
     labels = np.repeat([0, 1, 3], [1, 3, 4])
@@ -91,6 +119,26 @@ def test_the_model_a_config_builds(tmp_path, tiny_model):
     again = build_model(cfg)
     assert torch.equal(again.scale_cf.weight, tiny_model.scale_cf.weight)
     assert again.config.scale_loss_weight == 0.25
+
+
+def test_a_config_builds_the_model_on_a_pretrained_backbone(tmp_path):
+    from transformers import VideoMAEConfig, VideoMAEModel
+
+    torch.manual_seed(5)
+    backbone = VideoMAEModel(VideoMAEConfig(image_size=32, patch_size=16, num_frames=4, tubelet_size=2,
+                                            hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                            intermediate_size=64))
+    backbone.save_pretrained(tmp_path / "backbone")
+    cfg = load_training_config(TINY_CONFIG, [f"model.backbone={tmp_path / 'backbone'}", "model.config={}",
+                                             "model.num_frames=4",
+                                             "model.image_size=32", "model.resize_mode=center_crop",
+                                             "train.movement_loss_weight=2"])
+    model = build_model(cfg)
+    assert model.source == f"backbone {tmp_path / 'backbone'}"
+    assert (model.num_frames, model.image_size, model.preprocess_config.resize_mode) == (4, 32, "center_crop")
+    for name, weight in backbone.state_dict().items():  # the backbone's weights, not a random init
+        assert torch.equal(model.vmae.state_dict()[name], weight), name
+    assert model.config.movement_loss_weight == 2.0
 
 
 def test_metrics_are_the_argmax_of_both_heads():

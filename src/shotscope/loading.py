@@ -260,6 +260,12 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+# what a pretrained backbone's weights fix (num_frames and image_size may change: VideoMAE's position
+# embeddings are fixed sinusoids, made for any length)
+_BACKBONE_SHAPE = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "patch_size",
+                   "tubelet_size", "num_channels")
+
+
 def from_backbone(
     backbone: str | os.PathLike = PUBLISHED_BACKBONE,
     *,
@@ -271,6 +277,11 @@ def from_backbone(
 
     model_dir = resolve_model_dir(backbone)
     cfg_dict = read_config_dict(model_dir)
+    clashes = [f"{key}={config_overrides[key]!r} (the backbone has {cfg_dict[key]!r})" for key in _BACKBONE_SHAPE
+               if key in config_overrides and key in cfg_dict and config_overrides[key] != cfg_dict[key]]
+    if clashes:
+        raise ModelLoadError(f"{model_dir}: the backbone's weights fix its shape; drop the overrides "
+                             f"{', '.join(clashes)}")
     config = config_from_dict(cfg_dict, **config_overrides)
     try:
         vmae = VideoMAEModel.from_pretrained(str(model_dir))
