@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,15 @@ def _steps(out: Path) -> list[int]:
     return sorted({int(r["step"]) for r in rows if r["key"] == "loss"})
 
 
+def test_training_shows_a_step_bar_only_where_the_config_and_the_caller_agree(synth, tmp_path, capsys):
+    for shown, (setting, caller) in enumerate([("true", True), ("false", True), ("true", False)]):
+        train(TINY_CONFIG, [f"output_dir={tmp_path / str(shown)}", f"data.train={synth[0]}", f"data.val={synth[1]}",
+                            "train.max_steps=2", f"train.progress={setting}"], progress=caller)
+        err = capsys.readouterr().err
+        bar = re.search(r"train: +\d+%.*\| 2/2 \[.*(step/s|s/step)\]", err)
+        assert (bar is not None) == (shown == 0), (setting, caller, err[-500:])
+
+
 def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, tmp_path, monkeypatch):
     """Kill after the first epoch's checkpoint, run again: the run continues from that checkpoint's
     weights, optimizer, scheduler and step (only the remaining steps run) and ends exactly where an
@@ -90,6 +100,10 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, t
     _train(cut, synth)
     assert _steps(cut) == list(range(first + 1, last + 1))  # only the steps after the checkpoint
     assert dict(draws) == {epoch: whole_draws[epoch] for epoch in (1, 2)}  # drawing what the whole run drew
+    # the model a run ends with keeps the preprocessing it was trained with
+    assert shotscope.load_model(cut / "model").preprocess_config == shotscope.load_model(
+        whole / "model").preprocess_config == shotscope.PreprocessConfig(image_size=64, resize_mode="squash")
+    assert (cut / "model" / "preprocessor_config.json").is_file()
     a = load_file(whole / f"checkpoint-{last}" / "model.safetensors")
     b = load_file(cut / f"checkpoint-{last}" / "model.safetensors")
     assert a.keys() == b.keys()
@@ -119,6 +133,15 @@ def test_layer_decay_gives_each_layer_its_learning_rate(tiny_config, tmp_path):
         assert lr == pytest.approx(1e-3 * 0.5 ** (depth - layer)), name
         assert decay == (0.0 if param.ndim == 1 or name.endswith(".bias") else 0.05), name
     assert len(lr_of) == sum(1 for _ in model.parameters())  # every parameter trained
+    assert all(g["betas"] == (0.9, 0.999) for g in optimizer.param_groups)
+    # a frozen parameter is left out, every one after it still trains; the Trainer's betas are used
+    model.vmae.embeddings.patch_embeddings.projection.bias.requires_grad_(False)
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], adam_beta1=0.8, adam_beta2=0.98)
+    optimizer = ShotScopeTrainer(model=model, args=args, layer_decay=0.5).create_optimizer()
+    trained = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    assert trained == {id(p) for p in model.parameters() if p.requires_grad}
+    assert len(trained) == sum(1 for _ in model.parameters()) - 1
+    assert all(g["betas"] == (0.8, 0.98) for g in optimizer.param_groups)
 
 
 def test_balanced_sampler_draws_rare_classes_as_often_and_by_epoch():

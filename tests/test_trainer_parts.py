@@ -5,8 +5,10 @@ run resumes from, and the Trainer's arguments."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -101,6 +103,7 @@ def test_class_weights_are_scikit_learns_balanced_weights():
     np.testing.assert_allclose([weights[0], weights[1], weights[3]], expected)
     assert inverse_frequency(np.array([5, 5])) == [1.0, 1.0]
     assert inverse_frequency(np.array([0, 0])) == [0.0, 0.0]
+    assert inverse_frequency(np.array([0, 4, 0])) == [0.0, 1.0, 0.0]  # one class present: weight 1
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -185,10 +188,16 @@ def test_log_lines_people_read():
         "training finished (epoch 1.50, step 30/60) in 2.0 s; average loss nan"
 
 
-def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys):
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys, monkeypatch):
     shown = ReadableLog(progress=True)
     shown.on_train_begin(None, _state(global_step=5), None)  # a resumed run starts its bar where it is
     assert shown.bar.total == 60 and shown.bar.n == 5 and not shown.bar.disable
+    assert (shown.bar.desc, shown.bar.unit, shown.bar.leave) == ("train", "step", False)  # gone when done
     shown.on_step_end(None, _state(global_step=9), None)
     assert shown.bar.n == 9
     shown.on_log(None, _state(), None, logs={"loss": 0.5})  # above the bar
@@ -203,6 +212,13 @@ def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys):
         quiet.on_log(None, _state(is_world_process_zero=False), None, logs={"loss": 0.7})
         quiet.on_log(None, _state(), None, logs={})
     assert [r.getMessage() for r in caplog.records] == ["epoch 1.50, step 30/60: loss 0.5"]
+    undecided = ReadableLog(progress=None)  # a bar on a terminal only
+    undecided.on_train_begin(None, _state(), None)
+    assert undecided.bar.disable
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    undecided.on_train_begin(None, _state(), None)
+    assert not undecided.bar.disable
+    monkeypatch.undo()
     other = ReadableLog(progress=True)
     other.on_train_begin(None, _state(is_world_process_zero=False), None)  # only the first process shows one
     assert other.bar is None
@@ -239,7 +255,9 @@ def test_a_run_resumes_from_its_newest_complete_checkpoint(tmp_path, caplog):
         assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
     assert not (tmp_path / "checkpoint-20").exists() and not (tmp_path / "checkpoint-100").exists()
     assert (tmp_path / "checkpoint-5").is_dir() and (tmp_path / "checkpoint-latest").is_dir()
-    assert len(caplog.records) == 2 and "written only in part" in caplog.records[0].getMessage()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"removing {tmp_path / name}: written only in part (the run was stopped while saving)"
+        for name in ("checkpoint-100", "checkpoint-20")]
 
 
 # --- the Trainer's arguments ----------------------------------------------------------------------
@@ -257,23 +275,28 @@ def test_precision_flags_for_the_trainer(monkeypatch):
 
 
 def test_trainer_arguments_come_from_the_config(tmp_path):
-    cfg = load_training_config(TINY_CONFIG, ["train.epochs=3", "train.batch_size=4", "train.eval_batch_size=6",
+    cfg = load_training_config(TINY_CONFIG, ["train.epochs=4", "train.batch_size=4", "train.eval_batch_size=6",
                                              "train.grad_accum=2", "train.lr=0.002", "train.weight_decay=0.1",
                                              "train.warmup_ratio=0.2", "train.logging_steps=7", "seed=5",
-                                             "train.save_total_limit=3", "train.num_workers=1"])
+                                             "train.save_total_limit=3", "train.num_workers=1", "train.max_steps=50",
+                                             "train.precision=bf16"])
     args = _training_args(tmp_path, cfg)
     assert args.output_dir == str(tmp_path)
-    assert (args.num_train_epochs, args.per_device_train_batch_size, args.per_device_eval_batch_size) == (3, 4, 6)
+    assert (args.num_train_epochs, args.per_device_train_batch_size, args.per_device_eval_batch_size) == (4, 4, 6)
     assert (args.gradient_accumulation_steps, args.learning_rate, args.weight_decay) == (2, 0.002, 0.1)
     assert (args.warmup_steps, args.logging_steps, args.seed, args.save_total_limit) == (0.2, 7, 5, 3)
     assert args.lr_scheduler_type.value == cfg["train"]["scheduler"]
     assert args.eval_strategy.value == args.save_strategy.value == cfg["train"]["eval_every"]
     assert args.load_best_model_at_end and args.metric_for_best_model == "mean_macro_f1" and args.greater_is_better
     assert args.label_names == ["scale_labels", "movement_labels"] and not args.remove_unused_columns
-    assert args.dataloader_num_workers == 1 and not args.dataloader_pin_memory
-    assert args.use_cpu and args.disable_tqdm and args.report_to == [] and not args.ddp_find_unused_parameters
-    assert args.max_steps == cfg["train"]["max_steps"]
-    assert not args.bf16 and not args.fp16
+    assert args.dataloader_num_workers == 1
+    assert args.dataloader_pin_memory is False  # no GPU here: nothing to pin for
+    assert args.ddp_find_unused_parameters is False  # both heads always used: DDP need not search (None would)
+    assert args.use_cpu and args.disable_tqdm and args.report_to == []
+    assert args.max_steps == 50
+    assert (args.bf16, args.fp16) == (True, False)
+    cfg["train"]["precision"] = "auto"
+    assert not _training_args(tmp_path, cfg).bf16  # auto on a CPU: float32
 
 
 # --- the run's folder and sampler -----------------------------------------------------------------
