@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import re
 import shutil
@@ -69,7 +70,7 @@ def test_training_shows_a_step_bar_only_where_the_config_and_the_caller_agree(sy
         assert (bar is not None) == (shown == 0), (setting, caller, err[-500:])
 
 
-def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, tmp_path, monkeypatch):
+def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, tmp_path, monkeypatch, caplog):
     """Kill after the first epoch's checkpoint, run again: the run continues from that checkpoint's
     weights, optimizer, scheduler and step (only the remaining steps run) and ends exactly where an
     uninterrupted run ends. A run that restarted from zero would run every step again."""
@@ -97,7 +98,9 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, t
         shutil.rmtree(cut / f"checkpoint-{step}")
     shutil.rmtree(cut / "model")
     (cut / "log.csv").unlink()
-    _train(cut, synth)
+    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+        _train(cut, synth)
+    assert f"resuming from {cut / f'checkpoint-{first}'}" in [r.getMessage() for r in caplog.records]
     assert _steps(cut) == list(range(first + 1, last + 1))  # only the steps after the checkpoint
     assert dict(draws) == {epoch: whole_draws[epoch] for epoch in (1, 2)}  # drawing what the whole run drew
     # the model a run ends with keeps the preprocessing it was trained with

@@ -34,6 +34,8 @@ from shotscope.training import (
 )
 from shotscope.training_config import load_training_config
 
+from .faults import read_only_dir
+
 
 def _state(**kw):
     base = dict(epoch=1.5, global_step=30, max_steps=60, is_world_process_zero=True)
@@ -310,6 +312,10 @@ def test_a_run_names_a_bad_output_folder_and_saves_its_config_first(tmp_path):
     taken.write_text("a file")
     with pytest.raises(DataError, match=rf"^output_dir {taken}: exists and is not a directory$"):
         train(TINY_CONFIG, [f"output_dir={taken}"])
+    ro = tmp_path / "ro"  # a folder that is there but takes no file: said before any work
+    with read_only_dir(ro), pytest.raises(DataError, match=rf"^output_dir {ro}: cannot write here \(Read-only "
+                                                          r"file system\)$"):
+        train(TINY_CONFIG, [f"output_dir={ro}", f"data.train={tmp_path / 'missing.csv'}"])
     out = tmp_path / "run"
     overrides = [f"output_dir={out}", f"data.train={tmp_path / 'missing.csv'}", "seed=11"]
     with pytest.raises(DataError):  # no training data: the run stops, its resolved config already beside it
