@@ -128,6 +128,8 @@ def test_run_record_keeps_failures_across_runs_and_a_line_per_run(tmp_path):
     assert {k: entry[k] for k in ("status", "done", "reused", "failed", "flagged")} == \
         {"status": "done", "done": 1, "reused": 1, "failed": 2, "flagged": 1}
     assert entry["ended"] >= entry["started"]
+    assert (tmp_path / RUNS_FILE).read_text(encoding="utf-8").rstrip("\n") == json.dumps(
+        _json(tmp_path / RUNS_FILE), indent=2, ensure_ascii=False)  # indented, for people
     second = RunRecord(tmp_path, 1)
     second.finished("x.mp4")  # fixed since: its error goes
     second.failed("v.mp4", "bad")
@@ -180,6 +182,21 @@ def test_finish_job_records_each_outcome(tmp_path):
     assert result.done == [tmp_path / "b", tmp_path / "c", tmp_path / "d"]
     assert result.flagged == {"c.mp4": "12 % of the frames missing", "d.mp4": "truncated"}
     assert {k: record.entry[k] for k in ("done", "failed", "flagged")} == {"done": 3, "failed": 1, "flagged": 2}
+    finish_job(result, record, job, {"status": "ok"})  # the film that failed, done again: its error goes
+    assert "a.mp4" not in _json(tmp_path / ERRORS_FILE)
+
+
+def test_an_archive_database_that_cannot_be_updated_is_reported_once(tmp_path):
+    (tmp_path / "shotscope.db").mkdir()  # not a database
+    record = RunRecord(tmp_path, 2)
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        write_film_folder(made_by_hand(), folder, {"film": {"size": 1}, "model": None})
+        record.finished(f"{name}.mp4", folder=folder)
+    assert len(record.write_problems) == 1, record.write_problems
+    assert record.write_problems[0].startswith(f"{tmp_path}: could not update the archive database (")
+    assert record.write_problems[0].endswith("); rebuild it with shotscope index")
+    assert record.entry["done"] == 2  # the films themselves are done
 
 
 # --- a film's folder ----------------------------------------------------------------------------
@@ -189,12 +206,15 @@ def test_a_film_folder_is_swapped_in_whole_with_its_provenance_last(tmp_path):
     target.mkdir(parents=True)
     (target / "old.txt").write_text("the previous result")
     film = made_by_hand()
-    write_film_folder(film, target, {"film": {"size": 1}, "model": None})
+    write_film_folder(film, target, {"film": {"size": 1, "title": "Café"}, "model": None})
     names = sorted(p.name for p in target.iterdir())
     assert names == sorted(["shots.csv", "shots.edl", "shots.otio", "shots.xml", "report.html", "shots.json",
                             PROVENANCE_FILE])
     provenance = _json(target / PROVENANCE_FILE)
-    assert provenance["film"] == {"size": 1} and provenance["model"] is None and provenance["written"]
+    assert provenance["film"] == {"size": 1, "title": "Café"} and provenance["model"] is None and provenance["written"]
+    # a record people open: indented, and UTF-8 as it is
+    assert (target / PROVENANCE_FILE).read_text(encoding="utf-8").rstrip("\n") == json.dumps(provenance, indent=2,
+                                                                                              ensure_ascii=False)
     assert provenance["files"] == {name: hashlib.sha256((target / name).read_bytes()).hexdigest()
                                    for name in names if name != PROVENANCE_FILE}
     assert sorted(p.name for p in target.parent.iterdir()) == ["film-1234"]  # nothing left aside
@@ -313,6 +333,26 @@ def test_a_finished_film_reaches_the_records_and_the_archive(films, tmp_path):
     assert Archive(out).films()["path"].tolist() == [str(films / "one.mp4")]
     assert {k: v["error"] for k, v in _json(out / ERRORS_FILE).items()} == {str(films / "x.mp4"): "cut short"}
     assert plan.result.done == [job.target] and plan.record.write_problems == []
+
+
+def test_a_job_analyses_with_the_runs_model_settings_and_detector(films, tmp_path, tiny_model, capsys):
+    from shotscope.shots import make_detector
+
+    out = tmp_path / "out"
+    settings = AnalyzeSettings(movement="model", short_shot_seconds=0.25, max_views=2)
+    detector = make_detector("content", threshold=20.0)
+    plan = plan_archive([str(films / "two.mp4")], out, tiny_model, settings=settings, detector=detector)
+    (job,) = plan.jobs
+    integrity = run_job(job, tiny_model, plan.settings, plan.detector)
+    assert "films" not in capsys.readouterr().err and "%|" not in capsys.readouterr().err  # no bar unless asked
+    meta = _json(job.target / "shots.json")
+    assert meta["settings"]["max_views"] == 2 and meta["settings"]["short_shot_seconds"] == 0.25
+    assert meta["detector"] == detector.settings() == {"name": "content", "library": "scenedetect", "threshold": 20.0}
+    assert meta["integrity"] == integrity and integrity["status"] == "ok"
+    assert meta["num_frames"] == tiny_model.num_frames and meta["shots"]
+    for shot in meta["shots"]:  # labelled by the model, by argmax
+        assert shot["movement_source"] == "model" and shot["scale"] == max(shot["scale_probs"],
+                                                                             key=shot["scale_probs"].get)
 
 
 def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_path, monkeypatch):
