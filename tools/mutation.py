@@ -165,6 +165,7 @@ def score(counts: dict[str, int]) -> float | None:
 # survivors looked at and judged equivalent (no test can tell them apart) or not worth a test,
 # with the reason; keyed by mutmut's mutant name. Everything else that survives is listed as open.
 V = "shotscope.video.xǁPyAVBackendǁ"  # the prefix of the video backend's mutants
+T = "shotscope.training."  # the prefix of the training module's mutants
 JUDGED: dict[str, str] = {
     "shotscope.statistics.x__shares__mutmut_4": "equivalent: the fallback divisor is used only when every shot "
     "lasts 0 s, where every share is 0 whatever it is",
@@ -419,6 +420,57 @@ JUDGED: dict[str, str] = {
     "the lookup through cached_file, which finds the same files in a local folder",
 
     "shotscope.analysis.xǁ_ModelWorkerǁ__init____mutmut_6": "equivalent: None and False both read as 'not stopping'",
+    # analysis: sizes no film has
+    "shotscope.analysis.x_analyze__mutmut_41": "equivalent: a picture wider than 256 px is scaled to 256 px wide "
+    "for cut detection, so its width is never under 2",
+    "shotscope.analysis.x_analyze__mutmut_48": "equivalent for films: only a picture over 170 times as wide as "
+    "tall scales to a height under 1.5 px",
+    "shotscope.analysis.x_analyze__mutmut_83": "equivalent for films: a reference size 0.05 % larger keeps one "
+    "frame more only for picture sizes within 0.05 % of a boundary",
+    "shotscope.analysis.x_analyze__mutmut_84": "equivalent for films: as above",
+    # training
+    f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
+    "(True for one not ending in 'loss')",
+    f"{T}x__training_args__mutmut_45": "equivalent: as above",
+    f"{T}x__training_args__mutmut_26": "equivalent: the Trainer reads remove_unused_columns only as a truth value "
+    "(None keeps every column, as False)",
+    f"{T}x__training_args__mutmut_53": "equivalent: transformers' own default reports to nothing (report_to 'none')",
+    f"{T}x_balance_classes__mutmut_3": "equivalent: None and False both read as 'no sampler'",
+    f"{T}x_compute_metrics_fn__mutmut_20": "equivalent: logits are (clips, classes), so axis 1 is axis -1",
+    f"{T}x_compute_metrics_fn__mutmut_23": "equivalent: as above",
+    f"{T}x_format_log__mutmut_2": "equivalent: the values it formats (loss, learning rate, grad norm) are floats; an int "
+    "under 10,000 reads the same either way",
+    f"{T}x_format_log__mutmut_52": "equivalent: float() reads 'NAN' as nan",
+    **{f"{T}x_format_log__mutmut_{k}": "equivalent: only keys in the table are formatted, so its fallback is never "
+       "used" for k in (68, 69, 70)},
+    f"{T}x_inverse_frequency__mutmut_2": "equivalent: numpy's default dtype is float64, as float",
+    **{f"{T}x_last_complete_checkpoint__mutmut_{k}": "equivalent here: the partial checkpoint is a folder the run "
+       "wrote itself and removes without error; ignore_errors only matters if removing fails, which root (CI) cannot "
+       "be made to see" for k in (27, 29, 30)},
+    f"{T}xǁBalancedSamplerǁ__init____mutmut_6": "equivalent: the weights are float64, which as_tensor keeps as double",
+    f"{T}xǁBalancedSamplerǁ__init____mutmut_8": "equivalent: as above",
+    f"{T}xǁBalancedSamplerǁ__iter____mutmut_3": "equivalent: another mix of seed and epoch gives other draws, as "
+    "fixed by (seed, epoch) and as different between epochs (tested)",
+    f"{T}xǁBalancedSamplerǁ__iter____mutmut_5": "equivalent: as above",
+    f"{T}xǁCSVLoggerǁon_log__mutmut_12": "equivalent on POSIX: the csv module's line ends are written as they are "
+    "either way (newline='' matters on Windows)",
+    f"{T}xǁCSVLoggerǁon_log__mutmut_14": "equivalent on POSIX: as above",
+    f"{T}xǁReadableLogǁon_log__mutmut_18": "equivalent: logging formats a message only when it has arguments, so a "
+    "line with a % sign reads the same",
+    f"{T}xǁShotScopeTrainerǁ__init____mutmut_1": "equivalent: the trainer is only made with keyword arguments",
+    f"{T}xǁShotScopeTrainerǁ_get_train_sampler__mutmut_2": "equivalent: the Trainer passes its own training set, "
+    "which the base method also falls back to",
+    f"{T}xǁShotScopeTrainerǁ_get_train_sampler__mutmut_3": "equivalent: as above",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_1": "equivalent: the Trainer asks for the optimizer once, "
+    "before it has one",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_4": "equivalent: the Trainer calls create_optimizer without "
+    "arguments",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_5": "equivalent: as above",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_34": "equivalent: every bias is one-dimensional, so the "
+    "test of ndim already puts it without weight decay",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_35": "equivalent: as above",
+    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_59": "equivalent: every group has its own learning rate, so "
+    "the optimizer's default is never used",
     "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
 }
 
