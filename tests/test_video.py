@@ -189,3 +189,18 @@ def test_damage_mid_stream_skips_with_a_warning_and_decodes_the_rest(tmp_path):
     with pytest.warns(UserWarning, match="damaged.mp4"):
         clip = sample_frames(bad, 8)  # sampling still returns a full clip
     assert clip.frames.shape[:2] == (1, 8)
+
+
+def test_a_clip_of_a_film_whose_container_understates_its_length_ends_after_its_last_frame(tmp_path):
+    """A container's duration can be missing or short (streamed recordings): a whole-film clip then
+    ends one frame after the last frame decoded, not at the stated duration."""
+    import dataclasses
+
+    path = index_video(tmp_path / "a.mp4", 10, fps=10.0)
+    with open_video(path) as vid:
+        assert sample_frames(vid, 4).end == pytest.approx(1.0)  # as stated
+        vid._info = dataclasses.replace(vid.info, duration=0.0)  # as such a container states it
+        clip = sample_frames(vid, 4)
+    # nothing stated: as many frames from the start as asked for, ending one frame after the last of them
+    np.testing.assert_allclose(clip.times, [[0.0, 0.1, 0.2, 0.3]], atol=1e-6)
+    assert clip.end == pytest.approx(0.4)
