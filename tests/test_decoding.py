@@ -25,7 +25,7 @@ from shotscope.video import (
 )
 
 from .conftest import real_video
-from .videos import encode_stream, index_frame, index_video, read_index
+from .videos import encode_stream, index_frame, index_video, read_index, turned_mp4
 
 
 @pytest.fixture(scope="module")
@@ -411,3 +411,19 @@ def test_a_rotated_film_is_shown_upright():
         assert video.info.rotation == 270
         frame = next(iter(video.frames(3.0)))
         np.testing.assert_array_equal(video.to_rgb(frame), np.rot90(video.to_rgb(frame, display=False), k=3))
+
+
+def test_a_film_turned_a_quarter_is_shown_turned_and_converted_to_upright_sizes(tmp_path):
+    """A portrait recording (rotation 90): its display size is the stored one swapped, its pictures
+    are the stored ones turned a quarter counterclockwise, and a size asked for is the upright one."""
+    stored = index_video(tmp_path / "stored.mp4", 4)  # 160x48, bars left to right
+    path = turned_mp4(stored, tmp_path / "portrait.mp4", 1)
+    with open_video(path) as video:
+        info = video.info
+        assert (info.rotation, info.stored_width, info.stored_height, info.width, info.height) == (90, 160, 48, 48, 160)
+        frame = next(iter(video.frames()))
+        flat = video.to_rgb(frame, display=False)
+        np.testing.assert_array_equal(video.to_rgb(frame), np.rot90(flat, k=1))
+        assert video.to_rgb(frame, size=(24, 80)).shape == (80, 24, 3)  # (width, height) upright
+    with open_video(turned_mp4(stored, tmp_path / "other.mp4", -1)) as video:
+        assert (video.info.rotation, video.info.width, video.info.height) == (270, 48, 160)

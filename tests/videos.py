@@ -49,3 +49,17 @@ def encode_stream(path: Path, count: int, fps: float = 25.0, container: str | No
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def turned_mp4(src: Path, dst: Path, quarter_turns: int) -> Path:
+    """A copy of an MP4 whose track header's display matrix turns it, as phones record portrait video
+    (the pictures stay stored as they were; players turn them): 1 gives FFmpeg's rotation 90, -1 gives 270."""
+    import struct
+
+    data = src.read_bytes()
+    identity = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    one, minus_one = 0x10000, 0xFFFF0000
+    b, c = (minus_one, one) if quarter_turns == 1 else (one, minus_one)
+    at = data.index(identity, data.index(b"tkhd"))
+    dst.write_bytes(data[:at] + struct.pack(">9I", 0, b, 0, c, 0, 0, 0, 0, 0x40000000) + data[at + len(identity):])
+    return dst
