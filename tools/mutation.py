@@ -541,12 +541,21 @@ NOTES = """
   tolerances, corner minimums): changing one by a little changes no rule a test can state on
   generated pictures; their effect is measured on real shots (docs/benchmarks.md).
 - Some survivors cannot be told apart without a network: how a missing file on the Hugging Face
-  hub is answered (`_raise_exceptions_for_*` in `restore_extras`); offline, a file the cache lacks
-  is "none" either way. They are listed as open, not as equivalent.
+  hub is answered (`_raise_exceptions_for_*` in `restore_extras`). Offline, transformers raises
+  only when both flags are true (tried on a cache holding the hub's own "no such file" marker), so
+  each single-flag mutant loads the same; online, one of them would make every model without a
+  combiner fail to load. They are listed as open, not as equivalent.
 - Runs are long (motion and analysis: hours on two cores), so a group can be continued and its
   survivors re-tested after tests are added: `--resume` continues a stopped run in its scratch
   copy (mutmut keeps each tested mutant's result; changed functions get new mutants; changed tests
   make it trace again which tests reach what), `--survivors` re-tests only the survivors.
+- Each mutant's tests run fastest first (tools/mutation_order.py, a pytest plugin fed mutmut's
+  own durations): with `-x`, a killed mutant costs the time to its first failing test.
+- `--lean` leaves out a group's slowest tests (`LEAN` in tools/mutation.py: analysis's TransNetV2
+  end-to-end test, 20 s of the ~50 s an `analyze` mutant's tests take) while mutants are tested;
+  mutmut's own trace of which tests reach what still runs every test. The survivors of a lean
+  pass are then re-tested with every test (`--survivors` without `--lean`): a kill needs no more
+  than one failing test, so no verdict rests on the lean pass alone.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table. analysis is such a group: its mutants of `analyze`
   each run the end-to-end analyses (about 20 s a mutant on two cores), so 264 of its 1,019 are
