@@ -171,6 +171,12 @@ def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
     assert len(found) == len(starts) and all(abs(a - b) <= 1 for a, b in zip(found, starts, strict=True))
     assert json.loads(json.dumps(result.metadata))["detector"]["name"] == "transnetv2"
     assert not torch.are_deterministic_algorithms_enabled()  # no global side effect left behind
+    # a range starting late: the cuts are the film's frame numbers, not counted from the range's start
+    ranged = shotscope.analyze(path, None, detector="transnetv2", progress=False,
+                               settings=AnalyzeSettings(movement="geometry", start=1.5))
+    later = [s.start_frame for s in ranged.shots]
+    assert later[0] == 36 and len(later) == 1 + sum(s > 36 for s in starts)
+    assert all(abs(a - b) <= 1 for a, b in zip(later[1:], [s for s in starts if s > 36], strict=True))
     # the streamed windows give the same cuts as the package's whole-video prediction
     from shotscope.video import open_video
 

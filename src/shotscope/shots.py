@@ -147,7 +147,8 @@ class TransNetCutDetector(CutDetector):
     def reset(self, fps: float) -> None:
         self._model()
         self._window: list[np.ndarray] = []  # padded frames from self._offset on
-        self._offset = -self.PAD  # frame index of self._window[0]
+        self._offset = -self.PAD  # position of self._window[0] among the frames pushed
+        self._first_index: int | None = None  # the film's index of the first frame pushed (a range starts late)
         self._last: np.ndarray | None = None
         self._prev_hit = False
 
@@ -156,6 +157,8 @@ class TransNetCutDetector(CutDetector):
 
         frame = small_rgb if small_rgb.shape[:2] == self.SIZE[::-1] else cv2.resize(
             small_rgb, self.SIZE, interpolation=cv2.INTER_AREA)
+        if self._first_index is None:
+            self._first_index = index
         if not self._window:
             self._window = [frame] * self.PAD
         self._window.append(frame)
@@ -190,7 +193,7 @@ class TransNetCutDetector(CutDetector):
             for k, score in enumerate(scores):
                 hit = bool(score > self.threshold)
                 if self._prev_hit and not hit and first + k > 0:
-                    cuts.append(first + k)
+                    cuts.append(self._first_index + first + k)  # positions are counted from the first frame
                 self._prev_hit = hit
             self._window = self._window[n * self.STEP :]
             self._offset += n * self.STEP
