@@ -4,6 +4,9 @@ threads that decode ahead and run the model."""
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -11,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import shotscope
 from shotscope import DataError
 from shotscope.analysis import (
     GEOMETRY_FRAMES,
@@ -571,3 +575,28 @@ def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp
     sizes.clear()
     analysis.analyze(film, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry"))
     assert sizes == [(320, 180)]  # one size for both: one converter
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("progress", "terminal", "shown", "start"), [
+    (None, True, True, None), (None, False, False, None), (True, False, True, 0.5), (False, True, False, None)])
+def test_the_films_bar_shows_where_asked_under_the_archives_and_goes_when_done(tmp_path, monkeypatch, progress,
+                                                                             terminal, shown, start):
+    """A bar of decoded frames named by the film (30 characters), one line below an archive's bar
+    (position 1), cleared at the end; shown on a terminal unless told, or wherever asked."""
+    path = _flat_film(tmp_path / "a_film_whose_name_is_longer_than_thirty.mp4", 64, 48, frames=24, fps=24)
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=start), progress=progress)
+    monkeypatch.undo()
+    out = err.getvalue()
+    if not shown:
+        assert out == ""
+        return
+    assert out.startswith("\n\ra_film_whose_name_is_longer_th:   0%|")  # one line down: position 1
+    assert f"| 0/{24 if start is None else 12} [" in out and "f/s]" in out  # the frames of the film (or range)
+    assert re.fullmatch(r"\r +", out.rsplit("\n", 1)[-1].replace("\x1b[A", ""))  # cleared when done

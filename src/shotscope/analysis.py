@@ -287,8 +287,8 @@ def analyze(
         """The shot [start, end) is complete: sample, label (in batches), free its frames."""
         nonlocal first
         items = buffer.split(end)
-        t0 = times.get(first, first / info.fps)
-        t1 = end_time if end_time is not None else times.get(end, end / info.fps)
+        t0 = times[first]  # cuts are always frames decoded (first < cut <= last, indices consecutive)
+        t1 = end_time if end_time is not None else times[end]
         labeller.add(first, end, t0, t1, items)
         first = end
 
