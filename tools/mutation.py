@@ -43,10 +43,14 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
-# tests a `--lean` pass leaves out (node id substrings): each costs far more than the rest of its group's tests
-# (the TransNetV2 network on CPU: 20 s of the ~50 s an analyze mutant's tests take); the survivors of a lean
-# pass are re-tested with every test (`--survivors`), so no verdict rests on the lean pass alone
-LEAN: dict[str, list[str]] = {"analysis": ["test_transnetv2_streamed_matches_the_reference"]}
+# tests a `--lean N` pass leaves out (node id substrings), by level: level 1 the tests that cost far more
+# than the rest (the TransNetV2 network on CPU: 20 s of the ~50 s an analyze mutant's tests take), level 2
+# the whole end-to-end file (the fast tests of the parts alone). The survivors of a lean pass are re-tested
+# with more tests (`--survivors --lean 1`, then `--survivors`), so no verdict rests on a lean pass alone
+LEAN: dict[str, list[list[str]]] = {
+    "analysis": [["test_transnetv2_streamed_matches_the_reference"], ["tests/test_analysis.py::"]],
+}
+
 
 def scratch_copy(group: str) -> Path:
     """The repository's sources, tests and docs in build/mutation/GROUP (with ../shared beside it)."""
@@ -84,7 +88,7 @@ def refresh_copy(group: str) -> Path:
 
 
 def run_group(group: str, children: int, resume: bool = False, survivors_only: bool = False,
-              lean: bool = False) -> dict:
+              lean: int = 0) -> dict:
     """Run a group's mutation testing; `resume` continues a stopped run in its scratch copy (the mutants it
     tested keep their results), `survivors_only` re-tests just the mutants that survived last time, `lean`
     leaves out the group's slowest tests (LEAN) for a first pass whose survivors are then re-tested."""
@@ -112,14 +116,14 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
     return _mutmut(group, repo, children, [], lean)
 
 
-def _mutmut(group: str, repo: Path, children: int, names: list[str], lean: bool = False) -> dict:
+def _mutmut(group: str, repo: Path, children: int, names: list[str], lean: int = 0) -> dict:
     mutmut = Path(sys.executable).with_name("mutmut")
     t0 = time.time()
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
                # each mutant's tests fastest first (tools/mutation_order.py): a killed mutant stops sooner
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tools"), os.environ.get("PYTHONPATH")])),
                PYTEST_ADDOPTS="-p mutation_order", SHOTSCOPE_MUTATION_STATS=str(repo / "mutants" / "mutmut-stats.json"),
-               SHOTSCOPE_MUTATION_LEAVE_OUT=",".join(LEAN.get(group, [])) if lean else "")
+               SHOTSCOPE_MUTATION_LEAVE_OUT=",".join(LEAN.get(group, [[]] * lean)[lean - 1]) if lean else "")
     run = subprocess.run([str(mutmut), "run", "--max-children", str(children), *names], cwd=repo,
                          capture_output=True, text=True, env=env)
     result = collect(group, repo)
@@ -551,11 +555,12 @@ NOTES = """
   make it trace again which tests reach what), `--survivors` re-tests only the survivors.
 - Each mutant's tests run fastest first (tools/mutation_order.py, a pytest plugin fed mutmut's
   own durations): with `-x`, a killed mutant costs the time to its first failing test.
-- `--lean` leaves out a group's slowest tests (`LEAN` in tools/mutation.py: analysis's TransNetV2
-  end-to-end test, 20 s of the ~50 s an `analyze` mutant's tests take) while mutants are tested;
-  mutmut's own trace of which tests reach what still runs every test. The survivors of a lean
-  pass are then re-tested with every test (`--survivors` without `--lean`): a kill needs no more
-  than one failing test, so no verdict rests on the lean pass alone.
+- `--lean N` leaves out a group's slowest tests while mutants are tested (`LEAN` in
+  tools/mutation.py; for analysis, level 1: the TransNetV2 end-to-end test, 20 s of the ~50 s an
+  `analyze` mutant's tests take; level 2: the whole end-to-end file, leaving the fast tests of
+  the parts). mutmut's own trace of which tests reach what still runs every test. The survivors
+  of a lean pass are then re-tested with more tests (`--survivors --lean 1`, then `--survivors`):
+  a kill needs no more than one failing test, so no verdict rests on a lean pass alone.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table. analysis is such a group: its mutants of `analyze`
   each run the end-to-end analyses (about 20 s a mutant on two cores), so 264 of its 1,019 are
@@ -624,8 +629,9 @@ def main() -> None:
                         help="continue each group's last run in its scratch copy (tested mutants keep their results)")
     parser.add_argument("--survivors", action="store_true",
                         help="re-test only the mutants that survived each group's last run (after adding tests)")
-    parser.add_argument("--lean", action="store_true",
-                        help="leave out each group's slowest tests (LEAN): a first pass, then --survivors with all")
+    parser.add_argument("--lean", type=int, nargs="?", const=1, default=0, metavar="LEVEL",
+                        help="leave out each group's slowest tests (LEAN, level 1 or 2) while mutants are tested; "
+                             "then re-test the survivors with more (--survivors --lean 1, then --survivors)")
     args = parser.parse_args()
     unknown = set(args.groups) - set(GROUPS)
     if unknown:

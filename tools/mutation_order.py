@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items: list) -> None:
     # forced-fail runs) see every test, so a later full pass still knows the tests left out here
     if leave_out and "__mutmut_" in os.environ.get("MUTANT_UNDER_TEST", ""):
         dropped = [item for item in items if any(s in item.nodeid for s in leave_out)]
-        if dropped:
+        if dropped and len(dropped) < len(items):  # a mutant only those tests reach keeps them
             config.hook.pytest_deselected(items=dropped)
             items[:] = [item for item in items if item not in dropped]
     stats = Path(os.environ.get("SHOTSCOPE_MUTATION_STATS", ""))
