@@ -510,6 +510,11 @@ NOTES = """
   MovieShots clips without a movement label are) indexed past the table: IndexError before the
   first step. Found while splitting `train` into its parts (`make_datasets`, `balance_classes`)
   so that the mutants of its wiring are killed by fast tests; unlabelled clips now weigh 1.
+- **TransNetV2 on a range gave wrong shots.** Its cuts were positions counted from the first frame
+  it was given, not the film's frame numbers: `analyze --start 1.5 --detector transnetv2` dropped
+  the first cut and put the others a range's start too early. Found while testing the times a shot
+  gets when a cut falls on a frame that was never decoded (it cannot: that fallback went); a test
+  now analyses a range starting late with TransNetV2.
 - The model worker's abort emptied its queue by hand and also set a flag that made the worker
   skip what it took: the flag alone does it (the loop went); what remained untested of the worker
   (a bounded queue that holds the producer, the batches dropped after a failure) now is.
