@@ -465,8 +465,6 @@ JUDGED: dict[str, str] = {
     f"{T}xǁShotScopeTrainerǁ_get_train_sampler__mutmut_2": "equivalent: the Trainer passes its own training set, "
     "which the base method also falls back to",
     f"{T}xǁShotScopeTrainerǁ_get_train_sampler__mutmut_3": "equivalent: as above",
-    f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_1": "equivalent: the Trainer asks for the optimizer once, "
-    "before it has one",
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_4": "equivalent: the Trainer calls create_optimizer without "
     "arguments",
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_5": "equivalent: as above",
