@@ -135,12 +135,13 @@ def test_a_config_builds_the_model_on_a_pretrained_backbone(tmp_path):
                                             intermediate_size=64))
     backbone.save_pretrained(tmp_path / "backbone")
     cfg = load_training_config(TINY_CONFIG, [f"model.backbone={tmp_path / 'backbone'}", "model.config={}",
-                                             "model.num_frames=4",
+                                             "model.num_frames=8",
                                              "model.image_size=32", "model.resize_mode=center_crop",
                                              "train.movement_loss_weight=2"])
     model = build_model(cfg)
     assert model.source == f"backbone {tmp_path / 'backbone'}"
-    assert (model.num_frames, model.image_size, model.preprocess_config.resize_mode) == (4, 32, "center_crop")
+    # the config's clip length (the backbone was made for 4 frames) and picture handling
+    assert (model.num_frames, model.image_size, model.preprocess_config.resize_mode) == (8, 32, "center_crop")
     for name, weight in backbone.state_dict().items():  # the backbone's weights, not a random init
         assert torch.equal(model.vmae.state_dict()[name], weight), name
     assert model.config.movement_loss_weight == 2.0
@@ -292,7 +293,7 @@ def test_trainer_arguments_come_from_the_config(tmp_path):
     assert args.load_best_model_at_end and args.metric_for_best_model == "mean_macro_f1" and args.greater_is_better
     assert args.label_names == ["scale_labels", "movement_labels"] and not args.remove_unused_columns
     assert args.dataloader_num_workers == 1
-    assert args.dataloader_pin_memory is False  # no GPU here: nothing to pin for
+    assert args.dataloader_pin_memory is False  # transformers' own choice: pinned on GPUs, not on CPUs
     assert args.ddp_find_unused_parameters is False  # both heads always used: DDP need not search (None would)
     assert args.use_cpu and args.disable_tqdm and args.report_to == []
     assert args.max_steps == 50

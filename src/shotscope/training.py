@@ -291,7 +291,6 @@ def _training_args(out: Path, cfg: dict) -> TrainingArguments:
         logging_steps=t["logging_steps"],
         label_names=["scale_labels", "movement_labels"],
         dataloader_num_workers=t["num_workers"],
-        dataloader_pin_memory=torch.cuda.is_available(),
         use_cpu=not torch.cuda.is_available(),  # also makes torchrun on CPUs a real multi-process run
         ddp_find_unused_parameters=False,
         remove_unused_columns=False,
