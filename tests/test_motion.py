@@ -274,6 +274,13 @@ def test_evidence_from_fewer_pairs_is_less_sure():
     part = estimate_movement(flat, _times(8))
     assert part.quality < whole.quality == 1.0
     assert part.confidence < whole.confidence
+    # the answer is the rule's on the shot's evidence, quality included (a twelfth of a second a pair)
+    from shotscope.motion import MotionThresholds, MovementEvidence, classify_evidence
+
+    span = part.quality * part.pairs / 12
+    label, probs = classify_evidence(MovementEvidence(part.still, part.zoom, part.agreement, part.residual,
+                                                      part.pan * span, part.quality), MotionThresholds())
+    assert part.label == label and part.probabilities == pytest.approx(probs, abs=1e-4)
 
 
 def test_times_default_to_twelve_frames_a_second_and_nothing_to_track_says_so():
