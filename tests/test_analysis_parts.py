@@ -600,3 +600,43 @@ def test_the_films_bar_shows_where_asked_under_the_archives_and_goes_when_done(t
     assert out.startswith("\n\ra_film_whose_name_is_longer_th:   0%|")  # one line down: position 1
     assert f"| 0/{24 if start is None else 12} [" in out and "f/s]" in out  # the frames of the film (or range)
     assert re.fullmatch(r"\r +", out.rsplit("\n", 1)[-1].replace("\x1b[A", ""))  # cleared when done
+
+
+class _CutsThenFails(CutDetector):
+    """Cuts every 4 frames, then fails at frame 30 (as a detector or a decoder can, mid-film)."""
+
+    name = "fails"
+
+    def reset(self, fps):
+        pass
+
+    def push(self, index, small_rgb):
+        if index == 30:
+            raise RuntimeError("detector broke")
+        return [index] if index and index % 4 == 0 else []
+
+    def finish(self, last_index):
+        return []
+
+
+def test_a_film_that_fails_midway_stops_the_model_and_drops_what_waits(tmp_path, tiny_model):
+    """The shots waiting for the model when analysis fails are dropped, not labelled, and the model's
+    thread is gone when the error reaches the caller."""
+    calls = []
+    forward = tiny_model.forward
+
+    def slow_forward(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.2)
+        return forward(*args, **kwargs)
+
+    tiny_model.forward = slow_forward
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=40, fps=12)
+    with pytest.raises(RuntimeError, match="^detector broke$"):
+        shotscope.analyze(path, tiny_model, detector=_CutsThenFails(), progress=False,
+                          settings=AnalyzeSettings(movement="model", batch_size=1))
+    assert not any(t.name == "shotscope-model" and t.is_alive() for t in threading.enumerate())
+    assert len(calls) <= 7 - 2  # of the seven shots cut before frame 30, the two still queued were dropped
+    done = len(calls)
+    time.sleep(0.5)
+    assert len(calls) == done  # and nothing runs afterwards
