@@ -289,7 +289,7 @@ def from_backbone(
         raise ModelLoadError(f"{model_dir}: cannot load the VideoMAE backbone ({exc})") from exc
     model = ShotScopeModel(config)
     model.vmae.load_state_dict(vmae.state_dict())
-    pre = PreprocessConfig.load(model_dir, image_size=model.image_size)
+    pre = PreprocessConfig.load(model_dir)  # its normalisation and shortest edge (the picture size: the model's)
     base = pre or PreprocessConfig(image_size=model.image_size)
     model.preprocess_config = PreprocessConfig(
         image_size=model.image_size, resize_mode=resize_mode, shortest_edge=base.shortest_edge,
