@@ -640,3 +640,68 @@ def test_a_film_that_fails_midway_stops_the_model_and_drops_what_waits(tmp_path,
     done = len(calls)
     time.sleep(0.5)
     assert len(calls) == done  # and nothing runs afterwards
+
+
+def test_cut_detection_sees_the_stored_picture_neither_turned_nor_stretched(tmp_path):
+    """Cuts are found on the pictures as stored: a portrait recording is not turned for them, nor a
+    film of non-square pixels stretched (the detectors compare frames; the display is for people)."""
+    from fractions import Fraction
+
+    from .videos import encode_stream, index_video, turned_mp4
+
+    stored = index_video(tmp_path / "stored.mp4", 6)  # 160x48
+    turned = turned_mp4(stored, tmp_path / "portrait.mp4", 1)
+    wide = encode_stream(tmp_path / "anamorphic.mp4", 6, sample_aspect_ratio=Fraction(2, 1))
+    for path in (turned, wide):
+        seen = _Recorder()
+        shotscope.analyze(path, None, detector=seen, settings=AnalyzeSettings(movement="geometry"))
+        assert seen.sizes == [(48, 160, 3)] * 6 and seen.asked == (160, 48), path.name
+        own = _Recorder(own=(48, 27))
+        shotscope.analyze(path, None, detector=own, settings=AnalyzeSettings(movement="geometry"))
+        assert own.sizes == [(27, 48, 3)] * 6, path.name
+
+
+class _CutsAt(CutDetector):
+    """Finds the cuts it is told, as frames arrive (a cut at or before the first frame is ignored by analyze)."""
+
+    name = "scripted"
+
+    def __init__(self, cuts):
+        self.cuts = list(cuts)
+
+    def reset(self, fps):
+        self.todo = list(self.cuts)
+
+    def push(self, index, small_rgb):
+        due = [c for c in self.todo if c <= index]
+        self.todo = self.todo[len(due):]
+        return due
+
+    def finish(self, last_index):
+        return self.todo
+
+
+@pytest.mark.parametrize(("start", "end", "cuts", "shots"), [
+    (None, None, [6, 12, 18], [(0, 6), (6, 12), (12, 18), (18, 24)]),
+    # a range: a cut at its first frame starts no empty shot; one at its last frame makes a one-frame shot;
+    # cuts outside it are ignored
+    (0.5, 1.5, [3, 6, 12, 17, 20], [(6, 12), (12, 17), (17, 18)]),
+])
+def test_shots_run_from_cut_to_cut_with_their_frames_times(tmp_path, start, end, cuts, shots):
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=24, fps=12)
+    result = shotscope.analyze(path, None, detector=_CutsAt(cuts), progress=False,
+                               settings=AnalyzeSettings(movement="geometry", start=start, end=end))
+    assert [(s.start_frame, s.end_frame) for s in result.shots] == shots
+    np.testing.assert_allclose([(s.start_time, s.end_time) for s in result.shots], np.array(shots) / 12, atol=1e-6)
+    assert all(s.movement is not None for s in result.shots)  # each shot was labelled from its own frames
+
+
+@pytest.mark.parametrize(("start", "end", "where"), [(5.0, None, " in [5.000, end)"), (0.01, 0.05, " in [0.010, 0.05)"),
+                                                     (4.0, 4.5, " in [4.000, 4.5)")])
+def test_a_range_without_frames_is_named_in_the_error(tmp_path, start, end, where):
+    from shotscope import VideoDecodeError
+
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=24, fps=12)  # 2 s
+    with pytest.raises(VideoDecodeError, match=rf"^{re.escape(str(path))}: no decodable video frames"
+                                               rf"{re.escape(where)}$"):
+        shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=start, end=end))

@@ -448,6 +448,16 @@ JUDGED: dict[str, str] = {
        "False for these flags (tried: a file the cache lacks is 'none' either way)" for k in (16, 17)},
     "shotscope.batch.x_write_film_folder__mutmut_36": "equivalent here: the temporary folder is the run's own and "
     "removes without error; ignore_errors only matters if removing fails, which root (CI) cannot be made to see",
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: `last` is read only after a frame has set it (without frames the error comes "
+       "first)" for k in (112, 113)},
+    "shotscope.analysis.x_analyze__mutmut_142": "equivalent: with leave=None tqdm leaves a bar only at position 0; this one is at 1",
+    "shotscope.analysis.x_analyze__mutmut_154": "equivalent for films: only a film of one frame would show a bar of two",
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: a picture 256 px wide or less is resized to its own size, which leaves it "
+       "unchanged" for k in (188, 195)},
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: bilinear is cv2.resize's default interpolation" for k in (191, 194)},
+    "shotscope.analysis.x_analyze__mutmut_202": "equivalent: how far decoding runs ahead (memory and speed), not what it decodes",
+    "shotscope.analysis.x_analyze__mutmut_230": "equivalent: a range from 0 always holds the film's first frame, so that message is never made "
+    "with a start of 0",
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
     "(True for one not ending in 'loss')",
