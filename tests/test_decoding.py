@@ -427,3 +427,13 @@ def test_a_film_turned_a_quarter_is_shown_turned_and_converted_to_upright_sizes(
         assert video.to_rgb(frame, size=(24, 80)).shape == (80, 24, 3)  # (width, height) upright
     with open_video(turned_mp4(stored, tmp_path / "other.mp4", -1)) as video:
         assert (video.info.rotation, video.info.width, video.info.height) == (270, 48, 160)
+
+
+def test_a_file_cut_before_its_first_stream_says_it_has_none(tmp_path):
+    """A download stopped early, its index first: FFmpeg finds the container but no stream in it."""
+    from .faults import cut_short, faststart_copy
+
+    short = cut_short(faststart_copy(index_video(tmp_path / "film.mp4", 30), tmp_path / "web.mp4"),
+                      tmp_path / "short.mp4", 0.05)
+    with pytest.raises(VideoDecodeError, match=rf"^{re.escape(str(short))}: no video stream \(streams: none\)$"):
+        open_video(short)
