@@ -464,10 +464,10 @@ JUDGED: dict[str, str] = {
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
     "(True for one not ending in 'loss')",
-    f"{T}x__training_args__mutmut_45": "equivalent: as above",
-    f"{T}x__training_args__mutmut_26": "equivalent: the Trainer reads remove_unused_columns only as a truth value "
+    f"{T}x__training_args__mutmut_44": "equivalent: as above",
+    f"{T}x__training_args__mutmut_25": "equivalent: the Trainer reads remove_unused_columns only as a truth value "
     "(None keeps every column, as False)",
-    f"{T}x__training_args__mutmut_53": "equivalent: transformers' own default reports to nothing (report_to 'none')",
+    f"{T}x__training_args__mutmut_51": "equivalent: transformers' own default reports to nothing (report_to 'none')",
     f"{T}x_balance_classes__mutmut_3": "equivalent: None and False both read as 'no sampler'",
     f"{T}x_compute_metrics_fn__mutmut_20": "equivalent: logits are (clips, classes), so axis 1 is axis -1",
     f"{T}x_compute_metrics_fn__mutmut_23": "equivalent: as above",
