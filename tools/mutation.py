@@ -464,7 +464,8 @@ JUDGED: dict[str, str] = {
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
     "(True for one not ending in 'loss')",
-    f"{T}x__training_args__mutmut_44": "equivalent: as above",
+    f"{T}x__training_args__mutmut_44": "equivalent: without it transformers sets greater_is_better from the "
+    "metric's name, True here",
     f"{T}x__training_args__mutmut_25": "equivalent: the Trainer reads remove_unused_columns only as a truth value "
     "(None keeps every column, as False)",
     f"{T}x__training_args__mutmut_51": "equivalent: transformers' own default reports to nothing (report_to 'none')",
