@@ -390,3 +390,43 @@ def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_
     runs = json.loads((tmp_path / "out" / RUNS_FILE).read_text())
     assert runs[-1]["status"] == "interrupted"
     assert signal.getsignal(signal.SIGINT) is before  # the handler given back
+
+
+def _names(folders) -> list[str]:
+    """Film names of films and of their folders (named name-HASH)."""
+    return sorted(p.stem if p.suffix else p.name.rsplit("-", 1)[0] for p in folders)
+
+
+def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_path, tiny_model, monkeypatch):
+    """analyze_many end to end on three small films and a file that is not one: each film's folder,
+    the failure recorded and the rest carried on, a second run reusing what is current, force
+    redoing it, a shard taking its share, the run's model, settings and detector in every folder."""
+    from shotscope.batch import analyze_many
+
+    out = tmp_path / "out"
+    bad = _touch(tmp_path / "broken.mp4")
+    geometry = AnalyzeSettings(movement="geometry", short_shot_seconds=0.25)
+    first = analyze_many([str(films), str(bad)], out, settings=geometry, detector="content", progress=False)
+    assert _names(first.done) == ["one", "three", "two"] and first.skipped == []
+    assert list(first.errors) == [str(bad)] and "broken.mp4" in first.errors[str(bad)]
+    assert first.record_problems == [] and first.exit_code == 1 and not first.interrupted
+    stored = _json(first.done[0] / "shots.json")
+    assert stored["detector"]["name"] == "content" and stored["settings"]["short_shot_seconds"] == 0.25
+    assert set(_json(out / ERRORS_FILE)) == {str(bad)}
+
+    again = analyze_many([str(films)], out, settings=geometry, detector="content", progress=False)
+    assert again.done == [] and _names(again.skipped) == ["one", "three", "two"]
+    forced = analyze_many([str(films)], out, settings=geometry, detector="content", force=True, progress=False)
+    assert _names(forced.done) == ["one", "three", "two"] and forced.exit_code == 0
+    halves = [analyze_many([str(films)], tmp_path / "sharded", settings=geometry, shard=f"{i}/2", progress=False)
+              for i in range(2)]
+    assert sorted(len(h.done) for h in halves) == [1, 2]
+    assert _names([p for h in halves for p in h.done]) == ["one", "three", "two"]
+
+    monkeypatch.setattr(sys, "stderr", Terminal())  # a terminal: the archive's bar, counted in films
+    modelled = analyze_many([str(films / "one.mp4")], tmp_path / "model", tiny_model, progress=None)
+    shown = sys.stderr.getvalue()
+    monkeypatch.undo()
+    assert "films:" in shown and "1/1" in shown and "film/s" in shown
+    (folder,) = modelled.done
+    assert folder.parent == tmp_path / "model" and _json(folder / "shots.json")["num_frames"] == tiny_model.num_frames
