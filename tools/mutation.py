@@ -128,7 +128,7 @@ def _mutmut(group: str, repo: Path, children: int, names: list[str], lean: int =
                          capture_output=True, text=True, env=env)
     result = collect(group, repo)
     result.update(seconds=round(time.time() - t0), ok=run.returncode == 0 and bool(result["counts"]),
-                  log_tail=(run.stdout + run.stderr)[-2000:] if not result["counts"] else "")
+                  log_tail=(run.stdout + run.stderr)[-2000:] if run.returncode or not result["counts"] else "")
     return result
 
 
