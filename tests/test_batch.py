@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -397,7 +398,8 @@ def _names(folders) -> list[str]:
     return sorted(p.stem if p.suffix else p.name.rsplit("-", 1)[0] for p in folders)
 
 
-def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_path, tiny_model, monkeypatch):
+def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_path, tiny_model, monkeypatch,
+                                                                    caplog):
     """analyze_many end to end on three small films and a file that is not one: each film's folder,
     the failure recorded and the rest carried on, a second run reusing what is current, force
     redoing it, a shard taking its share, the run's model, settings and detector in every folder."""
@@ -406,7 +408,10 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     out = tmp_path / "out"
     bad = _touch(tmp_path / "broken.mp4")
     geometry = AnalyzeSettings(movement="geometry", short_shot_seconds=0.25)
-    first = analyze_many([str(films), str(bad)], out, settings=geometry, detector="content", progress=False)
+    with caplog.at_level(logging.DEBUG, logger="shotscope.batch"):
+        first = analyze_many([str(films), str(bad)], out, settings=geometry, detector="content", progress=False)
+    told = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{bad} failed:\n")]
+    assert len(told) == 1 and "Traceback (most recent call last)" in told[0]  # the whole story, for --verbose
     assert _names(first.done) == ["one", "three", "two"] and first.skipped == []
     assert list(first.errors) == [str(bad)] and "broken.mp4" in first.errors[str(bad)]
     assert first.record_problems == [] and first.exit_code == 1 and not first.interrupted
@@ -426,7 +431,14 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     monkeypatch.setattr(sys, "stderr", Terminal())  # a terminal: the archive's bar, counted in films
     modelled = analyze_many([str(films / "one.mp4")], tmp_path / "model", tiny_model, progress=None)
     shown = sys.stderr.getvalue()
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    analyze_many([str(films / "two.mp4")], tmp_path / "quiet", settings=geometry, progress=False)
+    quiet = sys.stderr.getvalue()
     monkeypatch.undo()
-    assert "films:" in shown and "1/1" in shown and "film/s" in shown
+    assert shown.startswith("\rfilms:") and "1/1" in shown and "film/s" in shown  # on the first line
+    assert "one.mp4]" in shown  # the film under way, after the count
+    assert "\n\rone.mp4:" in shown  # and the film's own bar of frames, a line below
+    assert quiet == ""  # told no: no bar even on a terminal
+    assert _json(modelled.done[0] / PROVENANCE_FILE)["model"] is not None  # the run's model, recorded
     (folder,) = modelled.done
     assert folder.parent == tmp_path / "model" and _json(folder / "shots.json")["num_frames"] == tiny_model.num_frames
