@@ -463,8 +463,8 @@ JUDGED: dict[str, str] = {
        "so no test of it can run here" for k in (16, 17)},
     "shotscope.batch.x_analyze_many__mutmut_36": "equivalent: tqdm puts the first bar at position 0 when none is given",
     "shotscope.batch.x_analyze_many__mutmut_49": "equivalent: refresh=None reads as False",
-    "shotscope.batch.x_analyze_many__mutmut_52": "equivalent for film names: the 31st character only shows for names that long, in a bar cut to "
-    "the terminal's width",
+    "shotscope.batch.x_analyze_many__mutmut_52": "not worth a test (display): one more character of a film name "
+    "over 30 characters in the bar",
     "shotscope.batch.x_analyze_many__mutmut_53": "equivalent in what is shown: the bar is drawn again at once instead of at its next tick",
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
