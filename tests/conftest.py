@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -22,6 +23,13 @@ TINY = dict(
     num_attention_heads=2,
     intermediate_size=64,
 )
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal: where progress bars show unless told otherwise."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ from shotscope.preprocessing import PreprocessConfig
 from shotscope.shots import CutDetector
 from shotscope.video import DecodedFrame
 
+from .conftest import Terminal
+
 # --- settings -------------------------------------------------------------------------------------
 
 
@@ -577,11 +579,6 @@ def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp
     assert sizes == [(320, 180)]  # one size for both: one converter
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize(("progress", "terminal", "shown", "start"), [
     (None, True, True, None), (None, False, False, None), (True, False, True, 0.5), (False, True, False, None)])
 def test_the_films_bar_shows_where_asked_under_the_archives_and_goes_when_done(tmp_path, monkeypatch, progress,
@@ -589,7 +586,7 @@ def test_the_films_bar_shows_where_asked_under_the_archives_and_goes_when_done(t
     """A bar of decoded frames named by the film (30 characters), one line below an archive's bar
     (position 1), cleared at the end; shown on a terminal unless told, or wherever asked."""
     path = _flat_film(tmp_path / "a_film_whose_name_is_longer_than_thirty.mp4", 64, 48, frames=24, fps=24)
-    err = _Terminal() if terminal else io.StringIO()
+    err = Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=start), progress=progress)
     monkeypatch.undo()

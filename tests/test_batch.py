@@ -5,7 +5,6 @@ that reuses or redoes stored results."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -33,12 +32,8 @@ from shotscope.batch import (
 )
 from shotscope.provenance import PROVENANCE_FILE
 
+from .conftest import Terminal
 from .test_writers import make_film as made_by_hand
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def _touch(path: Path) -> Path:

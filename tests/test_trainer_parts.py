@@ -5,7 +5,6 @@ run resumes from, and the Trainer's arguments."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import sys
@@ -34,6 +33,7 @@ from shotscope.training import (
 )
 from shotscope.training_config import load_training_config
 
+from .conftest import Terminal
 from .faults import read_only_dir
 
 
@@ -189,11 +189,6 @@ def test_log_lines_people_read():
         "training finished (epoch 1.50, step 30/60) in 12.3 s; average loss 0.1235"
     assert format_log(state, {"train_runtime": 2.0}) == \
         "training finished (epoch 1.50, step 30/60) in 2.0 s; average loss nan"
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys, monkeypatch):

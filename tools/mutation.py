@@ -52,6 +52,12 @@ LEAN: dict[str, list[list[str]]] = {
 }
 
 
+def _leave_out(group: str, lean: int) -> list[str]:
+    """The tests a `--lean` pass of this level leaves out (the group's deepest level if it has fewer)."""
+    levels = LEAN.get(group, [])
+    return levels[min(lean, len(levels)) - 1] if lean and levels else []
+
+
 def scratch_copy(group: str) -> Path:
     """The repository's sources, tests and docs in build/mutation/GROUP (with ../shared beside it)."""
     base = ROOT / "build" / "mutation" / group
@@ -123,7 +129,7 @@ def _mutmut(group: str, repo: Path, children: int, names: list[str], lean: int =
                # each mutant's tests fastest first (tools/mutation_order.py): a killed mutant stops sooner
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tools"), os.environ.get("PYTHONPATH")])),
                PYTEST_ADDOPTS="-p mutation_order", SHOTSCOPE_MUTATION_STATS=str(repo / "mutants" / "mutmut-stats.json"),
-               SHOTSCOPE_MUTATION_LEAVE_OUT=",".join(LEAN.get(group, [[]] * lean)[lean - 1]) if lean else "")
+               SHOTSCOPE_MUTATION_LEAVE_OUT=",".join(_leave_out(group, lean)))
     run = subprocess.run([str(mutmut), "run", "--max-children", str(children), *names], cwd=repo,
                          capture_output=True, text=True, env=env)
     result = collect(group, repo)

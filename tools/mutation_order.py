@@ -3,8 +3,8 @@
 - Each mutant's tests run fastest first (durations from mutmut's stats): mutmut runs them with -x, so
   a killed mutant costs the time to its first failing test. Without recorded durations the order is
   pytest's.
-- A lean pass (``--lean``) leaves out the slowest tests named in SHOTSCOPE_MUTATION_LEAVE_OUT (node id
-  substrings, comma-separated); its survivors are then re-tested with every test (``--survivors``).
+- A lean pass (``--lean N``) leaves out the slowest tests named in SHOTSCOPE_MUTATION_LEAVE_OUT (node id
+  substrings, comma-separated); its survivors are then re-tested with more tests (``--survivors``).
 """
 
 from __future__ import annotations
