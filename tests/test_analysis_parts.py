@@ -93,8 +93,16 @@ def test_a_whole_film_is_ok():
                    "expected_seconds": 100.0, "problems": []}
 
 
+def test_the_figures_are_the_decoded_and_expected_seconds_to_the_millisecond():
+    odd = SimpleNamespace(duration=99.98765, fps=25.0, frame_count=2500)
+    out = check_integrity(odd, 2428, 97.12345, {})
+    assert (out["decoded_seconds"], out["expected_seconds"]) == (97.123, 99.988)
+    assert check_integrity(INFO, 5, 0.2, {})["decoded_seconds"] == 0.2  # a fraction of a second, as it is
+
+
 def test_a_film_that_stops_early_is_truncated_beyond_a_small_margin():
     # the margin: 2 % of the expected length (2 s here), at least three frames
+    assert check_integrity(INFO, 2450, 98.0, {})["status"] == "ok"  # on the margin itself: still whole
     assert check_integrity(INFO, 2451, 98.01, {})["status"] == "ok"
     out = check_integrity(INFO, 2449, 97.99, {})
     assert out["status"] == "truncated"
@@ -102,6 +110,8 @@ def test_a_film_that_stops_early_is_truncated_beyond_a_small_margin():
     short = SimpleNamespace(duration=4.0, fps=25.0, frame_count=100)  # 2 % is 0.08 s; three frames 0.12 s
     assert check_integrity(short, 98, 3.89, {})["status"] == "ok"
     assert check_integrity(short, 96, 3.87, {})["status"] == "truncated"
+    clip = SimpleNamespace(duration=0.8, fps=25.0, frame_count=20)  # under a second, nothing decoded
+    assert check_integrity(clip, 0, 0.0, {})["status"] == "truncated"
 
 
 def test_decoding_problems_make_a_film_damaged_and_are_counted():
@@ -109,6 +119,7 @@ def test_decoding_problems_make_a_film_damaged_and_are_counted():
     assert out["status"] == "damaged"
     assert out["problems"] == ["corrupt packet (x3)", "missing reference"]
     assert out["summary"] == "damaged: decoded 100.00 s of 100.00 s; corrupt packet (x3); missing reference"
+    assert check_integrity(INFO, 2500, 100.0, {"skipped a packet": 2})["problems"] == ["skipped a packet (x2)"]
     both = check_integrity(INFO, 100, 4.0, {"bad": 1})
     assert both["status"] == "truncated+damaged" and both["summary"].startswith("truncated and damaged: decoded")
 
@@ -149,6 +160,11 @@ def test_the_shot_buffer_thins_by_doubling_its_stride_and_splits_at_cuts():
     empty.stride = 4
     assert empty.wants(3)  # an empty buffer takes the next frame whatever the stride
     assert buf.wants(33) and buf.split(100) and buf.items == []
+    every = _ShotBuffer(keep=8)
+    for i in range(10):
+        every.add(DecodedFrame(i, i / 25, None))
+    assert [f.index for f in every.split(5)] == [0, 1, 2, 3, 4]  # the frame on the cut opens the next shot
+    assert [f.index for f in every.items] == [5, 6, 7, 8, 9]
 
 
 def test_the_frame_side_sampled_for_each_model(tiny_model):
@@ -175,6 +191,7 @@ def test_positions_spread_views_over_the_kept_frames():
     three = _positions(32, 4, 3)
     assert three.shape == (3, 4) and len({tuple(r) for r in three}) == 3
     assert _positions(3, 8, 1).max() == 2  # fewer frames than wanted: repeats, never past the end
+    assert _positions(8, 8, 1).tolist() == [list(range(8))]  # as many as wanted: each once, from the first
     assert (_positions(1, 4, 2) == 0).all()
 
 
@@ -219,10 +236,11 @@ def test_the_labeller_labels_by_argmax_and_keeps_shot_facts(tiny_model):
     lab.add(0, 60, 0.0, 2.4, items)
     lab.add(60, 61, 2.4, 2.44, _frames([60]))
     lab.add(61, 300, 2.44, 12.0, _frames(range(61, 300, 8)))
+    lab.add(300, 318, 12.0, 12.75, _frames(range(300, 318)))  # exactly the short-shot length: not short
     shots = lab.finish()
     assert [(s.index, s.start_frame, s.end_frame, s.views, s.short) for s in shots] == \
-        [(0, 0, 60, 1, False), (1, 60, 61, 1, True), (2, 61, 300, 3, False)]
-    assert [s.start_time for s in shots] == [0.0, 2.4, 2.44] and shots[2].end_time == 12.0
+        [(0, 0, 60, 1, False), (1, 60, 61, 1, True), (2, 61, 300, 3, False), (3, 300, 318, 1, False)]
+    assert [s.start_time for s in shots] == [0.0, 2.4, 2.44, 12.0] and shots[2].end_time == 12.0
     assert lab.convert.cache == {}  # each shot's pictures freed once it is sampled
     clips = [lab.convert.sample(_frames(range(0, 60, 3)), 4, 1)]
     ps, pm = predict_probs(tiny_model, clips)
@@ -265,24 +283,49 @@ def test_thumbnails_pick_the_most_detailed_of_three_frames():
             level = min(frame.index, 10) * 20  # black at first, then a textured picture
             return (rng.integers(0, level + 1, (h, w, 3))).astype(np.uint8)
 
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Fade(), (320, 180)))
+    size = (480, 270)  # three times the thumbnail: area averaging and bilinear sampling differ
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Fade(), size))
     items = _frames(range(12))  # picks 3, 6, 9: the ninth is the most detailed
     lab.add(0, 12, 0.0, 0.5, items)
     (shot,) = lab.finish()
     fade = Fade()
-    expected = fade.to_rgb(items[9], (320, 180))
+    expected = fade.to_rgb(items[9], size)
     import cv2
 
     assert shot.thumbnail.shape == (90, 160, 3)
     np.testing.assert_array_equal(shot.thumbnail, cv2.resize(expected, (160, 90), interpolation=cv2.INTER_AREA))
-    np.testing.assert_array_equal(shot.first_frame, cv2.resize(fade.to_rgb(items[0], (320, 180)), (160, 90),
+    np.testing.assert_array_equal(shot.first_frame, cv2.resize(fade.to_rgb(items[0], size), (160, 90),
                                                                interpolation=cv2.INTER_AREA))
-    np.testing.assert_array_equal(shot.last_frame, cv2.resize(fade.to_rgb(items[11], (320, 180)), (160, 90),
+    np.testing.assert_array_equal(shot.last_frame, cv2.resize(fade.to_rgb(items[11], size), (160, 90),
                                                               interpolation=cv2.INTER_AREA))
+    # a noisy picture's thumbnail averages it (no aliasing): far smoother than the picture
+    assert float(shot.thumbnail.std()) < float(expected.std()) / 2.5
     # movement from geometry: the estimate's label, rounded confidence, its evidence kept
     assert shot.movement_source == "geometry" and shot.motion is not None
     assert shot.movement == shot.motion["label"] and shot.movement_prob == round(shot.motion["confidence"], 4)
     assert shot.movement_probs == shot.motion["probabilities"] and shot.scale is None
+
+
+@pytest.mark.parametrize("detailed", [3, 6, 9])
+def test_the_thumbnail_is_one_of_the_frames_at_a_quarter_half_and_three_quarters(detailed):
+    class Peak(FakeVideo):  # flat pictures, but for one textured frame
+        def to_rgb(self, frame, size=None, display=True):
+            w, h = size
+            level = 255 if frame.index == detailed else 0
+            return np.random.default_rng(frame.index).integers(0, level + 1, (h, w, 3)).astype(np.uint8)
+
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Peak(), (320, 180)))
+    lab.add(0, 12, 0.0, 0.5, _frames(range(12)))  # twelve frames: 3, 6 and 9 are the candidates
+    (shot,) = lab.finish()
+    assert shot.thumbnail.std() > 10  # the textured one (the others are black), wherever of the three it is
+
+
+def test_thumbnails_keep_the_films_shape_when_the_model_sees_a_square():
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (32, 32)),
+                        _Converter(FakeVideo(), (320, 180)))
+    lab.add(0, 12, 0.0, 0.5, _frames(range(12)))
+    (shot,) = lab.finish()
+    assert shot.thumbnail.shape == shot.first_frame.shape == (90, 160, 3)
 
 
 def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
@@ -362,6 +405,30 @@ def test_the_model_worker_runs_batches_in_order_and_hands_errors_back():
     assert done == []
 
 
+def test_after_a_failure_the_worker_drains_what_waits_so_closing_never_blocks():
+    gate, started = threading.Event(), threading.Event()
+
+    def fails(batch):
+        started.set()
+        gate.wait(10)
+        raise ValueError("the model failed")
+
+    worker = _ModelWorker(fails, depth=2)
+    worker.submit(1)
+    assert started.wait(10)
+    worker.submit(2)
+    worker.submit(3)  # the queue is full
+    fourth = threading.Thread(target=worker.submit, args=(4,), daemon=True)
+    fourth.start()  # the producer waits for room, before the failure
+    gate.set()
+    fourth.join(5)
+    assert not fourth.is_alive()
+    closing = threading.Thread(target=lambda: pytest.raises(ValueError, worker.close), daemon=True)
+    closing.start()
+    closing.join(5)
+    assert not closing.is_alive() and not worker.thread.is_alive()
+
+
 def test_an_aborted_worker_drops_what_waits_and_says_nothing():
     gate, started, ran = threading.Event(), threading.Event(), []
 
@@ -385,6 +452,50 @@ def test_an_aborted_worker_drops_what_waits_and_says_nothing():
     broken = _ModelWorker(fail)
     broken.submit(1)
     broken.close(abort=True)  # an abort raises nothing
+
+
+def _closes_in_time(reader) -> bool:
+    closing = threading.Thread(target=reader.close, daemon=True)
+    closing.start()
+    closing.join(5)
+    return not closing.is_alive()
+
+
+def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_its_thread():
+    reader = read_ahead(iter(range(100)), depth=3)
+    assert reader.thread.name == "shotscope-decode" and reader.thread.daemon  # never holds the process at exit
+    assert list(reader) == list(range(100))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("frame 3 is damaged")
+
+    got = []
+    with pytest.raises(ValueError, match="frame 3"):
+        for item in read_ahead(failing(), depth=8):
+            got.append(item)
+    assert got == [1, 2]  # everything before the failure arrives first
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    reader = read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(5)] == [0, 1, 2, 3, 4]
+    time.sleep(0.2)  # the thread fills the queue and waits for room
+    assert _closes_in_time(reader)  # the consumer leaves early: the thread ends and the source is closed
+    assert closed.is_set() and not reader.thread.is_alive()
+    idle = read_ahead(endless(), depth=2)
+    assert _closes_in_time(idle)  # closed before any item was taken
+    assert not idle.thread.is_alive()
 
 
 def test_read_ahead_stays_at_most_depth_items_ahead():

@@ -280,6 +280,10 @@ def test_what_late_starting_and_unsized_streams_say_about_themselves(ts_film, tm
     with open_video(mkv) as video:
         assert video.info.duration == 1.5 and video.info.start_time == 0.0  # 1,500,000 microseconds
         assert (video.info.frame_count, video.info.frame_count_exact, video.info.fps) == (45, False, 30.0)
+    late = encode_stream(tmp_path / "late.mkv", 30, fps=25, first_frame_time=50)  # Matroska starting at 2 s
+    with open_video(late) as video:  # the container's duration runs to its end: the length is from the start
+        assert (video.info.start_time, video.info.duration, video.info.frame_count) == (2.0, pytest.approx(1.2), 30)
+        assert [read_index(video.to_rgb(f)) for f in video.frames()] == list(range(30))
 
 
 @pytest.mark.parametrize(("sar", "width"), [(Fraction(8, 9), 142), (Fraction(2, 1), 320)])

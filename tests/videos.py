@@ -31,9 +31,10 @@ def index_video(path: Path, count: int, fps: float = 25.0, **kw) -> Path:
 
 
 def encode_stream(path: Path, count: int, fps: float = 25.0, container: str | None = None,
-                  sample_aspect_ratio=None) -> Path:
+                  sample_aspect_ratio=None, first_frame_time: int = 0) -> Path:
     """Index frames encoded with libx264 straight through PyAV: for what write_video does not make
-    (a bare H.264 stream with ``container="h264"``, non-square pixels)."""
+    (a bare H.264 stream with ``container="h264"``, non-square pixels, times starting late: the first
+    frame at ``first_frame_time`` frames)."""
     from fractions import Fraction
 
     import av
@@ -44,7 +45,9 @@ def encode_stream(path: Path, count: int, fps: float = 25.0, container: str | No
         if sample_aspect_ratio is not None:
             stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
         for i in range(count):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")):
+            frame = av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")
+            frame.pts, frame.time_base = first_frame_time + i, 1 / Fraction(fps).limit_denominator(1001)
+            for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)

@@ -94,18 +94,28 @@ def refresh_copy(group: str) -> Path:
 
 
 def run_group(group: str, children: int, resume: bool = False, survivors_only: bool = False,
-              lean: int = 0) -> dict:
+              lean: int = 0, also: list[str] | None = None) -> dict:
     """Run a group's mutation testing; `resume` continues a stopped run in its scratch copy (the mutants it
     tested keep their results), `survivors_only` re-tests just the mutants that survived last time, `lean`
     leaves out the group's slowest tests (LEAN) for a first pass whose survivors are then re-tested."""
-    modules, tests = GROUPS[group]
     existing = ROOT / "build" / "mutation" / group / "repo" / "mutants"
     if (resume or survivors_only) and existing.exists():
+        if resume and (existing.parent.parent / "seeded.json").exists():
+            raise SystemExit(f"{group}: its scratch copy re-tests recorded survivors only; use --survivors")
         repo = refresh_copy(group)
         names = sorted(collect(group, repo)["survivors"]) if survivors_only else []
         if survivors_only and not names:
             return collect(group, repo)
         return _mutmut(group, repo, children, names, lean)
+    recorded = json.loads(RESULTS.read_text()).get(group) if RESULTS.exists() else None
+    if survivors_only and recorded:  # no scratch copy (a new checkout): re-test what docs/ recorded as open
+        return _retest_recorded(group, recorded, children, lean, also or [])
+    return _mutmut(group, _configured_copy(group), children, [], lean)
+
+
+def _configured_copy(group: str) -> Path:
+    """A new scratch copy of the repository set up for mutmut to mutate this group's modules."""
+    modules, tests = GROUPS[group]
     repo = scratch_copy(group)
     paths = ", ".join(f'"src/shotscope/{m}"' for m in modules)
     test_paths = ", ".join(f'"tests/{t}"' for t in tests)
@@ -119,7 +129,37 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
                  # workers forked from a clean server, not from a process that ran torch, PyAV and
                  # sklearn threads (forking that one crashes children: crashes counted as kills)
                  'process_isolation = "forkserver"\n')
-    return _mutmut(group, repo, children, [], lean)
+    return repo
+
+
+def _retest_recorded(group: str, recorded: dict, children: int, lean: int, also: list[str]) -> dict:
+    """Re-test, in a new scratch copy, the survivors recorded in docs/mutation-results.json (plus the mutants
+    matching `also`, recorded as reached by no test); `collect` merges the verdicts into the recorded counts.
+    The module must be unchanged since the recorded run (mutmut numbers mutants by their place in a function)."""
+    repo = _configured_copy(group)
+    (repo.parent / "seeded.json").write_text(json.dumps(recorded, indent=1) + "\n")
+    names = sorted(recorded["survivors"])
+    return _mutmut(group, repo, children, names + list(also), lean)
+
+
+def _merge_seed(result: dict, seed: dict) -> dict:
+    """A seeded copy's verdicts over the recorded run's: each mutant it tested leaves its recorded state
+    (survived, or reached by no test) for its new one; the others keep the recorded counts."""
+    counts, survivors = dict(seed["counts"]), dict(seed["survivors"])
+    for name, state in result["status"].items():
+        if state == "not checked":
+            continue
+        before = "survived" if name in seed["survivors"] else "no tests"
+        counts[before] -= 1
+        counts[state] = counts.get(state, 0) + 1
+        survivors.pop(name, None)
+        if state == "survived":
+            survivors[name] = result["survivors"][name]
+    missing = [n for n in seed["survivors"] if n not in result["status"]]
+    if missing:  # mutmut numbers mutants by their place: a changed module has other mutants under these names
+        raise SystemExit(f"{result['group']}: recorded mutants the module no longer has ({missing[0]}...); "
+                         "run the group in full")
+    return dict(result, counts={k: v for k, v in counts.items() if v}, survivors=survivors)
 
 
 def _mutmut(group: str, repo: Path, children: int, names: list[str], lean: int = 0) -> dict:
@@ -159,8 +199,10 @@ def collect(group: str, repo: Path | None = None) -> dict:
     counts: dict[str, int] = {}
     for state in status.values():
         counts[state] = counts.get(state, 0) + 1
-    return {"group": group, "modules": modules, "tests": tests, "counts": counts, "survivors": survivors,
-            "seconds": None, "ok": bool(status), "log_tail": ""}
+    result = {"group": group, "modules": modules, "tests": tests, "counts": counts, "survivors": survivors,
+              "seconds": None, "ok": bool(status), "log_tail": "", "status": status}
+    seed = repo.parent / "seeded.json"  # a copy that re-tests a recorded run's survivors: merged with that run
+    return _merge_seed(result, json.loads(seed.read_text())) if seed.exists() else result
 
 
 def score(counts: dict[str, int]) -> float | None:
@@ -687,6 +729,9 @@ def main() -> None:
     parser.add_argument("--lean", type=int, nargs="?", const=1, default=0, metavar="LEVEL",
                         help="leave out each group's slowest tests (LEAN, level 1 or 2) while mutants are tested; "
                              "then re-test the survivors with more (--survivors --lean 1, then --survivors)")
+    parser.add_argument("--also", nargs="*", default=[], metavar="PATTERN",
+                        help="with --survivors and no scratch copy: also re-test these mutants (fnmatch patterns), "
+                             "recorded as reached by no test")
     args = parser.parse_args()
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
@@ -696,7 +741,8 @@ def main() -> None:
         print(f"mutation: {group} ...", flush=True)
         before = done.get(group, {}).get("seconds") or 0
         result = collect(group) if args.collect else run_group(group, args.children, args.resume, args.survivors,
-                                                                      args.lean)
+                                                                      args.lean, args.also)
+        result.pop("status", None)  # each mutant's state: the survivors are what docs/ keeps
         if args.collect:  # nothing ran: the time of the runs recorded
             result["seconds"] = before or None
         elif args.resume or args.survivors:
