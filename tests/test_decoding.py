@@ -25,7 +25,7 @@ from shotscope.video import (
 )
 
 from .conftest import real_video
-from .videos import encode_stream, index_frame, index_video, read_index, turned_mp4
+from .videos import BAR, BITS, encode_stream, index_frame, index_video, read_index, turned_mp4
 
 
 @pytest.fixture(scope="module")
@@ -441,3 +441,15 @@ def test_a_file_cut_before_its_first_stream_says_it_has_none(tmp_path):
                       tmp_path / "short.mp4", 0.05)
     with pytest.raises(VideoDecodeError, match=rf"^{re.escape(str(short))}: no video stream \(streams: none\)$"):
         open_video(short)
+
+
+def test_a_file_cut_inside_its_first_pictures_opens_upright_and_says_it_has_no_frames(tmp_path):
+    """A Matroska download stopped a few bytes into its first cluster: the header says what the
+    stream is; no picture decodes, so there is no turn to read (upright) and decoding says why."""
+    data = index_video(tmp_path / "film.mkv", 30).read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[:data.index(b"\x1f\x43\xb6\x75") + 10])  # the first Cluster's ID, and 6 bytes
+    with open_video(cut) as video:
+        assert (video.info.rotation, video.info.width, video.info.height) == (0, BITS * BAR, 48)
+        with pytest.raises(VideoDecodeError, match="no decodable video frames"):
+            list(video.frames())

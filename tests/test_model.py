@@ -355,6 +355,20 @@ def test_a_hub_model_without_extras_or_sizes_gets_the_models_own(tiny_model, tmp
     assert (nosize.preprocess_config.image_size, nosize.preprocess_config.resize_mode) == (32, "squash")
 
 
+def test_a_pinned_revision_whose_extras_the_hub_said_are_missing_loads_offline(tiny_model, tmp_path):
+    """A download records the files a commit lacks (.no_exist); offline, with that commit pinned, the
+    extras are known to be absent: the model's own defaults, no error."""
+    cache = _hub_cache(tmp_path / "cache", tiny_model)
+    folder, commit = cache / "models--someone--tiny", "e" * 40
+    tiny_model.preprocess_config, tiny_model.movement_fusion = None, None
+    tiny_model.save_pretrained(folder / "snapshots" / commit)
+    (folder / ".no_exist" / commit).mkdir(parents=True)
+    for name in ("preprocessor_config.json", "movement_fusion.json"):
+        (folder / ".no_exist" / commit / name).touch()
+    model = ShotScopeModel.from_pretrained("someone/tiny", cache_dir=cache, revision=commit)
+    assert model.preprocess_config == PreprocessConfig(image_size=32) and model.movement_fusion is None
+
+
 def test_a_model_in_a_subfolder_brings_its_extras(tiny_model, tmp_path):
     tiny_model.preprocess_config = PreprocessConfig(image_size=32, resize_mode="letterbox")
     tiny_model.save_pretrained(tmp_path / "repo" / "sub")

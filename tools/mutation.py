@@ -11,6 +11,7 @@ Run: .venv/bin/python tools/mutation.py [GROUP ...] [--children N] [--no-write]
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -38,7 +39,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "loading": (["loading.py"], ["test_loading.py", "test_model.py"]),
     "video": (["video.py"], ["test_decoding.py", "test_video.py"]),
     "analysis": (["analysis.py"], ["test_analysis_parts.py", "test_analysis.py"]),
-    "batch": (["batch.py"], ["test_batch.py"]),
+    "batch": (["batch.py"], ["test_batch.py", "test_ray.py"]),
     "training": (["training.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
 }
 
@@ -94,7 +95,7 @@ def refresh_copy(group: str) -> Path:
 
 
 def run_group(group: str, children: int, resume: bool = False, survivors_only: bool = False,
-              lean: int = 0, also: list[str] | None = None) -> dict:
+              lean: int = 0, also: list[str] | None = None, only: list[str] | None = None) -> dict:
     """Run a group's mutation testing; `resume` continues a stopped run in its scratch copy (the mutants it
     tested keep their results), `survivors_only` re-tests just the mutants that survived last time, `lean`
     leaves out the group's slowest tests (LEAN) for a first pass whose survivors are then re-tested."""
@@ -103,13 +104,14 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
         if resume and (existing.parent.parent / "seeded.json").exists():
             raise SystemExit(f"{group}: its scratch copy re-tests recorded survivors only; use --survivors")
         repo = refresh_copy(group)
-        names = sorted(collect(group, repo)["survivors"]) if survivors_only else []
+        names = sorted(n for n in collect(group, repo)["survivors"]
+                       if not only or any(fnmatch.fnmatch(n, p) for p in only)) if survivors_only else []
         if survivors_only and not names:
             return collect(group, repo)
         return _mutmut(group, repo, children, names, lean)
     recorded = json.loads(RESULTS.read_text()).get(group) if RESULTS.exists() else None
     if survivors_only and recorded:  # no scratch copy (a new checkout): re-test what docs/ recorded as open
-        return _retest_recorded(group, recorded, children, lean, also or [])
+        return _retest_recorded(group, recorded, children, lean, also or [], only or [])
     return _mutmut(group, _configured_copy(group), children, [], lean)
 
 
@@ -132,13 +134,14 @@ def _configured_copy(group: str) -> Path:
     return repo
 
 
-def _retest_recorded(group: str, recorded: dict, children: int, lean: int, also: list[str]) -> dict:
+def _retest_recorded(group: str, recorded: dict, children: int, lean: int, also: list[str],
+                     only: list[str]) -> dict:
     """Re-test, in a new scratch copy, the survivors recorded in docs/mutation-results.json (plus the mutants
     matching `also`, recorded as reached by no test); `collect` merges the verdicts into the recorded counts.
     The module must be unchanged since the recorded run (mutmut numbers mutants by their place in a function)."""
     repo = _configured_copy(group)
     (repo.parent / "seeded.json").write_text(json.dumps(recorded, indent=1) + "\n")
-    names = sorted(recorded["survivors"])
+    names = sorted(n for n in recorded["survivors"] if not only or any(fnmatch.fnmatch(n, p) for p in only))
     return _mutmut(group, repo, children, names + list(also), lean)
 
 
@@ -557,6 +560,21 @@ JUDGED: dict[str, str] = {
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_59": "equivalent: every group has its own learning rate, so "
     "the optimizer's default is never used",
     "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
+    "shotscope.analysis.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
+    "negative) cannot fall below a negative bound",
+    "shotscope.analysis.x__positions__mutmut_16": "equivalent: sample_times' last position is (n - 1 + v/(v+1)) * k/n, "
+    "under k, so its floor is at most k - 1 and the cap (a guard against rounding) never binds",
+    "shotscope.analysis.x__views_for__mutmut_10": "equivalent: int() of a positive number drops its fraction as // does",
+    "shotscope.analysis.xǁread_aheadǁ__init____mutmut_5": "equivalent: None and False both read as not finished",
+    "shotscope.analysis.xǁread_aheadǁ_run__mutmut_4": "equivalent: return and break both leave the loop without its "
+    "else, and the finally runs either way",
+    "shotscope.analysis.xǁread_aheadǁ_put__mutmut_6": "tuning: how soon a stopped reader notices (0.1 s or 1.1 s); "
+    "no item or error changes",
+    "shotscope.analysis.xǁ_ShotLabellerǁadd__mutmut_58": "equivalent for films: only a picture over 100 times as wide "
+    "as tall scales to a thumbnail under 1.5 px high",
+    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_36": "equivalent on the files FFmpeg writes: where a stream counts "
+    "its frames, its average rate is that count over its duration, so the estimate is the same number (checked on "
+    "the real variable-frame-rate file too)",
 }
 
 
@@ -631,11 +649,12 @@ NOTES = """
   tolerances, corner minimums), marked "tuning": changing one by a little changes no rule a test can
   state on generated pictures; their effect is measured on real shots (docs/benchmarks.md). They
   are not counted as equivalent.
-- Some survivors cannot be told apart without a network: how a missing file on the Hugging Face
-  hub is answered (`_raise_exceptions_for_*` in `restore_extras`). Offline, transformers raises
-  only when both flags are true (tried on a cache holding the hub's own "no such file" marker), so
-  each single-flag mutant loads the same; online, one of them would make every model without a
-  combiner fail to load. They are listed as open, not as equivalent.
+- Two survivors cannot be told apart without a network: how a connection error from the Hugging
+  Face hub is answered (`_raise_exceptions_for_connection_errors` in `restore_extras`). Offline, a
+  file neither cached nor recorded missing raises only when both flags are true, so each
+  single-flag mutant loads the same; online, an HTTP error would make a model fail to load. They
+  are listed as open, not as equivalent. The missing-entries flag is tested: a pinned commit whose
+  extras the cache records as missing (the hub's own `.no_exist` marker) loads with its defaults.
 - Runs are long (motion and analysis: hours on two cores), so a group can be continued and its
   survivors re-tested after tests are added: `--resume` continues a stopped run in its scratch
   copy (mutmut keeps each tested mutant's result; changed functions get new mutants; changed tests
@@ -732,6 +751,8 @@ def main() -> None:
     parser.add_argument("--also", nargs="*", default=[], metavar="PATTERN",
                         help="with --survivors and no scratch copy: also re-test these mutants (fnmatch patterns), "
                              "recorded as reached by no test")
+    parser.add_argument("--only", nargs="*", default=[], metavar="PATTERN",
+                        help="with --survivors: re-test only the survivors matching these (fnmatch patterns)")
     args = parser.parse_args()
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
@@ -741,7 +762,7 @@ def main() -> None:
         print(f"mutation: {group} ...", flush=True)
         before = done.get(group, {}).get("seconds") or 0
         result = collect(group) if args.collect else run_group(group, args.children, args.resume, args.survivors,
-                                                                      args.lean, args.also)
+                                                                      args.lean, args.also, args.only)
         result.pop("status", None)  # each mutant's state: the survivors are what docs/ keeps
         if args.collect:  # nothing ran: the time of the runs recorded
             result["seconds"] = before or None
