@@ -97,6 +97,11 @@ def test_fit_fusion_report_equals_an_independent_cross_validation(tiny_model, tm
     two = [r for r in records if r.movement_label in ("Static", "Push")][:4]  # two classes, two clips each
     _, small = fit_fusion(tiny_model, two, progress=False)
     assert small["folds"] == 2 and small["clips"] == 4 and small["fused"] is not None
+    # one clip of a class: the fold holding it leaves one class to fit on and is skipped; the rest are scored
+    common = max(MOVEMENT_LABELS, key=lambda m: sum(r.movement_label == m for r in records))
+    other = next(r for r in records if r.movement_label != common)
+    _, lone = fit_fusion(tiny_model, [r for r in records if r.movement_label == common][:4] + [other], progress=False)
+    assert lone["folds"] == 4 and lone["fused"] is not None
     single = [next(r for r in records if r.movement_label == k) for k in ("Static", "Push")]
     _, tiny = fit_fusion(tiny_model, single, progress=False)  # one clip a class: nothing to hold out
     assert tiny["folds"] == 0 and tiny["fused"] is None and tiny["clips"] == 2
