@@ -453,3 +453,31 @@ def test_a_file_cut_inside_its_first_pictures_opens_upright_and_says_it_has_no_f
         assert (video.info.rotation, video.info.width, video.info.height) == (0, BITS * BAR, 48)
         with pytest.raises(VideoDecodeError, match="no decodable video frames"):
             list(video.frames())
+
+
+def test_a_header_without_a_picture_width_is_named_corrupt(tmp_path):
+    """Uncompressed video in AVI takes its picture size from the header alone (no codec data to
+    read it from): a header whose width is zero is a corrupt file, said so with its path."""
+    import struct
+
+    path = tmp_path / "raw.avi"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("rawvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8),
+                                                                   format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with open_video(path) as video:
+        assert (video.info.width, video.info.height) == (64, 48)
+    data = bytearray(path.read_bytes())
+    for chunk, at in ((b"avih", 32), (b"strf", 4)):  # the main header's and the stream's picture width
+        offset = data.index(chunk) + 8 + at
+        data[offset:offset + 4] = struct.pack("<I", 0)
+    zero = tmp_path / "zero.avi"
+    zero.write_bytes(bytes(data))
+    with pytest.raises(VideoDecodeError, match=rf"^{re.escape(str(zero))}: video stream has no frame size "
+                                               r"\(corrupt header\)$"):
+        open_video(zero)

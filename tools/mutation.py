@@ -572,6 +572,13 @@ JUDGED: dict[str, str] = {
     "no item or error changes",
     "shotscope.analysis.xǁ_ShotLabellerǁadd__mutmut_58": "equivalent for films: only a picture over 100 times as wide "
     "as tall scales to a thumbnail under 1.5 px high",
+    **{f"{V}_packets__mutmut_{k}": "open (needs a failing disk): only a read error mid-file reaches this line; "
+       "FFmpeg's demuxers step over damaged data instead of failing (tried: AVI, NUT, Matroska and MPEG-TS with "
+       "overwritten frames, chunk sizes and block headers)" for k in (6, 7)},
+    f"{V}_read_info__mutmut_4": "open: every container tried gives an average rate (a raw stream takes its "
+    "guessed rate on the next line); only one without it and with a guessed rate unlike its base rate would tell",
+    f"{V}_read_info__mutmut_123": "not worth a test: the placeholder's spelling for a pixel format FFmpeg cannot "
+    "name (it is only written into provenance)",
     "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_36": "equivalent on the files FFmpeg writes: where a stream counts "
     "its frames, its average rate is that count over its duration, so the estimate is the same number (checked on "
     "the real variable-frame-rate file too)",
