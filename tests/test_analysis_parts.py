@@ -34,7 +34,7 @@ from shotscope.analysis import (
 )
 from shotscope.preprocessing import PreprocessConfig
 from shotscope.shots import CutDetector
-from shotscope.video import DecodedFrame
+from shotscope.video import DecodedFrame, open_video
 
 from .conftest import Terminal
 
@@ -610,6 +610,7 @@ class _Recorder(CutDetector):
         self.fps = fps
 
     def push(self, index, small_rgb):
+        self.last = small_rgb.copy()
         self.sizes.append(small_rgb.shape)
         return []
 
@@ -767,6 +768,10 @@ def test_cut_detection_sees_the_stored_picture_neither_turned_nor_stretched(tmp_
         own = _Recorder(own=(48, 27))
         shotscope.analyze(path, None, detector=own, settings=AnalyzeSettings(movement="geometry"))
         assert own.sizes == [(27, 48, 3)] * 6, path.name
+        with open_video(path) as video:  # the stored picture reduced, not the turned one squeezed to that size
+            stored = video.to_rgb(list(video.frames())[-1], size=(48, 27), display=False)
+        assert stored.std() > 20  # the last frame's index bars: a picture a turn would change
+        np.testing.assert_array_equal(own.last, stored)
 
 
 class _CutsAt(CutDetector):
@@ -813,3 +818,80 @@ def test_a_range_without_frames_is_named_in_the_error(tmp_path, start, end, wher
     with pytest.raises(VideoDecodeError, match=rf"^{re.escape(str(path))}: no decodable video frames"
                                                rf"{re.escape(where)}$"):
         shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=start, end=end))
+
+
+class _CutsAtTheEnd(_CutsAt):
+    """Finds its cuts only when the film ends (as detectors that score windows of frames do)."""
+
+    name = "scripted-at-end"
+
+    def push(self, index, small_rgb):
+        return []
+
+    def finish(self, last_index):
+        return list(self.cuts)
+
+
+def test_cuts_found_at_the_end_make_the_same_shots_of_a_range(tmp_path):
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=24, fps=12)
+    result = shotscope.analyze(path, None, detector=_CutsAtTheEnd([3, 6, 12, 17, 20]), progress=False,
+                               settings=AnalyzeSettings(movement="geometry", start=0.5, end=1.5))
+    # a cut at the range's first frame (6) starts no empty shot; one at its last (17) makes a one-frame shot
+    assert [(s.start_frame, s.end_frame) for s in result.shots] == [(6, 12), (12, 17), (17, 18)]
+
+
+def test_analyze_checks_what_it_decoded_against_the_container(tmp_path):
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=24, fps=12)  # 2 s
+    whole = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    assert whole.integrity == {"status": "ok", "decoded_frames": 24, "decoded_seconds": 2.0, "expected_frames": 24,
+                               "expected_seconds": 2.0, "problems": []}
+    part = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=0.5, end=1.5),
+                             progress=False)
+    assert part.integrity == {"status": "ok", "decoded_frames": 12, "decoded_seconds": 1.0, "expected_frames": None,
+                              "expected_seconds": 1.0, "problems": []}
+
+
+def test_the_films_bar_counts_each_decoded_frame(tmp_path, monkeypatch):
+    import tqdm as tqdm_module
+
+    counted = {}
+
+    class Counting(tqdm_module.tqdm):
+        def close(self):
+            counted.setdefault(id(self), (self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm_module, "tqdm", Counting)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=24, fps=24)
+    shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", start=0.5), progress=True)
+    assert list(counted.values()) == [(12, 12)]
+
+
+def test_a_shots_kept_frames_are_every_stride_th_from_its_first_in_a_range(tmp_path, monkeypatch):
+    """A long shot's frames are thinned by doubling the stride, counted from the shot's first frame
+    (here frame 11 of the film, where the range starts)."""
+    import shotscope.analysis as analysis
+
+    given = []
+    real_add = analysis._ShotLabeller.add
+
+    def add(self, start, end, t0, t1, items):
+        given.append([f.index for f in items])
+        real_add(self, start, end, t0, t1, items)
+
+    monkeypatch.setattr(analysis._ShotLabeller, "add", add)
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=80, fps=25)
+    analysis.analyze(path, None, detector=_Recorder(), progress=False,
+                     settings=AnalyzeSettings(movement="geometry", start=0.44, keep_frames=8))
+    (kept,) = given
+    stride = kept[1] - kept[0]
+    assert kept[0] == 11 and stride >= 4 and kept == list(range(11, 80, stride))
+
+
+def test_the_analysis_names_the_model_it_used(tmp_path, tiny_model):
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=12, fps=12)
+    tiny_model.source, tiny_model.name_or_path = "someone/tiny (cache)", "someone/tiny"
+    result = shotscope.analyze(path, tiny_model, progress=False)
+    assert result.metadata["model"] == {"source": "someone/tiny (cache)", "name": "someone/tiny",
+                                        "revision": getattr(tiny_model.config, "_commit_hash", None)}
