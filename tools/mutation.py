@@ -560,6 +560,13 @@ JUDGED: dict[str, str] = {
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_59": "equivalent: every group has its own learning rate, so "
     "the optimizer's default is never used",
     "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: to_rgb reads display=None as False (`if not "
+       "display`)" for k in (175, 182)},
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: this message is only ever made for a range; for a "
+       "whole film the decoder itself raises when no frame decodes (test_decoding), so the empty `where` is never used"
+       for k in (223, 225, 228)},
+    "shotscope.analysis.x_analyze__mutmut_292": "equivalent: every transformers model has name_or_path, so the "
+    "default is never used",
     "shotscope.analysis.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
     "negative) cannot fall below a negative bound",
     "shotscope.analysis.x__positions__mutmut_16": "equivalent: sample_times' last position is (n - 1 + v/(v+1)) * k/n, "
