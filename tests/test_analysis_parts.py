@@ -895,3 +895,28 @@ def test_the_analysis_names_the_model_it_used(tmp_path, tiny_model):
     result = shotscope.analyze(path, tiny_model, progress=False)
     assert result.metadata["model"] == {"source": "someone/tiny (cache)", "name": "someone/tiny",
                                         "revision": getattr(tiny_model.config, "_commit_hash", None)}
+
+
+def test_the_analysis_of_a_range_says_what_was_analysed_and_how(tmp_path, tiny_model):
+    """The film's facts, and the metadata every output carries: model, detector, decoder, the
+    settings as resolved, the clip length, and the range analysed, to the millisecond."""
+    from dataclasses import asdict
+
+    from shotscope import __version__
+
+    path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=31, fps=30)
+    tiny_model.config._commit_hash = "c" * 40
+    settings = AnalyzeSettings(start=0.45)
+    result = shotscope.analyze(path, tiny_model, detector=_CutsAt([20]), settings=settings, progress=False)
+    assert (result.path, result.fps, result.frame_count, result.width, result.height) == (str(path), 30.0, 31, 64, 48)
+    assert result.duration == pytest.approx(31 / 30)
+    assert [(s.start_frame, s.end_frame) for s in result.shots] == [(14, 20), (20, 31)]
+    meta = result.metadata
+    assert set(meta) == {"shotscope_version", "model", "detector", "decoder", "settings", "num_frames", "range"}
+    assert meta["shotscope_version"] == __version__ and meta["model"]["revision"] == "c" * 40
+    assert meta["detector"] == {"name": "scripted"}
+    assert meta["decoder"] == {"backend": "pyav", "codec": "h264", "pixel_format": "yuv420p"}
+    assert meta["settings"] == asdict(resolve_settings(tiny_model, settings)) and meta["settings"]["start"] == 0.45
+    assert meta["num_frames"] == tiny_model.num_frames
+    assert meta["range"] == {"start": 0.467, "end": 1.033}  # frame 14 (14/30 s) to the film's end (31/30 s)
+    assert result.integrity["decoded_frames"] == 17  # frames 14 to 30: all of the range, not its last shot's

@@ -281,7 +281,8 @@ def analyze(
     buffer = _ShotBuffer(keep)
     labeller = _ShotLabeller(model, settings, n, _Converter(video, keep_size),
                              _Converter(video, geo_size) if geo_size != keep_size else None)
-    first, last, times = None, -1, {}
+    first, last, times = None, -1, {}  # first: the current shot's first frame
+    start_index = None  # the first frame decoded (of the film or the range)
 
     def close_shot(end: int, end_time: float | None) -> None:
         """The shot [start, end) is complete: sample, label (in batches), free its frames."""
@@ -310,7 +311,7 @@ def analyze(
     try:
         for frame, small in frames:
             if first is None:
-                first = frame.index
+                first = start_index = frame.index
             if buffer.wants(frame.index - first):  # kept decoded; converted only if sampled
                 buffer.add(frame)
             times[frame.index] = frame.time
@@ -327,7 +328,7 @@ def analyze(
             if first < cut <= last:
                 close_shot(cut, None)
         end_time = times[last] + 1.0 / info.fps
-        start_index, start_time = first, times[first]
+        start_time = times[start_index]
         close_shot(last + 1, end_time)
         shots = labeller.finish()
     except BaseException:
