@@ -628,6 +628,12 @@ NOTES = """
   the first cut and put the others a range's start too early. Found while testing the times a shot
   gets when a cut falls on a frame that was never decoded (it cannot: that fallback went); a test
   now analyses a range starting late with TransNetV2.
+- **shots.json said the wrong range and frame count for every film with a cut.** analyze took the
+  range's start (metadata `range.start`) and the decoded frame count (`integrity.decoded_frames`)
+  from the current shot's first frame after the last cut, not from the first frame decoded: a film
+  analysed whole said its range started at its last shot, and counted only that shot's frames.
+  Found by the mutants of the integrity call that survived every test (none checked those two
+  figures with a cut in the film); a test now analyses a range with a cut and checks both.
 - The model worker's abort emptied its queue by hand and also set a flag that made the worker
   skip what it took: the flag alone does it (the loop went); what remained untested of the worker
   (a bounded queue that holds the producer, the batches dropped after a failure) now is.
