@@ -678,7 +678,11 @@ NOTES = """
 - Runs are long (motion and analysis: hours on two cores), so a group can be continued and its
   survivors re-tested after tests are added: `--resume` continues a stopped run in its scratch
   copy (mutmut keeps each tested mutant's result; changed functions get new mutants; changed tests
-  make it trace again which tests reach what), `--survivors` re-tests only the survivors.
+  make it trace again which tests reach what), `--survivors` re-tests only the survivors, and
+  `--only PATTERN...` narrows that to the mutants a new test aims at. On a new checkout (no scratch
+  copy), `--survivors` re-tests the survivors recorded in docs/mutation-results.json in a fresh
+  copy and merges the verdicts into the recorded counts (the module must be unchanged since the
+  recorded run: mutmut numbers mutants by their place in a function).
 - Each mutant's tests run fastest first (tools/mutation_order.py, a pytest plugin fed mutmut's
   own durations): with `-x`, a killed mutant costs the time to its first failing test.
 - `--lean N` leaves out a group's slowest tests while mutants are tested (`LEAN` in
@@ -689,22 +693,21 @@ NOTES = """
   a kill needs no more than one failing test, so no verdict rests on a lean pass alone.
 - A group whose run was stopped (the session ended) is recorded with the mutants it tested
   (`--collect`), and says so in the table.
-- analysis: every mutant has now been tested in a lean pass (`--lean 2`: the fast tests of the
-  parts, test_analysis_parts.py, without the end-to-end file), and its survivors re-tested with
-  the end-to-end file (`--survivors --lean 1`) only in part when the session ended. So most of its
-  "open" survivors are mutants of `analyze` that only the end-to-end tests were given a chance to
-  kill: its score is a lower bound, and `tools/mutation.py analysis --survivors --lean 1`, then
-  `analysis --survivors`, finish it. Tests added meanwhile (shots from cut to cut, ranges, the
-  film's bar, stored pictures for cut detection, a film failing midway) kill many of them fast.
+- analysis: run in full again after the range fix in `analyze` (which renumbered its mutants),
+  every mutant with every test of its group, fastest first. The tests added for it this time check
+  what `analyze` returns as a whole (the film's facts, the metadata, the integrity of a whole film
+  and of a range with a cut), cuts that a detector reports only at the end, the stride of a range's
+  kept frames, the film bar's count, the stored picture a small-frame detector sees, and the
+  parts: the integrity figures, read_ahead's thread (moved here from test_speed.py), the model
+  worker draining after a failure, and the thumbnails.
 - training: its survivors were re-tested after the tests of the backbone, MovieShots splits,
   skip_bad, the trainer's arguments, the step bar, layer decay and the sampler in a real run were
   added; the rest are judged (transformers' defaults written out, POSIX line ends, the Trainer's
   calling conventions).
-- batch: `analyze_many` was reached by no test of this group until a Ctrl-C test (last session) and
-  an end-to-end archive run (this one) were added to test_batch.py; its Ray branch (arguments to
-  `run_on_ray`) is run by test_ray.py, which is not in this group, so those survivors stay open.
-- The time column is the time recorded for the group's first full run; later `--resume` and
-  `--survivors` passes run with `--no-write` are not added to it.
+- batch: test_ray.py is now in the group, so the Ray branch of `analyze_many` (the arguments to
+  `run_on_ray`) is tested by it; its survivors were re-tested with it.
+- The time column adds up the runs recorded for the group: its last full run and the `--resume` and
+  `--survivors` passes written after it (passes run with `--no-write` are not added).
 """
 
 
