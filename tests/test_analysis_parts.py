@@ -321,7 +321,8 @@ def test_the_thumbnail_is_one_of_the_frames_at_a_quarter_half_and_three_quarters
 
 
 def test_thumbnails_keep_the_films_shape_when_the_model_sees_a_square():
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (32, 32)),
+    # the wider of the two is the lower one: the thumbnails come from the wider, in the film's shape
+    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (224, 224)),
                         _Converter(FakeVideo(), (320, 180)))
     lab.add(0, 12, 0.0, 0.5, _frames(range(12)))
     (shot,) = lab.finish()
