@@ -462,10 +462,13 @@ def _closes_in_time(reader) -> bool:
     return not closing.is_alive()
 
 
-def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_its_thread():
+def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_its_thread(monkeypatch):
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
     reader = read_ahead(iter(range(100)), depth=3)
     assert reader.thread.name == "shotscope-decode" and reader.thread.daemon  # never holds the process at exit
     assert list(reader) == list(range(100))
+    assert raised == []  # an iterator without close() ends the thread cleanly
 
     def failing():
         yield 1
