@@ -501,13 +501,15 @@ JUDGED: dict[str, str] = {
     "removes without error; ignore_errors only matters if removing fails, which root (CI) cannot be made to see",
     **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: `last` is read only after a frame has set it (without frames the error comes "
        "first)" for k in (112, 113)},
-    "shotscope.analysis.x_analyze__mutmut_142": "equivalent: with leave=None tqdm leaves a bar only at position 0; this one is at 1",
-    "shotscope.analysis.x_analyze__mutmut_154": "equivalent for films: only a film of one frame would show a bar of two",
+    "shotscope.analysis.x_analyze__mutmut_114": "equivalent: start_index is set by the first frame before it is read (without frames the error "
+    "comes first)",
+    "shotscope.analysis.x_analyze__mutmut_143": "equivalent: with leave=None tqdm leaves a bar only at position 0; this one is at 1",
+    "shotscope.analysis.x_analyze__mutmut_155": "equivalent for films: only a film of one frame would show a bar of two",
     **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: a picture 256 px wide or less is resized to its own size, which leaves it "
-       "unchanged" for k in (188, 195)},
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: bilinear is cv2.resize's default interpolation" for k in (191, 194)},
-    "shotscope.analysis.x_analyze__mutmut_202": "equivalent: how far decoding runs ahead (memory and speed), not what it decodes",
-    "shotscope.analysis.x_analyze__mutmut_230": "equivalent: a range from 0 always holds the film's first frame, so that message is never made "
+       "unchanged" for k in (189, 196)},
+    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: bilinear is cv2.resize's default interpolation" for k in (192, 195)},
+    "shotscope.analysis.x_analyze__mutmut_203": "equivalent: how far decoding runs ahead (memory and speed), not what it decodes",
+    "shotscope.analysis.x_analyze__mutmut_231": "equivalent: a range from 0 always holds the film's first frame, so that message is never made "
     "with a start of 0",
     **{f"{V}_problem__mutmut_{k}": "equivalent in what users read: the warning's text, category and count are "
        "tested; stacklevel only picks the source line it is reported against, which mutmut's trampolines shift, "
@@ -561,11 +563,11 @@ JUDGED: dict[str, str] = {
     "the optimizer's default is never used",
     "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
     **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: to_rgb reads display=None as False (`if not "
-       "display`)" for k in (175, 182)},
+       "display`)" for k in (176,)},
     **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: this message is only ever made for a range; for a "
        "whole film the decoder itself raises when no frame decodes (test_decoding), so the empty `where` is never used"
-       for k in (223, 225, 228)},
-    "shotscope.analysis.x_analyze__mutmut_292": "equivalent: every transformers model has name_or_path, so the "
+       for k in (224, 226, 229)},
+    "shotscope.analysis.x_analyze__mutmut_293": "equivalent: every transformers model has name_or_path, so the "
     "default is never used",
     "shotscope.analysis.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
     "negative) cannot fall below a negative bound",
