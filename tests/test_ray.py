@@ -63,11 +63,20 @@ def test_ray_runs_every_film_once_like_one_process(cluster, archive, tmp_path, t
     assert again.done == [] and len(again.skipped) == 3
 
 
-def test_ray_task_that_fails_every_time_is_recorded(cluster, archive, tmp_path):
-    """Retries are for faults that pass; a film that fails every time lands in the record."""
+def test_ray_task_that_fails_every_time_is_recorded(cluster, archive, tmp_path, monkeypatch):
+    """Retries are for faults that pass; a film that fails every time lands in the record. No bar
+    when told so, even on a terminal."""
+    import sys
+
     from shotscope.analysis import AnalyzeSettings
 
+    from .conftest import Terminal
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
     result = analyze_many([str(archive / "a.mp4"), str(archive / "broken.mp4")], tmp_path / "out", None,
                           settings=AnalyzeSettings(movement="geometry", start=100.0), progress=False, ray="local")
+    monkeypatch.undo()
+    assert "films" not in err.getvalue()
     assert result.done == [] and len(result.errors) == 2
     assert "no decodable video frames in [100.000" in result.errors[str(archive / "a.mp4")]

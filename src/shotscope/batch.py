@@ -212,7 +212,6 @@ class BatchResult:
     flagged: dict[str, str] = field(default_factory=dict)  # film -> what is wrong with it (damaged, truncated)
     redone: dict[str, str] = field(default_factory=dict)  # film -> why its stored result was not reused
     record_problems: list[str] = field(default_factory=list)
-    interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -355,9 +354,6 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
                         continue
                     finish_job(result, record, job, integrity)
         status = "done"
-    except KeyboardInterrupt:
-        result.interrupted = True
-        raise
     finally:
         record.close(status)
         result.record_problems = record.write_problems
