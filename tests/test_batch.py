@@ -409,6 +409,7 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     assert len(told) == 1 and "Traceback (most recent call last)" in told[0]  # the whole story, for --verbose
     assert _names(first.done) == ["one", "three", "two"] and first.skipped == []
     assert list(first.errors) == [str(bad)] and "broken.mp4" in first.errors[str(bad)]
+    assert "not a readable video file" in first.errors[str(bad)]  # and why
     assert first.record_problems == [] and first.exit_code == 1
     stored = _json(first.done[0] / "shots.json")
     assert stored["detector"]["name"] == "content" and stored["settings"]["short_shot_seconds"] == 0.25
@@ -418,6 +419,12 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     assert again.done == [] and _names(again.skipped) == ["one", "three", "two"]
     forced = analyze_many([str(films)], out, settings=geometry, detector="content", force=True, progress=False)
     assert _names(forced.done) == ["one", "three", "two"] and forced.exit_code == 0
+    from .faults import cut_short, faststart_copy
+
+    cut = cut_short(faststart_copy(films / "one.mp4", tmp_path / "web.mp4"), tmp_path / "half.mp4", 0.5)
+    flagged = analyze_many([str(cut)], tmp_path / "flagged", settings=geometry, progress=False)
+    assert _names(flagged.done) == ["half"] and list(flagged.flagged) == [str(cut)]  # done, and said to be cut short
+    assert flagged.flagged[str(cut)].startswith("truncated: decoded")
     halves = [analyze_many([str(films)], tmp_path / "sharded", settings=geometry, shard=f"{i}/2", progress=False)
               for i in range(2)]
     assert sorted(len(h.done) for h in halves) == [1, 2]
