@@ -719,7 +719,10 @@ NOTES = """
   added; the rest are judged (transformers' defaults written out, POSIX line ends, the Trainer's
   calling conventions).
 - batch: test_ray.py is now in the group, so the Ray branch of `analyze_many` (the arguments to
-  `run_on_ray`) is tested by it; its survivors were re-tested with it.
+  `run_on_ray`) is tested by it; its survivors were re-tested with it. `BatchResult.interrupted`
+  was dead code (set only while a Ctrl-C was already leaving `analyze_many`, which then returns
+  nothing, and read by nothing): it went with its two survivors, which were removed from the
+  recorded results by hand (mutmut numbers the mutants after them anew; none of those survived).
 - The time column adds up the runs recorded for the group: its last full run and the `--resume` and
   `--survivors` passes written after it (passes run with `--no-write` are not added).
 """
