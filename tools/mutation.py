@@ -577,6 +577,9 @@ JUDGED: dict[str, str] = {
     "line, one redraw more)",
     "shotscope.batch.x_analyze_many__mutmut_82": "open: a film's failures from shotscope name the film themselves (so no prefix is added either way); "
     "only an unexpected exception type would show 'None:' for the film",
+    **{f"shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "open (needs a network): only an HTTP "
+       "error from the hub reaches the connection-error flag; offline, a file neither cached nor recorded missing "
+       "raises only when both flags are set (see the note above)" for k in (22, 26)},
     "shotscope.fusion.x_fit_fusion__mutmut_69": "open: the generated clips are scored alike by any split of "
     "them, so no test on them can tell the folds' seed; it is what makes the printed figure the same run to run",
     "shotscope.fusion.xǁMovementFusionǁfit__mutmut_27": "tuning: on standardised features the fit converges within "
