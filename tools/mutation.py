@@ -104,8 +104,7 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
         if resume and (existing.parent.parent / "seeded.json").exists():
             raise SystemExit(f"{group}: its scratch copy re-tests recorded survivors only; use --survivors")
         repo = refresh_copy(group)
-        names = sorted(n for n in collect(group, repo)["survivors"]
-                       if not only or any(fnmatch.fnmatch(n, p) for p in only)) if survivors_only else []
+        names = _matching(collect(group, repo)["survivors"], only or []) if survivors_only else []
         if survivors_only and not names:
             return collect(group, repo)
         return _mutmut(group, repo, children, names, lean)
@@ -113,6 +112,11 @@ def run_group(group: str, children: int, resume: bool = False, survivors_only: b
     if survivors_only and recorded:  # no scratch copy (a new checkout): re-test what docs/ recorded as open
         return _retest_recorded(group, recorded, children, lean, also or [], only or [])
     return _mutmut(group, _configured_copy(group), children, [], lean)
+
+
+def _matching(names, patterns: list[str]) -> list[str]:
+    """The names matching any of the fnmatch patterns (all of them when there are none), sorted."""
+    return sorted(n for n in names if not patterns or any(fnmatch.fnmatch(n, p) for p in patterns))
 
 
 def _configured_copy(group: str) -> Path:
@@ -141,13 +145,17 @@ def _retest_recorded(group: str, recorded: dict, children: int, lean: int, also:
     The module must be unchanged since the recorded run (mutmut numbers mutants by their place in a function)."""
     repo = _configured_copy(group)
     (repo.parent / "seeded.json").write_text(json.dumps(recorded, indent=1) + "\n")
-    names = sorted(n for n in recorded["survivors"] if not only or any(fnmatch.fnmatch(n, p) for p in only))
+    names = _matching(recorded["survivors"], only)
     return _mutmut(group, repo, children, names + list(also), lean)
 
 
 def _merge_seed(result: dict, seed: dict) -> dict:
     """A seeded copy's verdicts over the recorded run's: each mutant it tested leaves its recorded state
     (survived, or reached by no test) for its new one; the others keep the recorded counts."""
+    missing = [n for n in seed["survivors"] if n not in result["status"]]
+    if missing:  # mutmut numbers mutants by their place: a changed module has other mutants under these names
+        raise SystemExit(f"{result['group']}: recorded mutants the module no longer has ({missing[0]}...); "
+                         "run the group in full")
     counts, survivors = dict(seed["counts"]), dict(seed["survivors"])
     for name, state in result["status"].items():
         if state == "not checked":
@@ -158,10 +166,6 @@ def _merge_seed(result: dict, seed: dict) -> dict:
         survivors.pop(name, None)
         if state == "survived":
             survivors[name] = result["survivors"][name]
-    missing = [n for n in seed["survivors"] if n not in result["status"]]
-    if missing:  # mutmut numbers mutants by their place: a changed module has other mutants under these names
-        raise SystemExit(f"{result['group']}: recorded mutants the module no longer has ({missing[0]}...); "
-                         "run the group in full")
     return dict(result, counts={k: v for k, v in counts.items() if v}, survivors=survivors)
 
 
