@@ -147,18 +147,22 @@ film folders with shots.json and provenance.json as analyze writes them), {db_mb
 | web: films page (`GET /`, {args.films:,} rows, share bars) | **{1000 * films_s:.0f} ms** | <= {1000 * GOALS['films_page']:.0f} ms | {verdict(films_s, GOALS['films_page'])} |
 | web: shots page for that search (`GET /shots?...`, 200 cards) | {1000 * web_search_s:.0f} ms | | |
 
-(Each time is the best of 3-5 runs, warm. A film folder's {total:,} shots are one check that the index holds them all.)
+(The `index` times are one run each; the searches and pages the best of 3-5 runs, warm. A film folder's {total:,} shots are one check that the index holds them all.)
 
 `index` reads only the folders that are new or changed since the last index (the size and
 modification time of shots.json and provenance.json, kept in the database), so keeping an archive
 in step after a few films are analysed again takes about a second, and a rebuild of an unchanged
-archive a few milliseconds. A full read of every folder: shots.json is decoded with msgspec into
-the fields the database holds (1.7 ms for a 1,500-shot file, against 13.9 ms for `json.loads`),
-in worker processes; the main process loads the rows into SQLite in one transaction (about
-5.4 ms a film: 1,500 rows of 18 values) and builds the two search indexes after the load (about
-4.5 s for 1.5 million rows). Those two, single-threaded in SQLite, are what is left: ~10 ms a
-film whatever the parsing, so **200 folders/s for a full read is not met on this machine**
-({args.films / index_s:.0f}/s in this run; 31/s before this work); the incremental index is what keeps an archive in step.
+archive a few milliseconds. A full read of every folder: worker processes decode shots.json with
+msgspec into the fields the database holds (about 2 ms for a 1,500-shot file, against 13.9 ms for
+`json.loads`) and write the rows into working SQLite databases of the archive's own `shots` table;
+the main process copies each one in as it comes (SQLite's transfer of whole records, ~1.5 s for
+1.5 million rows), in one transaction, and builds the two search indexes after the load (~2 s,
+SQLite's sorter on helper threads). A shot's row id is its key (film id << 20 | shot index), so
+the table needs no separate key index and a film's shots are one range of rows. On this 2-core
+machine the workers' parsing and inserting (~6 ms a film of CPU), the copy, the index build and the
+commit add up to ~12 CPU-seconds for 1,000 films: **200 folders/s for a full read is not met here**
+({args.films / index_s:.0f}/s in this run; 56/s with the previous schema and rows sent to the main
+process by pickle, 31/s before that); the incremental index is what keeps an archive in step.
 """
     print(body)
     if not args.no_write:

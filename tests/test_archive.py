@@ -216,6 +216,9 @@ def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path
     assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_predicted"].tolist() == ["MS", "MS"]
     assert shots["scale_corrected"].tolist() == [False, True]
     assert Archive(out).shots(scale="ECS")["shot"].tolist() == [1]
+    with sqlite3.connect(out / "shotscope.db") as con:  # each shot keyed by its film and index
+        assert con.execute("SELECT id, film_id, idx FROM shots ORDER BY id").fetchall() == [(2**20, 1, 0),
+                                                                                          (2**20 + 1, 1, 1)]
 
 
 def test_pages_of_a_search_cover_it_once_and_count_it(archive):
@@ -228,3 +231,81 @@ def test_pages_of_a_search_cover_it_once_and_count_it(archive):
     static = db.shots(movement="Static", limit=1, count=True)
     assert len(static) == 1 and static.attrs["total"] == len(db.shots(movement="Static"))
     assert db.shots(film="two.mp4", limit=10, count=True).attrs["total"] == 2
+
+
+def _many_film_folders(archive, out, copies: int) -> list[str]:
+    """``copies`` film folders made from the fixture's two (each names its own film file)."""
+    names = []
+    for k in range(copies):
+        source = output_dir_for(archive / "films" / ("one.mp4", "two.mp4")[k % 2], archive / "out")
+        target = out / f"film{k:03d}"
+        shutil.copytree(source, target)
+        data = json.loads((target / "shots.json").read_text())
+        data["file"] = f"films/copy{k:03d}.mp4"
+        (target / "shots.json").write_text(json.dumps(data))
+        names.append(target.name)
+    return names
+
+
+def test_a_bulk_index_holds_what_one_by_one_holds(archive, tmp_path, monkeypatch):
+    """Many folders are read by worker processes into working databases copied in at the end; the
+    archive holds the same rows as when each folder is added on its own, skips the bad folders with
+    their reason, keeps corrections through a rebuild and leaves no working database behind."""
+    import tempfile
+
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work))
+    bulk, single = tmp_path / "bulk", tmp_path / "single"
+    bulk.mkdir()
+    names = _many_film_folders(archive, bulk, 80)
+    (bulk / "film005" / "shots.json").write_text('{"shots": [')  # damaged
+    data = json.loads((bulk / "film006" / "shots.json").read_text())
+    data["shots"][0]["index"] = 2**20  # a shot index no film reaches
+    (bulk / "film006" / "shots.json").write_text(json.dumps(data))
+    shutil.copytree(bulk, single)
+    report = Archive(bulk).index()
+    assert (report.read, report.unchanged, report.removed) == (78, 0, 0)
+    assert sorted(report.skipped) == sorted(s for s in report.skipped if "film005" in s or "film006" in s)
+    assert len(report.skipped) == 2 and "outside 0-1048575" in " ".join(report.skipped)
+    one_by_one = Archive(single)
+    for name in names:
+        if name not in ("film005", "film006"):
+            one_by_one.add_film(single / name)
+    ours, theirs = Archive(bulk).shots(), one_by_one.shots()
+    assert len(ours) == 39 * 3 + 39 * 2
+    pd.testing.assert_frame_equal(ours.drop(columns="film_id"), theirs.drop(columns="film_id"))  # ids differ
+    assert Archive(bulk).films().drop(columns="id").equals(one_by_one.films().drop(columns="id"))
+    for name in ("film010", "film011"):  # each film's shots are found by film, in order
+        shots = Archive(bulk).shots(film_folder=name)
+        assert shots["shot"].tolist() == list(range(len(shots))) and shots["film"].nunique() == 1
+    # a correction survives a full rebuild in bulk, which leaves no working database behind
+    Archive(bulk).correct("film010", 1, "movement", "Push")
+    assert Archive(bulk).index(full=True).read == 78
+    corrected = Archive(bulk).shots(corrected=True)
+    assert corrected[["shot", "movement"]].values.tolist() == [[1, "Push"]]
+    assert corrected["film"].tolist() == ["films/copy010.mp4"]
+    assert list(work.iterdir()) == []
+    with sqlite3.connect(bulk / "shotscope.db") as con:  # the search indexes are back after the load
+        names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"shots_find", "shots_duration"} <= names
+
+
+def test_a_bulk_index_on_a_full_disk_says_so_and_keeps_the_archive(archive, tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    from .faults import small_disk
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _many_film_folders(archive, out, 70)
+    Archive(out).index()
+    before = Archive(out).shots()
+    with small_disk(tmp_path / "full", "64k") as disk:
+        if not os.path.ismount(disk):
+            pytest.skip("a full disk needs a small file system, which only root can mount")
+        monkeypatch.setattr(tempfile, "tempdir", str(disk))
+        with pytest.raises(DataError, match="cannot write the index's working database"):
+            Archive(out).index(full=True)
+    pd.testing.assert_frame_equal(Archive(out).shots(), before)

@@ -29,7 +29,14 @@ from .errors import DataError
 from .provenance import PROVENANCE_FILE
 
 DB_FILE = "shotscope.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+SHOT_BITS = 20  # a shot's row id is film id << SHOT_BITS | shot index: up to 1,048,576 shots a film
+# the columns of a shot row as read from shots.json (after its key)
+_SHOT_COLUMNS = ("start_frame, end_frame, start_time, end_time, duration, scale, scale_prob, scale_probs, movement, "
+                 "movement_prob, movement_probs, movement_source, short, motion")
+_SHOT_WIDTH = len(_SHOT_COLUMNS.split(", "))
+# shots joined to their film: by the film's range of row ids when the film is chosen first
+_FILM_JOIN = f"films f ON f.id = s.film_id AND s.id BETWEEN f.id << {SHOT_BITS} AND ((f.id + 1) << {SHOT_BITS}) - 1"
 # the latest correction of each shot and field (the last write wins; every one stays recorded)
 _LATEST = ("SELECT c.folder, c.idx, c.field, c.new_value FROM corrections c WHERE c.id = "
            "(SELECT MAX(d.id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = c.field)")
@@ -69,6 +76,28 @@ MIGRATIONS: dict[int, str] = {
     3: """
     ALTER TABLE films ADD COLUMN source TEXT;
     """,
+    # v4: a shot's row id is its key, film id << 20 | shot index (film_id and idx are computed from
+    # it): a film's shots are one range of row ids, in order, with no separate key index to keep,
+    # so a bulk load appends and the search indexes carry only the columns searched
+    4: f"""
+    CREATE TABLE shots_v4 (
+        id INTEGER PRIMARY KEY,
+        film_id INTEGER GENERATED ALWAYS AS (id >> {SHOT_BITS}) VIRTUAL,
+        idx INTEGER GENERATED ALWAYS AS (id & {(1 << SHOT_BITS) - 1}) VIRTUAL,
+        start_frame INTEGER, end_frame INTEGER, start_time REAL, end_time REAL, duration REAL,
+        scale TEXT, scale_prob REAL, scale_probs TEXT, movement TEXT, movement_prob REAL,
+        movement_probs TEXT, movement_source TEXT, short INTEGER, motion TEXT, scale_predicted TEXT,
+        movement_predicted TEXT, scale_corrected INTEGER NOT NULL DEFAULT 0,
+        movement_corrected INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO shots_v4 (id, {_SHOT_COLUMNS}, scale_predicted, movement_predicted, scale_corrected,
+        movement_corrected)
+        SELECT (film_id << {SHOT_BITS}) | idx, {_SHOT_COLUMNS}, scale_predicted, movement_predicted,
+        scale_corrected, movement_corrected FROM shots;
+    DROP TABLE shots;
+    ALTER TABLE shots_v4 RENAME TO shots;
+    CREATE INDEX shots_find ON shots(scale, movement, duration);
+    CREATE INDEX shots_duration ON shots(duration);
+    """,
 }
 
 
@@ -88,6 +117,7 @@ class Archive:
         try:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL's own advice: safe, and no sync at each commit
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise DataError(f"{self.path}: cannot open the archive database ({exc})") from None
@@ -123,20 +153,27 @@ class Archive:
         since they were indexed (size and modification time of their files), drop the ones that are
         gone; ``full`` reads every folder anew.
 
-        One transaction (a reader sees the old index or the new one, never half); folders are read
-        and parsed in worker processes when there are many; a large load goes into bare tables and
-        the search indexes are built after it."""
+        One transaction (a reader sees the old index or the new one, never half). A large load goes
+        into bare tables and the search indexes are built after it; its folders are read, parsed and
+        written as rows into working databases by worker processes (in the system's temporary
+        folder), which the main process copies into the archive's database as they come."""
+        import tempfile
+        from contextlib import ExitStack
+
         from tqdm import tqdm
 
         folders = {os.path.relpath(p, self.folder): p for p in sorted(self.folder.iterdir())
                    if p.is_dir() and not p.name.startswith(".")}
-        with closing(self.connect()) as db, db:
+        with ExitStack() as stack:  # the working databases (if any) outlive the connection that reads them
+            db = stack.enter_context(closing(self.connect()))
+            stack.enter_context(db)
             known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
             gone = [rel for rel in known if rel not in folders]
             todo = [path for rel, path in folders.items()
                     if full or known.get(rel) is None or known[rel] != _stamp(path)]
             indexes = []
-            if len(todo) >= 64 and len(todo) > len(folders) - len(todo):  # more to read than to keep: a bulk load
+            bulk = len(todo) >= 64 and len(todo) > len(folders) - len(todo)  # more to read than to keep
+            if bulk:
                 indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                                      "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
                 for row in indexes:  # into a bare table; the indexes are built after it
@@ -144,31 +181,49 @@ class Archive:
             if full:
                 db.execute("DELETE FROM shots")
                 db.execute("DELETE FROM films")
-            for rel in gone:
-                db.execute("DELETE FROM films WHERE folder = ?", (rel,))
-            workers = min(os.cpu_count() or 1, 8) if len(todo) >= 64 else 1
-            if workers > 1:
+            for rel in gone + [os.path.relpath(path, self.folder) for path in todo]:
+                _remove_film(db, rel)
+            first_id = (db.execute("SELECT MAX(id) FROM films").fetchone()[0] or 0) + 1
+            items = [(path, first_id + k) for k, path in enumerate(todo)]
+            bar = stack.enter_context(tqdm(total=len(todo), desc="index", unit="film", leave=False,
+                                           disable=None if progress is None else not progress))
+            workers = min(os.cpu_count() or 1, 8)
+            read, skipped = [], []
+            if bulk and workers > 1:
                 from concurrent.futures import ProcessPoolExecutor
 
-                pool = ProcessPoolExecutor(workers)
-                parsed = pool.map(_read_or_error, todo, [self.folder] * len(todo), chunksize=16)
+                # at most 8 working databases: SQLite attaches up to 10 to one connection
+                parts = min(8, max(workers, len(items) // 32))
+                size = -(-len(items) // parts)  # in order: each copy appends to the table's end
+                chunks = [items[k * size:(k + 1) * size] for k in range(parts)]
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="shotscope-index-"))
+                pool = stack.enter_context(ProcessPoolExecutor(min(workers, parts)))
+                shards = [os.path.join(tmp, f"{k}.db") for k in range(parts)]
+                table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'shots'").fetchone()[0]
+                for k, (shard, results) in enumerate(zip(shards, pool.map(
+                        _write_shard, chunks, shards, [self.folder] * parts, [table] * parts), strict=True)):
+                    films = [result for result in results if not isinstance(result, str)]
+                    skipped.extend(result for result in results if isinstance(result, str))
+                    _insert_films(db, films)
+                    db.execute(f"ATTACH ? AS shard{k}", (shard,))
+                    # the same table: SQLite copies its records as they are (its transfer optimisation)
+                    db.execute(f"INSERT INTO shots SELECT * FROM shard{k}.shots")
+                    read.extend(film[1] for film in films)
+                    bar.update(len(results))
             else:
-                pool, parsed = None, (_read_or_error(f, self.folder) for f in todo)
-            read, skipped = [], []
-            try:
-                for path, result in tqdm(zip(todo, parsed, strict=True), total=len(todo), desc="index", unit="film",
-                                         leave=False, disable=None if progress is None else not progress):
-                    if isinstance(result, str):  # no longer (or not yet) a finished film folder
-                        skipped.append(result)
-                        db.execute("DELETE FROM films WHERE folder = ?", (os.path.relpath(path, self.folder),))
-                        continue
-                    _insert_film(db, *result)
-                    read.append(result[0])
-            finally:
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
-            for row in indexes:
-                db.execute(row["sql"])
+                for path, film_id in items:
+                    try:
+                        rel, film, shots = read_film_folder(path, self.folder)
+                    except DataError as exc:  # no longer (or not yet) a finished film folder
+                        skipped.append(str(exc))
+                    else:
+                        _insert_film(db, rel, film, shots, film_id)
+                        read.append(rel)
+                    bar.update()
+            if indexes:
+                db.execute(f"PRAGMA threads = {workers}")  # SQLite's sorter may use helper threads
+                for row in indexes:
+                    db.execute(row["sql"])
             corrected = {folder for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections")}
             for folder in corrected.intersection(read):
                 _apply_corrections(db, folder)
@@ -267,17 +322,17 @@ class Archive:
             where.append(("" if corrected else "NOT ") + "(s.scale_corrected OR s.movement_corrected)")
         condition = " WHERE " + " AND ".join(where) if where else ""
         # the films table only where a filter names it: label and length filters stay in the index
-        source = "shots s" + (" JOIN films f ON f.id = s.film_id" if film is not None or film_folder is not None else "")
+        source = "shots s" + (f" JOIN {_FILM_JOIN}" if film is not None or film_folder is not None else "")
         columns = ("SELECT f.path AS film, s.film_id, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
                    "s.end_time, s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, "
                    "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
-                   "FROM shots s JOIN films f ON f.id = s.film_id")
+                   f"FROM shots s JOIN {_FILM_JOIN}")
         if limit is None:
             sql = columns + condition + " ORDER BY f.path, s.idx"
             params = args
         else:  # a page: the matching rows' ids from the index first, then only those rows read
-            sql = (columns + f" WHERE s.rowid IN (SELECT s.rowid FROM {source}{condition} ORDER BY s.film_id, s.idx "
-                   f"LIMIT {int(limit)} OFFSET {int(offset)}) ORDER BY s.film_id, s.idx")
+            sql = (columns + f" WHERE s.id IN (SELECT s.id FROM {source}{condition} ORDER BY s.id "
+                   f"LIMIT {int(limit)} OFFSET {int(offset)}) ORDER BY s.id")
             params = args
         with closing(self.connect()) as db:
             frame = pd.read_sql_query(sql, db, params=params)
@@ -414,29 +469,75 @@ def read_film_folder(folder: str | os.PathLike, archive: Path) -> tuple[str, tup
                       _text(s.movement_probs, "{}"), s.movement_source, int(bool(s.short)), bytes(s.motion).decode(),
                       s.scale, s.movement)
                      for s in data.shots]
+        outside = [row[0] for row in shot_rows if not 0 <= row[0] < 1 << SHOT_BITS]
+        if outside:
+            raise ValueError(f"shot index {outside[0]} is outside 0-{(1 << SHOT_BITS) - 1}")
     except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.MsgspecError) as exc:
         raise DataError(f"{folder}: not a finished film folder ({type(exc).__name__}: {exc})") from None
     return os.path.relpath(folder, archive), film_row, shot_rows
 
 
-def _read_or_error(folder: Path, archive: Path) -> tuple[str, tuple, list[tuple]] | str:
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def shot_key(film_id: int, shot: int) -> int:
+    """The row id of a film's shot in the ``shots`` table."""
+    return (film_id << SHOT_BITS) | shot
+
+
+def _write_shard(items: list[tuple[Path, int]], shard: str, archive: Path, table: str) -> list[tuple | str]:
+    """Read film folders (each with the film id it gets) and write their shots into a working
+    database whose ``shots`` table is made by ``table`` (the archive's own); per folder its film
+    row (film id first) or why it was skipped. Runs in a worker."""
+    results: list[tuple | str] = []
     try:
-        return read_film_folder(folder, archive)
-    except DataError as exc:
-        return str(exc)
+        with closing(sqlite3.connect(shard, isolation_level=None)) as db:
+            db.execute("PRAGMA journal_mode = OFF")  # a working copy: the archive's transaction is what counts
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute(table)
+            db.execute("BEGIN")
+            for path, film_id in items:
+                try:
+                    rel, film, shots = read_film_folder(path, archive)
+                except DataError as exc:
+                    results.append(str(exc))
+                    continue
+                _insert_shots(db, film_id, shots)
+                results.append((film_id, rel, *film))
+            db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise DataError(f"{shard}: cannot write the index's working database ({exc})") from None
+    return results
 
 
-def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tuple]) -> None:
-    db.execute("DELETE FROM films WHERE folder = ?", (rel,))
-    film_id = db.execute(
-        "INSERT INTO films (folder, path, size, sha256_edges, duration, fps, width, height, shots, "
-        "average_shot_length, median_shot_length, status, model, settings, statistics, written, source) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (rel, *film)).lastrowid
-    db.executemany(
-        "INSERT INTO shots (film_id, idx, start_frame, end_frame, start_time, end_time, duration, scale, "
-        "scale_prob, scale_probs, movement, movement_prob, movement_probs, movement_source, short, motion, "
-        "scale_predicted, movement_predicted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(film_id, *row) for row in shots])
+def _remove_film(db: sqlite3.Connection, folder: str) -> None:
+    """Delete a film folder's film and shots (its corrections stay: they are keyed by folder)."""
+    row = db.execute("SELECT id FROM films WHERE folder = ?", (folder,)).fetchone()
+    if row is not None:
+        db.execute("DELETE FROM shots WHERE id BETWEEN ? AND ?", (shot_key(row[0], 0), shot_key(row[0] + 1, 0) - 1))
+        db.execute("DELETE FROM films WHERE id = ?", (row[0],))
+
+
+_FILM_INSERT = ("INSERT INTO films (id, folder, path, size, sha256_edges, duration, fps, width, height, shots, "
+                "average_shot_length, median_shot_length, status, model, settings, statistics, written, source) "
+                f"VALUES ({_marks(18)})")
+
+
+def _insert_films(db: sqlite3.Connection, films: list[tuple]) -> None:
+    db.executemany(_FILM_INSERT, films)
+
+
+def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tuple], film_id: int | None = None) -> None:
+    """Put a film and its shots in (replacing what the folder had); a new film id unless one is given."""
+    _remove_film(db, rel)
+    _insert_shots(db, db.execute(_FILM_INSERT, (film_id, rel, *film)).lastrowid, shots)
+
+
+def _insert_shots(db: sqlite3.Connection, film_id: int, shots: list[tuple]) -> None:
+    """A film's shot rows (as :func:`read_film_folder` makes them), keyed by their row id."""
+    db.executemany(f"INSERT INTO shots (id, {_SHOT_COLUMNS}, scale_predicted, movement_predicted) "
+                   f"VALUES ({_marks(3 + _SHOT_WIDTH)})", [(key | row[0], *row[1:]) for key in (shot_key(film_id, 0),) for row in shots])
 
 
 def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> None:
@@ -449,8 +550,8 @@ def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = N
     for row in rows:
         field = row["field"] if row["field"] in ("scale", "movement") else None
         if field:
-            db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE film_id = ? AND idx = ?",
-                       (row["new_value"], film["id"], row["idx"]))
+            db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE id = ?",
+                       (row["new_value"], shot_key(film["id"], row["idx"])))
 
 
 def timeline_of(shots, title: str):

@@ -32,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..archive import Archive
+from ..archive import Archive, shot_key
 from ..errors import DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from . import charts
@@ -255,8 +255,8 @@ class ArchiveSite:
         if target.is_file():
             return target
         with closing(self.archive.connect()) as db:
-            row = db.execute("SELECT start_time, end_time FROM shots WHERE film_id = ? AND idx = ?",
-                             (film["id"], shot)).fetchone()
+            row = db.execute("SELECT start_time, end_time FROM shots WHERE id = ?",
+                             (shot_key(film["id"], shot),)).fetchone()
         source = self.film_file(film)
         if row is None or source is None:
             raise HTTPException(404, "no such shot, or its video is missing")
