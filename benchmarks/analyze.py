@@ -16,7 +16,7 @@ import torch
 
 from _common import best_of, machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel
-from shotscope.batch import output_dir_for
+from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
 
 # three minutes of film: start-up (imports) is paid once per run, so a short clip would measure it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from _common import best_of, machine, write_section
 from shotscope import AnalyzeSettings, analyze
-from shotscope.shots import make_detector
+from shotscope.video.cuts import make_detector
 
 FILM = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-video" / "testvideo.mp4"
 GOAL = 1.5

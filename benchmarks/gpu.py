@@ -25,7 +25,7 @@ import torch
 from _common import machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.synthetic import SynthSettings, generate, make_film, split_manifest
-from shotscope.inference import compile_model, precision_name, resolve_precision
+from shotscope.model.inference import compile_model, precision_name, resolve_precision
 
 
 def model_dir(root: Path, tiny: bool) -> Path:
@@ -50,7 +50,7 @@ def throughput(path: Path, device: torch.device, precision: str, compiled: bool,
         compile_model(model)
     cfg = model.config
     x = torch.randn(batch, cfg.num_frames, 3, model.image_size, model.image_size, device=device)
-    from shotscope.inference import autocast
+    from shotscope.model.inference import autocast
 
     with torch.no_grad(), autocast(model):
         for _ in range(3 if compiled else 1):  # warm-up (compilation)
@@ -64,7 +64,7 @@ def throughput(path: Path, device: torch.device, precision: str, compiled: bool,
 
 
 def decode_pass(film: Path) -> float:
-    from shotscope.video import open_video
+    from shotscope.video.decode import open_video
 
     t0 = time.perf_counter()
     with open_video(film, thread_type="FRAME") as video:
@@ -91,7 +91,7 @@ def training_steps(root: Path, device: torch.device, tiny: bool, steps: int) -> 
     """Steps/s of the MovieShots recipe on synthetic clips from the frame cache (after warm-up)."""
     from shotscope.data.cache import prepare
     from shotscope.data.manifest import read_manifest
-    from shotscope.training import train
+    from shotscope.training.trainer import train
 
     side = 64 if tiny else 256
     manifest = generate(root / "synth", 64, settings=SynthSettings(width=side * 16 // 9 // 2 * 2, height=side, frames=32),
@@ -119,7 +119,7 @@ def precision_agreement(path: Path, root: Path, device: torch.device, real: Path
 
     from predict import cut_clips
     from shotscope.data.records import ClipRecord
-    from shotscope.evaluation import predict_records
+    from shotscope.training.evaluation import predict_records
 
     (root / "real").mkdir()
     records = [ClipRecord(str(p)) for p in cut_clips(root / "real", real)]

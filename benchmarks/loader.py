@@ -14,7 +14,7 @@ from shotscope.data import read_manifest
 from shotscope.data.cache import prepare
 from shotscope.data.dataset import ClipDataset
 from shotscope.data.synthetic import SynthSettings, generate
-from shotscope.preprocessing import PreprocessConfig
+from shotscope.model.preprocessing import PreprocessConfig
 
 
 def rate(ds: ClipDataset) -> float:

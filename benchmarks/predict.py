@@ -22,8 +22,8 @@ import torch
 from _common import machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.records import ClipRecord
-from shotscope.evaluation import predict_records
-from shotscope.inference import precision_name
+from shotscope.model.inference import precision_name
+from shotscope.training.evaluation import predict_records
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-video"
 # 3 s clips cut from real footage (shots of testvideo.mp4, the documentary and the GoldenEye clip)
@@ -36,8 +36,8 @@ GOAL = 4.0
 
 def cut_clips(out: Path, real: Path = REAL) -> list[Path]:
     """Each range re-encoded as its own file (as MovieShots' shots are)."""
-    from shotscope.sampling import sample_frames
-    from shotscope.video import open_video, write_video
+    from shotscope.video.decode import open_video, write_video
+    from shotscope.video.sampling import sample_frames
 
     paths = []
     for i, (name, a, b) in enumerate(RANGES):

@@ -19,9 +19,9 @@ import numpy as np
 from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
 
 from _common import best_of, machine, write_section
-from shotscope.preprocessing import PreprocessConfig, preprocess
-from shotscope.sampling import sample_frames
-from shotscope.video import write_video
+from shotscope.model.preprocessing import PreprocessConfig, preprocess
+from shotscope.video.decode import write_video
+from shotscope.video.sampling import sample_frames
 
 NUM_FRAMES = 16
 

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 
 from _common import machine, write_section  # noqa: E402
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model  # noqa: E402
-from shotscope.batch import analyze_many  # noqa: E402
+from shotscope.analysis.batch import analyze_many  # noqa: E402
 from shotscope.data.synthetic import make_film  # noqa: E402
 
 GOAL = 0.15

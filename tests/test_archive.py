@@ -14,8 +14,8 @@ import pytest
 
 from shotscope import Archive, DataError
 from shotscope._cli.main import main
-from shotscope.archive import MIGRATIONS, SCHEMA_VERSION
-from shotscope.batch import output_dir_for
+from shotscope.analysis.batch import output_dir_for
+from shotscope.archive.database import MIGRATIONS, SCHEMA_VERSION
 from shotscope.data.synthetic import make_film
 
 GEO = ["--movement", "geometry", "-q"]
@@ -190,7 +190,7 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     assert report.skipped == 0 and len(records) == 1
     (r,) = records
     assert (r.scale_label, r.movement_label) == ("CS", "Pull") and r.start == pytest.approx(shot["start_time"])
-    from shotscope.training import TINY_CONFIG, train
+    from shotscope.training.trainer import TINY_CONFIG, train
 
     model_dir = train(TINY_CONFIG, [f"output_dir={tmp_path / 'run'}", f"data.train={manifest}",
                                     f"data.val={manifest}", "train.epochs=1", "train.progress=false"])

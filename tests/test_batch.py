@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from shotscope import DataError
-from shotscope.analysis import AnalyzeSettings
-from shotscope.batch import (
+from shotscope.analysis.batch import (
     ERRORS_FILE,
     RUNS_FILE,
     BatchResult,
@@ -30,6 +29,7 @@ from shotscope.batch import (
     run_job,
     write_film_folder,
 )
+from shotscope.analysis.film import AnalyzeSettings
 from shotscope.provenance import PROVENANCE_FILE
 
 from .conftest import Terminal
@@ -274,7 +274,7 @@ def test_the_plan_reuses_what_is_current_and_says_why_it_redoes_the_rest(films, 
 
 
 def test_an_output_folder_that_cannot_take_files_is_refused_before_any_work(tmp_path):
-    from shotscope.batch import check_output_dir
+    from shotscope.analysis.batch import check_output_dir
 
     assert check_output_dir(tmp_path / "new" / "out") == tmp_path / "new" / "out"
     (tmp_path / "file").write_text("x")
@@ -286,8 +286,8 @@ def test_an_output_folder_that_cannot_take_files_is_refused_before_any_work(tmp_
 
 
 def test_the_plan_records_what_it_was_given(films, tmp_path, tiny_model, monkeypatch):
-    import shotscope.batch as batch
-    from shotscope.shots import make_detector
+    import shotscope.analysis.batch as batch
+    from shotscope.video.cuts import make_detector
 
     out = tmp_path / "out"
     detector = make_detector("adaptive")
@@ -339,7 +339,7 @@ def test_a_finished_film_reaches_the_records_and_the_archive(films, tmp_path):
 
 
 def test_a_job_analyses_with_the_runs_model_settings_and_detector(films, tmp_path, tiny_model, monkeypatch):
-    from shotscope.shots import make_detector
+    from shotscope.video.cuts import make_detector
 
     out = tmp_path / "out"
     settings = AnalyzeSettings(movement="model", short_shot_seconds=0.25, max_views=2)
@@ -365,7 +365,7 @@ def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_
     there must still stop the archive (before the next film), recorded as interrupted."""
     import signal
 
-    import shotscope.batch as batch
+    import shotscope.analysis.batch as batch
 
     ran = []
 
@@ -398,12 +398,12 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     """analyze_many end to end on three small films and a file that is not one: each film's folder,
     the failure recorded and the rest carried on, a second run reusing what is current, force
     redoing it, a shard taking its share, the run's model, settings and detector in every folder."""
-    from shotscope.batch import analyze_many
+    from shotscope.analysis.batch import analyze_many
 
     out = tmp_path / "out"
     bad = _touch(tmp_path / "broken.mp4")
     geometry = AnalyzeSettings(movement="geometry", short_shot_seconds=0.25)
-    with caplog.at_level(logging.DEBUG, logger="shotscope.batch"):
+    with caplog.at_level(logging.DEBUG, logger="shotscope.analysis.batch"):
         first = analyze_many([str(films), str(bad)], out, settings=geometry, detector="content", progress=False)
     told = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{bad} failed:\n")]
     assert len(told) == 1 and "Traceback (most recent call last)" in told[0]  # the whole story, for --verbose

@@ -17,7 +17,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from shotscope.batch import output_dir_for
+from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
 
 from .conftest import real_video
@@ -88,7 +88,7 @@ def test_same_clip_same_labels_through_predict_evaluate_and_analyze(model_dir, t
     import shutil
 
     from shotscope._cli.main import main
-    from shotscope.fusion import MovementFusion
+    from shotscope.analysis.fusion import MovementFusion
 
     def run(*args) -> str:
         assert main(list(map(str, args))) == 0, capsys.readouterr().err
@@ -154,8 +154,8 @@ def test_cuts_from_scene_list_edl_and_otio(film, tmp_path):
 
 def test_detector_settings_reach_pyscenedetect(film, tmp_path):
     import shotscope as lib
-    from shotscope.analysis import AnalyzeSettings
-    from shotscope.shots import make_detector
+    from shotscope.analysis.film import AnalyzeSettings
+    from shotscope.video.cuts import make_detector
 
     settings = AnalyzeSettings(movement="geometry")
     default = lib.analyze(film, None, settings=settings, progress=False)
@@ -169,8 +169,8 @@ def test_detector_settings_reach_pyscenedetect(film, tmp_path):
 
 def test_json_has_no_float_noise_and_says_its_timecode_rate(tmp_path):
     import shotscope as lib
-    from shotscope.analysis import AnalyzeSettings
-    from shotscope.writers import write_outputs
+    from shotscope.analysis.film import AnalyzeSettings
+    from shotscope.outputs.writers import write_outputs
 
     path = real_video("goldeneye-vfr-drop3.mp4")
     film = lib.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
@@ -189,8 +189,8 @@ def test_hugging_face_loading_restores_everything_and_pipeline_runs(model_dir, f
     from transformers import AutoModel, pipeline
 
     import shotscope as lib
-    from shotscope.fusion import MovementFusion
-    from shotscope.preprocessing import PreprocessConfig
+    from shotscope.analysis.fusion import MovementFusion
+    from shotscope.model.preprocessing import PreprocessConfig
 
     folder = tmp_path / "m"
     shutil.copytree(model_dir, folder)
@@ -206,7 +206,7 @@ def test_hugging_face_loading_restores_everything_and_pipeline_runs(model_dir, f
     assert ranged["start"] == 1.0 and ranged["end"] == 2.25
     model = lib.load_model(folder)
     from shotscope.data.records import ClipRecord
-    from shotscope.evaluation import predict_records
+    from shotscope.training.evaluation import predict_records
 
     preds = predict_records(model, [ClipRecord(str(film), start=1.0, end=2.25)], movement="model", progress=False)
     assert ranged["scale"] == preds.labels(0)[0]
@@ -216,7 +216,7 @@ def test_hugging_face_loading_restores_everything_and_pipeline_runs(model_dir, f
 def test_model_cards_say_the_right_licence(tmp_path):
     from huggingface_hub import ModelCard
 
-    from shotscope.model_card import write_model_card
+    from shotscope.model.card import write_model_card
 
     metrics = {"eval_scale_accuracy": 81.234, "eval_scale_macro_f1": 80.0, "eval_movement_accuracy": 90.0,
                "eval_movement_macro_f1": 70.5}

@@ -13,7 +13,7 @@ from shotscope.data.cache import load_cached, prepare
 from shotscope.data.dataset import ClipDataset
 from shotscope.data.synthetic import SynthSettings, generate
 from shotscope.labels import IGNORE_INDEX
-from shotscope.preprocessing import AugmentConfig, PreprocessConfig
+from shotscope.model.preprocessing import AugmentConfig, PreprocessConfig
 
 from .videos import index_video
 

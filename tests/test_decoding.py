@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from shotscope import VideoDecodeError
-from shotscope.video import (
+from shotscope.video.decode import (
     BACKENDS,
     PyAVBackend,
     VideoBackend,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shotscope.evaluation import comparison_rows, confusion_png, published_baseline
-from shotscope.metrics import multitask_metrics, task_metrics
+from shotscope.training.evaluation import comparison_rows, confusion_png, published_baseline
+from shotscope.training.metrics import multitask_metrics, task_metrics
 
 from .videos import index_video
 
@@ -59,7 +59,7 @@ def test_baseline_comparison_and_png_size(tmp_path):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from shotscope.data.synthetic import SynthSettings, generate, split_manifest
-    from shotscope.training import TINY_CONFIG, train
+    from shotscope.training.trainer import TINY_CONFIG, train
 
     root = tmp_path_factory.mktemp("ev")
     manifest = generate(root / "synth", 50, settings=SynthSettings(width=96, height=64, frames=8), progress=False)

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from shotscope._cli.main import main
-from shotscope.batch import output_dir_for
+from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
 
 from .conftest import TINY
@@ -259,7 +259,7 @@ CASES: dict[str, Case] = {
                                         "movement_fusion.json: not a valid movement combiner"),
     "model-fusion-shape": _model_case(
         lambda m: (m / "movement_fusion.json").write_text(json.dumps(
-            {"features": __import__("shotscope.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 15] * 3,
+            {"features": __import__("shotscope.analysis.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 15] * 3,
              "intercept": [0.0] * 3, "mean": [0.0] * 15, "scale": [1.0] * 15})),
         "fitted on other features"),
     # --- manifests (predict reads them; a bad line is skipped and named) -------------------------
@@ -585,8 +585,8 @@ def test_config_key_lists_match_the_libraries():
 
     from transformers import VideoMAEConfig
 
-    from shotscope.preprocessing import AugmentConfig
-    from shotscope.training_config import AUGMENT_KEYS, VIDEOMAE_KEYS
+    from shotscope.model.preprocessing import AugmentConfig
+    from shotscope.training.config import AUGMENT_KEYS, VIDEOMAE_KEYS
 
     generic = set(__import__("transformers").PretrainedConfig().to_dict())
     assert set(VideoMAEConfig().to_dict()) - generic - {"num_frames", "image_size"} == VIDEOMAE_KEYS

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from shotscope import DataError, inference
-from shotscope.inference import (
+from shotscope import DataError
+from shotscope.model import inference
+from shotscope.model.inference import (
     autocast,
     best_device,
     compile_model,
@@ -20,7 +21,7 @@ from shotscope.inference import (
     resolve_precision,
     set_precision,
 )
-from shotscope.preprocessing import PreprocessConfig, preprocess
+from shotscope.model.preprocessing import PreprocessConfig, preprocess
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from transformers import VideoMAEConfig
 
 import shotscope
 from shotscope import ModelLoadError, PreprocessConfig, ShotScopeConfig, load_model
-from shotscope.loading import (
+from shotscope.model.loading import (
     check_config,
     config_from_dict,
     describe,
@@ -219,7 +219,7 @@ def test_models_of_other_kinds_are_refused_with_what_to_do(saved):
 # --- what a loaded model carries ------------------------------------------------------------------
 
 def test_a_loaded_model_is_ready_for_inference(saved, tiny_model, monkeypatch):
-    import shotscope.inference as inference
+    import shotscope.model.inference as inference
 
     monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
     model = load_model(saved)
@@ -315,7 +315,7 @@ def test_only_the_heads_get_the_class_count_hint(saved):
 
 
 def test_a_revision_goes_to_the_hub(monkeypatch):
-    import shotscope.loading as loading
+    import shotscope.model.loading as loading
 
     asked = []
 
@@ -330,7 +330,7 @@ def test_a_revision_goes_to_the_hub(monkeypatch):
 
 
 def test_the_first_line_of_an_error():
-    from shotscope.loading import _first_line
+    from shotscope.model.loading import _first_line
 
     assert _first_line(ValueError("  first\nsecond\n")) == "first"
     assert _first_line(ValueError("")) == "ValueError"
@@ -385,7 +385,7 @@ def test_config_problems_are_listed_together_and_cut_to_a_line(saved):
 
 
 def test_a_model_folder_brings_its_preprocessing_at_the_models_size_and_its_combiner(saved, tiny_model):
-    from shotscope.fusion import MovementFusion
+    from shotscope.analysis.fusion import MovementFusion
 
     (saved / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
     assert load_model(saved).preprocess_config.image_size == 32  # no size in the file: the model's
@@ -425,7 +425,7 @@ def test_where_a_model_came_from_is_said_as_asked(saved):
 def test_the_hub_is_asked_for_the_model_files_and_its_cache_used_when_unreachable(tiny_model, tmp_path, monkeypatch):
     import huggingface_hub
 
-    from shotscope.loading import _HUB_FILES
+    from shotscope.model.loading import _HUB_FILES
 
     from .test_model import _hub_cache
 

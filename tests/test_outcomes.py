@@ -18,18 +18,18 @@ import torch
 from safetensors.torch import load_file
 
 import shotscope
-from shotscope.analysis import FilmAnalysis, Shot
-from shotscope.batch import analyze_many
+from shotscope.analysis.batch import analyze_many
+from shotscope.analysis.film import FilmAnalysis, Shot
+from shotscope.analysis.fusion import MovementFusion
+from shotscope.analysis.statistics import film_statistics
 from shotscope.data.records import ClipRecord
 from shotscope.data.synthetic import SynthSettings, generate, make_film, split_manifest
-from shotscope.evaluation import predict_records, spatial_crops
-from shotscope.fusion import MovementFusion
-from shotscope.inference import predict_probs
 from shotscope.labels import MOVEMENT_LABELS
-from shotscope.sampling import sample_times
-from shotscope.statistics import film_statistics
-from shotscope.training import TINY_CONFIG, train
-from shotscope.writers import write_outputs
+from shotscope.model.inference import predict_probs
+from shotscope.outputs.writers import write_outputs
+from shotscope.training.evaluation import predict_records, spatial_crops
+from shotscope.training.trainer import TINY_CONFIG, train
+from shotscope.video.sampling import sample_times
 
 SHOTS = [("LS", "Static", 30), ("CS", "Push", 28), ("MS", "Motion", 36), ("ECS", "Pull", 30), ("FS", "Static", 26)]
 
@@ -74,7 +74,7 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, t
     """Kill after the first epoch's checkpoint, run again: the run continues from that checkpoint's
     weights, optimizer, scheduler and step (only the remaining steps run) and ends exactly where an
     uninterrupted run ends. A run that restarted from zero would run every step again."""
-    from shotscope.training import BalancedSampler
+    from shotscope.training.trainer import BalancedSampler
 
     draws: list[tuple[int, list[int]]] = []  # what the class-balanced sampler gave, epoch by epoch
     iterate = BalancedSampler.__iter__
@@ -98,7 +98,7 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(synth, t
         shutil.rmtree(cut / f"checkpoint-{step}")
     shutil.rmtree(cut / "model")
     (cut / "log.csv").unlink()
-    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+    with caplog.at_level(logging.INFO, logger="shotscope.training.trainer"):
         _train(cut, synth)
     assert f"resuming from {cut / f'checkpoint-{first}'}" in [r.getMessage() for r in caplog.records]
     assert _steps(cut) == list(range(first + 1, last + 1))  # only the steps after the checkpoint
@@ -121,7 +121,7 @@ def test_layer_decay_gives_each_layer_its_learning_rate(tiny_config, tmp_path):
     from transformers import TrainingArguments
 
     from shotscope import ShotScopeModel
-    from shotscope.training import ShotScopeTrainer
+    from shotscope.training.trainer import ShotScopeTrainer
 
     model = ShotScopeModel(tiny_config)
     args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, weight_decay=0.05, use_cpu=True,
@@ -148,7 +148,7 @@ def test_layer_decay_gives_each_layer_its_learning_rate(tiny_config, tmp_path):
 
 
 def test_balanced_sampler_draws_rare_classes_as_often_and_by_epoch():
-    from shotscope.training import BalancedSampler, inverse_frequency
+    from shotscope.training.trainer import BalancedSampler, inverse_frequency
 
     ids = np.array([0] * 90 + [1] * 10)
     w = np.array(inverse_frequency(np.bincount(ids, minlength=4)) + [1.0])[ids]
@@ -198,8 +198,8 @@ def test_three_crops_are_three_different_squares_and_their_mean(film, tiny_model
     record = ClipRecord(str(film), start=0.0, end=1.2)
     three = predict_records(tiny_model, [record], crops=3, progress=False)
     one = predict_records(tiny_model, [record], crops=1, progress=False)
-    from shotscope.analysis import model_input_side
-    from shotscope.sampling import sample_frames
+    from shotscope.analysis.film import model_input_side
+    from shotscope.video.sampling import sample_frames
 
     clip = sample_frames(str(film), tiny_model.num_frames, 0.0, 1.2, short_side=model_input_side(tiny_model)).frames
     per_crop = [predict_probs(tiny_model, [c])[0][0] for c in spatial_crops(clip, 3)]
@@ -315,7 +315,7 @@ def test_statistics_are_rounded_as_documented_and_an_empty_film_has_zeros():
 @pytest.fixture(scope="module")
 def ramp(tmp_path_factory):
     """48 frames at 24 fps, 160x96; frame i is grey level 5*i (so a frame tells its own index)."""
-    from shotscope.video import write_video
+    from shotscope.video.decode import write_video
 
     path = tmp_path_factory.mktemp("ramp") / "ramp.mp4"
     write_video(path, (np.full((96, 160, 3), 5 * i, np.uint8) for i in range(48)), fps=24)
@@ -325,7 +325,7 @@ def ramp(tmp_path_factory):
 def test_sampled_clips_say_where_they_come_from_and_are_reduced_on_conversion(ramp):
     import cv2
 
-    from shotscope.sampling import sample_frames
+    from shotscope.video.sampling import sample_frames
 
     clip = sample_frames(ramp, 4, 0.5, 1.5)
     assert (clip.start, clip.end, clip.path) == (0.5, 1.5, str(ramp))
@@ -342,7 +342,7 @@ def test_sampled_clips_say_where_they_come_from_and_are_reduced_on_conversion(ra
 
 def test_sampling_an_empty_or_late_range(ramp):
     from shotscope.errors import VideoDecodeError
-    from shotscope.sampling import sample_frames
+    from shotscope.video.sampling import sample_frames
 
     for start, end in ((1.0, 1.0), (1.5, 0.5)):
         with pytest.raises(VideoDecodeError) as err:

@@ -10,14 +10,14 @@ import pytest
 import torch
 from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
 
-from shotscope.preprocessing import (
+from shotscope.model.preprocessing import (
     AugmentConfig,
     PreprocessConfig,
     augment_clip,
     preprocess,
     reverse_movement_label,
 )
-from shotscope.sampling import sample_frames
+from shotscope.video.sampling import sample_frames
 
 from .conftest import REAL_VIDEO_DIR
 
@@ -138,7 +138,7 @@ def _rows_and_cols(out: torch.Tensor) -> tuple[list[int], list[int]]:
     (8, 8, list(range(8)), list(range(8))),
 ])
 def test_letterbox_places_the_picture_in_the_middle(h, w, rows, cols):
-    from shotscope.preprocessing import letterbox, resize
+    from shotscope.model.preprocessing import letterbox, resize
 
     x = torch.rand(2, 3, h, w) + 1.0
     out = letterbox(x, 8)
@@ -173,7 +173,7 @@ class ScriptedRng:
 def test_random_resized_crop_takes_the_drawn_box():
     import math
 
-    from shotscope.preprocessing import random_resized_crop, resize
+    from shotscope.model.preprocessing import random_resized_crop, resize
 
     x = torch.rand(3, 3, 20, 30)
     # area 0.6 of 600 px = 360, aspect 1.6 -> 24 x 15 px; top 2 of 0..5, left 4 of 0..6
@@ -194,7 +194,7 @@ def test_random_resized_crop_takes_the_drawn_box():
 def test_random_resized_crop_retries_boxes_that_do_not_fit_ten_times():
     import math
 
-    from shotscope.preprocessing import random_resized_crop, resize
+    from shotscope.model.preprocessing import random_resized_crop, resize
 
     x = torch.rand(2, 3, 20, 30)
     # an empty box (0 px wide), then one too tall (aspect 1/4: 8 x 33 px), then 12 x 12 at (1, 2)
@@ -260,7 +260,7 @@ def test_time_reversal_follows_the_checkpoint_label_order():
 
 
 def test_center_crop_takes_the_middle_and_pads_what_is_too_small():
-    from shotscope.preprocessing import center_crop
+    from shotscope.model.preprocessing import center_crop
 
     x = torch.rand(2, 3, 11, 12) + 1.0
     torch.testing.assert_close(center_crop(x, 8), x[..., 1:9, 2:10])  # (11 - 8) / 2 -> 1, (12 - 8) / 2 -> 2
@@ -277,7 +277,7 @@ def test_center_crop_takes_the_middle_and_pads_what_is_too_small():
 
 
 def test_short_side_sizes_as_transformers_computes_them():
-    from shotscope.preprocessing import shortest_edge_size
+    from shotscope.model.preprocessing import shortest_edge_size
 
     assert shortest_edge_size(100, 200, 50) == (50, 100)  # landscape: height is the short side
     assert shortest_edge_size(200, 100, 50) == (100, 50)  # portrait
@@ -286,7 +286,7 @@ def test_short_side_sizes_as_transformers_computes_them():
 
 
 def test_frames_must_be_height_width_and_three_channels():
-    from shotscope.preprocessing import resize, to_chw
+    from shotscope.model.preprocessing import resize, to_chw
 
     one = np.zeros((4, 6, 3), np.uint8)
     assert to_chw(one).shape == (3, 4, 6)  # one frame
@@ -366,7 +366,7 @@ def test_odd_sizes_in_transformers_configs():
 def test_random_resized_crop_refuses_boxes_empty_one_way():
     import math
 
-    from shotscope.preprocessing import random_resized_crop, resize
+    from shotscope.model.preprocessing import random_resized_crop, resize
 
     x = torch.rand(2, 3, 20, 30)
     # 1 px of area at aspect 1/10 is 0 x 3 px, at 10 it is 3 x 0 px: both tried again

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shotscope.analysis import FilmAnalysis, Shot, _positions
+from shotscope.analysis.film import FilmAnalysis, Shot, _positions
+from shotscope.analysis.statistics import film_statistics
 from shotscope.data.manifest import read_manifest, write_manifest
 from shotscope.data.records import ClipRecord
 from shotscope.labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
-from shotscope.sampling import reduced_size, sample_times
-from shotscope.statistics import film_statistics
-from shotscope.writers import timecode, timeline_rate
+from shotscope.outputs.writers import timecode, timeline_rate
+from shotscope.video.sampling import reduced_size, sample_times
 
 FAST = settings(max_examples=150, deadline=None)
 

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from shotscope.batch import analyze_many, output_dir_for
+from shotscope.analysis.batch import analyze_many, output_dir_for
+from shotscope.analysis.distributed import CRASH_ONCE_ENV
 from shotscope.data.synthetic import make_film
-from shotscope.distributed import CRASH_ONCE_ENV
 
 ray = pytest.importorskip("ray")  # installed by the dev extra: CI runs these
 
@@ -68,7 +68,7 @@ def test_ray_task_that_fails_every_time_is_recorded(cluster, archive, tmp_path, 
     when told so, even on a terminal."""
     import sys
 
-    from shotscope.analysis import AnalyzeSettings
+    from shotscope.analysis.film import AnalyzeSettings
 
     from .conftest import Terminal
 

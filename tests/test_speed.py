@@ -14,8 +14,8 @@ import torch
 
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.records import ClipRecord
-from shotscope.evaluation import predict_records
-from shotscope.inference import cpu_has_native_bf16, resolve_precision
+from shotscope.model.inference import cpu_has_native_bf16, resolve_precision
+from shotscope.training.evaluation import predict_records
 
 from .conftest import REAL_VIDEO_DIR, real_video
 
@@ -23,7 +23,7 @@ from .conftest import REAL_VIDEO_DIR, real_video
 def test_precision_choices(monkeypatch):
     assert resolve_precision("fp32", "cpu") == torch.float32
     assert resolve_precision("bf16", "cpu") == torch.bfloat16
-    import shotscope.inference as inference
+    import shotscope.model.inference as inference
 
     monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", "cpu") == torch.bfloat16

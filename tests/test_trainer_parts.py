@@ -16,8 +16,9 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 
 from shotscope import DataError
-from shotscope.metrics import flat_metrics, multitask_metrics
-from shotscope.training import (
+from shotscope.training.config import load_training_config
+from shotscope.training.metrics import flat_metrics, multitask_metrics
+from shotscope.training.trainer import (
     TINY_CONFIG,
     CSVLogger,
     EpochSeeds,
@@ -31,7 +32,6 @@ from shotscope.training import (
     last_complete_checkpoint,
     read_split,
 )
-from shotscope.training_config import load_training_config
 
 from .conftest import Terminal
 from .faults import read_only_dir
@@ -70,11 +70,11 @@ def test_splits_read_manifests_with_the_multi_movement_alias(tmp_path):
 
 def test_splits_read_movieshots_by_split_name_and_alias(movieshots_tree, caplog):
     data = {"kind": "movieshots", "root": str(movieshots_tree), "train_split": "train", "val_split": "val"}
-    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+    with caplog.at_level(logging.INFO, logger="shotscope.training.trainer"):
         records = read_split(data, "train")
     assert sorted(r.key for r in records) == ["tt0000001/0001", "tt0000001/0002", "tt0000002/0010"]
     assert {r.key: r.movement_label for r in records}["tt0000001/0002"] == "Motion"  # Multi_movement
-    said = [r.getMessage() for r in caplog.records if r.name == "shotscope.training"]
+    said = [r.getMessage() for r in caplog.records if r.name == "shotscope.training.trainer"]
     assert said == ["train data: 3 clips kept, 1 skipped: tt0000001/0003: clip missing "
                     "(trailer/tt0000001/shot_0003.mp4)"]
     data["multi_movement_as"] = "Static"
@@ -205,7 +205,7 @@ def test_readable_log_writes_lines_and_keeps_a_bar(caplog, capsys, monkeypatch):
     quiet = ReadableLog(progress=False)
     quiet.on_train_begin(None, _state(global_step=5), None)
     assert quiet.bar.disable
-    with caplog.at_level(logging.INFO, logger="shotscope.training"):
+    with caplog.at_level(logging.INFO, logger="shotscope.training.trainer"):
         quiet.on_log(None, _state(), None, logs={"loss": 0.5})  # no bar: the log
         quiet.on_log(None, _state(is_world_process_zero=False), None, logs={"loss": 0.7})
         quiet.on_log(None, _state(), None, logs={})
@@ -249,7 +249,7 @@ def test_a_run_resumes_from_its_newest_complete_checkpoint(tmp_path, caplog):
             (folder / "trainer_state.json").write_text('{"global_')  # cut short by a kill
     (tmp_path / "checkpoint-latest").mkdir()
     (tmp_path / "checkpoint-99").write_text("a file")
-    with caplog.at_level(logging.WARNING, logger="shotscope.training"):
+    with caplog.at_level(logging.WARNING, logger="shotscope.training.trainer"):
         assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
     assert not (tmp_path / "checkpoint-20").exists() and not (tmp_path / "checkpoint-100").exists()
     assert (tmp_path / "checkpoint-5").is_dir() and (tmp_path / "checkpoint-latest").is_dir()
@@ -302,7 +302,7 @@ def test_trainer_arguments_come_from_the_config(tmp_path):
 def test_a_run_names_a_bad_output_folder_and_saves_its_config_first(tmp_path):
     import yaml
 
-    from shotscope.training import train
+    from shotscope.training.trainer import train
 
     taken = tmp_path / "taken"
     taken.write_text("a file")
@@ -322,7 +322,7 @@ def test_a_run_names_a_bad_output_folder_and_saves_its_config_first(tmp_path):
 def test_the_trainer_draws_by_class_weight_only_when_asked(tmp_path, tiny_model):
     from transformers import TrainingArguments
 
-    from shotscope.training import BalancedSampler, ShotScopeTrainer
+    from shotscope.training.trainer import BalancedSampler, ShotScopeTrainer
 
     args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], seed=3)
     data = [{"x": k} for k in range(6)]
@@ -338,8 +338,8 @@ def test_the_trainer_draws_by_class_weight_only_when_asked(tmp_path, tiny_model)
 
 def test_the_datasets_a_config_makes(tmp_path):
     from shotscope.data.records import ClipRecord
-    from shotscope.preprocessing import AugmentConfig
-    from shotscope.training import make_datasets
+    from shotscope.model.preprocessing import AugmentConfig
+    from shotscope.training.trainer import make_datasets
 
     cfg = load_training_config(TINY_CONFIG, ["train.augment.crop_area=[0.5, 0.9]", "train.augment.hflip=0.0",
                                              f"data.cache_dir={tmp_path / 'cache'}", "seed=9"])
@@ -360,7 +360,7 @@ def test_the_datasets_a_config_makes(tmp_path):
 
 def test_classes_are_balanced_in_the_loss_or_by_drawing_as_asked():
     from shotscope.data.records import ClipRecord
-    from shotscope.training import balance_classes
+    from shotscope.training.trainer import balance_classes
 
     cfg = load_training_config(TINY_CONFIG)
     records = [ClipRecord("a", 0, 2), ClipRecord("b", 0, 2), ClipRecord("c", 1, -100), ClipRecord("d", 0, 3)]

@@ -14,7 +14,7 @@ import pytest
 
 from shotscope import load_model
 from shotscope.data.synthetic import SynthSettings, generate, split_manifest
-from shotscope.training import TINY_CONFIG, inverse_frequency
+from shotscope.training.trainer import TINY_CONFIG, inverse_frequency
 
 CONFIG = TINY_CONFIG
 
@@ -143,7 +143,7 @@ def test_movieshots_tree_prepare_then_train(tmp_path):
 def test_checkpoint_cut_short_is_skipped(tmp_path):
     import json
 
-    from shotscope.training import last_complete_checkpoint
+    from shotscope.training.trainer import last_complete_checkpoint
 
     (tmp_path / "checkpoint-5").mkdir()
     (tmp_path / "checkpoint-5" / "trainer_state.json").write_text(json.dumps({"global_step": 5}))

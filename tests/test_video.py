@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from shotscope import VideoDecodeError
-from shotscope.sampling import sample_frames, sample_times
-from shotscope.video import open_video, write_video
+from shotscope.video.decode import open_video, write_video
+from shotscope.video.sampling import sample_frames, sample_times
 
 from .conftest import real_video
 from .videos import index_frame, index_video, read_index

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from shotscope import Archive
 from shotscope._cli.main import main
 from shotscope.data.synthetic import make_film
-from shotscope.video import write_video
+from shotscope.video.decode import write_video
 from shotscope.web import create_app
 
 EVIL = 'evil"><img src=x onerror=alert(1)>.mp4'
@@ -316,7 +316,7 @@ def test_in_a_browser_a_film_it_cannot_play_says_so_until_it_has_a_copy(browser_
 def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):
     """report.html, opened from disk: the film plays beside it (a relative link), a click plays one
     shot to its end, the current shot is highlighted, the table filters and sorts."""
-    from shotscope.batch import output_dir_for
+    from shotscope.analysis.batch import output_dir_for
 
     report = output_dir_for(site.parent / "films" / "one.mp4", site) / "report.html"
     html = report.read_text()
@@ -396,8 +396,8 @@ def test_shots_link_to_their_own_folder_when_two_folders_hold_one_film(copy):
 
 
 def test_proxies_are_made_once_for_what_browsers_cannot_play(copy):
-    from shotscope.proxies import browser_plays, make_proxies, proxy_path
-    from shotscope.video import open_video
+    from shotscope.outputs.proxies import browser_plays, make_proxies, proxy_path
+    from shotscope.video.decode import open_video
 
     assert browser_plays("a.MP4", "h264") and browser_plays("b.webm", "vp9")
     assert not browser_plays("c.avi", "h264") and not browser_plays("d.mp4", "mpeg4")

@@ -15,10 +15,10 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from shotscope import writers
-from shotscope.analysis import FilmAnalysis, Shot
+from shotscope.analysis.film import FilmAnalysis, Shot
+from shotscope.analysis.statistics import film_statistics
 from shotscope.labels import MOVEMENT_LABELS, SCALE_LABELS
-from shotscope.statistics import film_statistics
+from shotscope.outputs import writers
 
 NTSC = 30000 / 1001
 

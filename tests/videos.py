@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shotscope.video import write_video
+from shotscope.video.decode import write_video
 
 BITS = 10
 BAR = 16

@@ -28,19 +28,19 @@ RESULTS = ROOT / "docs" / "mutation-results.json"
 
 # group -> (modules to mutate, test files that exercise them)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
-    "sampling": (["sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
-    "statistics": (["statistics.py"], ["test_properties.py", "test_outcomes.py"]),
-    "fusion": (["fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
-    "writers": (["writers.py"], ["test_writers.py", "test_properties.py"]),
-    "preprocessing": (["preprocessing.py"], ["test_preprocessing.py", "test_properties.py"]),
-    "motion": (["motion.py"], ["test_motion.py"]),
-    "inference": (["inference.py"], ["test_inference.py"]),
-    "modeling": (["modeling.py"], ["test_model.py", "test_loading.py"]),
-    "loading": (["loading.py"], ["test_loading.py", "test_model.py"]),
-    "video": (["video.py"], ["test_decoding.py", "test_video.py"]),
-    "analysis": (["analysis.py"], ["test_analysis_parts.py", "test_analysis.py"]),
-    "batch": (["batch.py"], ["test_batch.py", "test_ray.py"]),
-    "training": (["training.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
+    "sampling": (["video/sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
+    "statistics": (["analysis/statistics.py"], ["test_properties.py", "test_outcomes.py"]),
+    "fusion": (["analysis/fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
+    "writers": (["outputs/writers.py"], ["test_writers.py", "test_properties.py"]),
+    "preprocessing": (["model/preprocessing.py"], ["test_preprocessing.py", "test_properties.py"]),
+    "motion": (["analysis/motion.py"], ["test_motion.py"]),
+    "inference": (["model/inference.py"], ["test_inference.py"]),
+    "modeling": (["model/modeling.py"], ["test_model.py", "test_loading.py"]),
+    "loading": (["model/loading.py"], ["test_loading.py", "test_model.py"]),
+    "video": (["video/decode.py"], ["test_decoding.py", "test_video.py"]),
+    "analysis": (["analysis/film.py"], ["test_analysis_parts.py", "test_analysis.py"]),
+    "batch": (["analysis/batch.py"], ["test_batch.py", "test_ray.py"]),
+    "training": (["training/trainer.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
 }
 
 
@@ -223,217 +223,217 @@ def score(counts: dict[str, int]) -> float | None:
 
 # survivors looked at and judged equivalent (no test can tell them apart) or not worth a test,
 # with the reason; keyed by mutmut's mutant name. Everything else that survives is listed as open.
-V = "shotscope.video.xǁPyAVBackendǁ"  # the prefix of the video backend's mutants
-T = "shotscope.training."  # the prefix of the training module's mutants
+V = "shotscope.video.decode.xǁPyAVBackendǁ"  # the prefix of the video backend's mutants
+T = "shotscope.training.trainer."  # the prefix of the training module's mutants
 JUDGED: dict[str, str] = {
-    "shotscope.statistics.x__shares__mutmut_4": "equivalent: the fallback divisor is used only when every shot "
+    "shotscope.analysis.statistics.x__shares__mutmut_4": "equivalent: the fallback divisor is used only when every shot "
     "lasts 0 s, where every share is 0 whatever it is",
-    "shotscope.statistics.x__shares__mutmut_12": "equivalent: the fallback count is used only when no shot has "
+    "shotscope.analysis.statistics.x__shares__mutmut_12": "equivalent: the fallback count is used only when no shot has "
     "the label, where every share is 0 whatever it is",
-    "shotscope.statistics.x_film_statistics__mutmut_5": "equivalent: a film without shots gets 0 for every length "
+    "shotscope.analysis.statistics.x_film_statistics__mutmut_5": "equivalent: a film without shots gets 0 for every length "
     "from any array of zeros",
-    "shotscope.statistics.x_film_statistics__mutmut_6": "equivalent: as above (two zeros or one)",
-    "shotscope.sampling.x__collect__mutmut_4": "equivalent: equal target times get the same frame in any order",
-    "shotscope.sampling.x__collect__mutmut_6": "equivalent: as above",
-    "shotscope.sampling.x__collect__mutmut_8": "equivalent: numpy reads the sort kind case-insensitively",
-    "shotscope.sampling.x__collect__mutmut_12": "equivalent in output: the end only lets decoding stop early "
+    "shotscope.analysis.statistics.x_film_statistics__mutmut_6": "equivalent: as above (two zeros or one)",
+    "shotscope.video.sampling.x__collect__mutmut_4": "equivalent: equal target times get the same frame in any order",
+    "shotscope.video.sampling.x__collect__mutmut_6": "equivalent: as above",
+    "shotscope.video.sampling.x__collect__mutmut_8": "equivalent: numpy reads the sort kind case-insensitively",
+    "shotscope.video.sampling.x__collect__mutmut_12": "equivalent in output: the end only lets decoding stop early "
     "(speed), the frames at the targets are the same",
-    "shotscope.sampling.x__collect__mutmut_20": "equivalent: one decoded frame per target, always",
-    "shotscope.sampling.x__collect__mutmut_23": "equivalent: as above",
-    "shotscope.sampling.x__collect__mutmut_24": "equivalent: as above",
-    "shotscope.sampling.x_sample_frames__mutmut_30": "equivalent here: any end past the file finds no frame, the "
+    "shotscope.video.sampling.x__collect__mutmut_20": "equivalent: one decoded frame per target, always",
+    "shotscope.video.sampling.x__collect__mutmut_23": "equivalent: as above",
+    "shotscope.video.sampling.x__collect__mutmut_24": "equivalent: as above",
+    "shotscope.video.sampling.x_sample_frames__mutmut_30": "equivalent here: any end past the file finds no frame, the "
     "same error either way",
-    "shotscope.fusion.x__features__mutmut_7": "equivalent: probabilities are never above 1, so the upper clip bound never acts",
-    "shotscope.fusion.x__features__mutmut_12": "equivalent: as above",
-    "shotscope.fusion.x__features__mutmut_16": "equivalent: as above",
-    "shotscope.fusion.x__features__mutmut_21": "equivalent: as above",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_10": "equivalent: one estimate per clip, always",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_13": "equivalent: as above",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_26": "equivalent: C=1.0 is scikit-learn's default",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_30": "equivalent: the solver converges long before 2000 iterations",
-    "shotscope.fusion.xǁMovementFusionǁload__mutmut_9": "equivalent: codec names are case-insensitive",
-    "shotscope.fusion.xǁMovementFusionǁload__mutmut_12": "equivalent: JSON numbers load as the same values; every use of them is float arithmetic",
-    "shotscope.fusion.xǁMovementFusionǁload__mutmut_14": "equivalent: as above",
-    "shotscope.fusion.x_fit_fusion__mutmut_37": "equivalent: num_classes defaults to the four movement classes",
-    "shotscope.fusion.x_fit_fusion__mutmut_105": "equivalent: on (clips, classes) probabilities axis 1 is axis -1",
-    "shotscope.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
+    "shotscope.analysis.fusion.x__features__mutmut_7": "equivalent: probabilities are never above 1, so the upper clip bound never acts",
+    "shotscope.analysis.fusion.x__features__mutmut_12": "equivalent: as above",
+    "shotscope.analysis.fusion.x__features__mutmut_16": "equivalent: as above",
+    "shotscope.analysis.fusion.x__features__mutmut_21": "equivalent: as above",
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_10": "equivalent: one estimate per clip, always",
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_13": "equivalent: as above",
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_26": "equivalent: C=1.0 is scikit-learn's default",
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_30": "equivalent: the solver converges long before 2000 iterations",
+    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_9": "equivalent: codec names are case-insensitive",
+    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_12": "equivalent: JSON numbers load as the same values; every use of them is float arithmetic",
+    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_14": "equivalent: as above",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_37": "equivalent: num_classes defaults to the four movement classes",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_105": "equivalent: on (clips, classes) probabilities axis 1 is axis -1",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
     "their probabilities (tested: labels do not depend on the batch size)",
-    "shotscope.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
-    "shotscope.fusion.x_fit_fusion__mutmut_6": "equivalent: progress display only",
-    "shotscope.fusion.x_fit_fusion__mutmut_12": "equivalent: progress display only",
-    "shotscope.fusion.x_fit_fusion__mutmut_14": "equivalent: movement='model' is predict_records' default",
-    "shotscope.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_6": "equivalent: progress display only",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_12": "equivalent: progress display only",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_14": "equivalent: movement='model' is predict_records' default",
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
     "clip (strict only guards a bug elsewhere)",
-    "shotscope.writers.x__time__mutmut_7": "equivalent: at the film's own rate round(frame / fps * fps) is the "
+    "shotscope.outputs.writers.x__time__mutmut_7": "equivalent: at the film's own rate round(frame / fps * fps) is the "
     "frame itself",
-    "shotscope.writers.x_json_text__mutmut_43": "equivalent: ensure_ascii=None is falsy, as False",
-    "shotscope.writers.x_otio_text__mutmut_4": "equivalent: otio_json is the adapter write_to_string uses by default",
-    "shotscope.writers.x_safe_title__mutmut_9": "equivalent: a space (32) becomes a space",
-    "shotscope.writers.x_safe_title__mutmut_10": "equivalent: as above",
-    "shotscope.writers.x_timecode__mutmut_7": "equivalent: to_timecode uses the time's own rate when given none",
-    "shotscope.writers.x_timecode__mutmut_9": "equivalent: as above",
-    "shotscope.writers.x_timeline__mutmut_9": "equivalent: a Track is a video track by default",
-    "shotscope.writers.x_timeline__mutmut_75": "equivalent: a marker's range without a duration has duration 0, "
+    "shotscope.outputs.writers.x_json_text__mutmut_43": "equivalent: ensure_ascii=None is falsy, as False",
+    "shotscope.outputs.writers.x_otio_text__mutmut_4": "equivalent: otio_json is the adapter write_to_string uses by default",
+    "shotscope.outputs.writers.x_safe_title__mutmut_9": "equivalent: a space (32) becomes a space",
+    "shotscope.outputs.writers.x_safe_title__mutmut_10": "equivalent: as above",
+    "shotscope.outputs.writers.x_timecode__mutmut_7": "equivalent: to_timecode uses the time's own rate when given none",
+    "shotscope.outputs.writers.x_timecode__mutmut_9": "equivalent: as above",
+    "shotscope.outputs.writers.x_timeline__mutmut_9": "equivalent: a Track is a video track by default",
+    "shotscope.outputs.writers.x_timeline__mutmut_75": "equivalent: a marker's range without a duration has duration 0, "
     "what is given",
-    "shotscope.writers.x_timeline__mutmut_77": "equivalent: as above",
-    "shotscope.writers.x_timeline__mutmut_81": "equivalent: a duration of 0 is 0 at any rate",
-    "shotscope.writers.x_timeline__mutmut_19": "equivalent: a range without a start starts at 0 on its duration's rate",
-    "shotscope.inference.x_compile_model__mutmut_3": "equivalent in results: dynamic shapes spare a recompile per "
+    "shotscope.outputs.writers.x_timeline__mutmut_77": "equivalent: as above",
+    "shotscope.outputs.writers.x_timeline__mutmut_81": "equivalent: a duration of 0 is 0 at any rate",
+    "shotscope.outputs.writers.x_timeline__mutmut_19": "equivalent: a range without a start starts at 0 on its duration's rate",
+    "shotscope.model.inference.x_compile_model__mutmut_3": "equivalent in results: dynamic shapes spare a recompile per "
     "batch size (speed); the labels are the same",
-    "shotscope.inference.x_compile_model__mutmut_5": "equivalent in results: as above",
-    "shotscope.inference.x_compile_model__mutmut_6": "equivalent in results: as above",
-    "shotscope.inference.x_resolve_device__mutmut_38": "equivalent: cuda is handled by the branch above",
-    "shotscope.inference.x_resolve_device__mutmut_39": "equivalent: as above",
-    "shotscope.inference.x_resolve_device__mutmut_40": "equivalent: mps is handled by the branch above",
-    "shotscope.inference.x_resolve_device__mutmut_41": "equivalent: as above",
-    "shotscope.preprocessing.x_center_crop__mutmut_12": "equivalent: padding more on both sides and then taking "
+    "shotscope.model.inference.x_compile_model__mutmut_5": "equivalent in results: as above",
+    "shotscope.model.inference.x_compile_model__mutmut_6": "equivalent in results: as above",
+    "shotscope.model.inference.x_resolve_device__mutmut_38": "equivalent: cuda is handled by the branch above",
+    "shotscope.model.inference.x_resolve_device__mutmut_39": "equivalent: as above",
+    "shotscope.model.inference.x_resolve_device__mutmut_40": "equivalent: mps is handled by the branch above",
+    "shotscope.model.inference.x_resolve_device__mutmut_41": "equivalent: as above",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_12": "equivalent: padding more on both sides and then taking "
     "the middle puts the picture where it was ((size + w) // 2 - w == (size - w) // 2)",
-    "shotscope.preprocessing.x_center_crop__mutmut_13": "equivalent: as above (one more column, then the middle)",
-    "shotscope.preprocessing.x_center_crop__mutmut_18": "equivalent: as above, rows",
-    "shotscope.preprocessing.x_center_crop__mutmut_19": "equivalent: as above, rows",
-    "shotscope.preprocessing.x_center_crop__mutmut_29": "equivalent: as above",
-    "shotscope.preprocessing.x_center_crop__mutmut_35": "equivalent: as above",
-    "shotscope.preprocessing.x_center_crop__mutmut_5": "equivalent: a side equal to the crop is padded by 0",
-    "shotscope.preprocessing.x_center_crop__mutmut_6": "equivalent: as above",
-    "shotscope.preprocessing.x_normalize__mutmut_24": "equivalent: mean and std are always three values (checked "
+    "shotscope.model.preprocessing.x_center_crop__mutmut_13": "equivalent: as above (one more column, then the middle)",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_18": "equivalent: as above, rows",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_19": "equivalent: as above, rows",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_29": "equivalent: as above",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_35": "equivalent: as above",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_5": "equivalent: a side equal to the crop is padded by 0",
+    "shotscope.model.preprocessing.x_center_crop__mutmut_6": "equivalent: as above",
+    "shotscope.model.preprocessing.x_normalize__mutmut_24": "equivalent: mean and std are always three values (checked "
     "when the settings are made)",
-    "shotscope.preprocessing.x_normalize__mutmut_27": "equivalent: as above",
-    "shotscope.preprocessing.x_normalize__mutmut_28": "equivalent: as above",
-    "shotscope.preprocessing.x_random_resized_crop__mutmut_2": "equivalent: clips are always (T, 3, H, W), where "
+    "shotscope.model.preprocessing.x_normalize__mutmut_27": "equivalent: as above",
+    "shotscope.model.preprocessing.x_normalize__mutmut_28": "equivalent: as above",
+    "shotscope.model.preprocessing.x_random_resized_crop__mutmut_2": "equivalent: clips are always (T, 3, H, W), where "
     "shape[2:] is shape[-2:]",
-    "shotscope.preprocessing.x_resize__mutmut_1": "equivalent: resizing to the size a picture has is the identity "
+    "shotscope.model.preprocessing.x_resize__mutmut_1": "equivalent: resizing to the size a picture has is the identity "
     "(only the shortcut is lost)",
-    "shotscope.preprocessing.x_resize__mutmut_15": "equivalent in values: channels-last memory is torch's fast "
+    "shotscope.model.preprocessing.x_resize__mutmut_15": "equivalent in values: channels-last memory is torch's fast "
     "path for uint8 (speed only)",
-    "shotscope.preprocessing.x_resize__mutmut_22": "equivalent: align_corners=None is False for bilinear",
-    "shotscope.preprocessing.x_resize__mutmut_27": "equivalent: as above (the default)",
-    "shotscope.preprocessing.x_shortest_edge_size__mutmut_4": "equivalent: a square frame gives (shortest, "
+    "shotscope.model.preprocessing.x_resize__mutmut_22": "equivalent: align_corners=None is False for bilinear",
+    "shotscope.model.preprocessing.x_resize__mutmut_27": "equivalent: as above (the default)",
+    "shotscope.model.preprocessing.x_shortest_edge_size__mutmut_4": "equivalent: a square frame gives (shortest, "
     "shortest) either way",
-    "shotscope.preprocessing.x_shortest_edge_size__mutmut_11": "equivalent: as above",
-    "shotscope.preprocessing.xǁPreprocessConfigǁ__post_init____mutmut_17": "equivalent: shortest_edge is the "
+    "shotscope.model.preprocessing.x_shortest_edge_size__mutmut_11": "equivalent: as above",
+    "shotscope.model.preprocessing.xǁPreprocessConfigǁ__post_init____mutmut_17": "equivalent: shortest_edge is the "
     "last size checked, so break and continue end the loop alike",
-    "shotscope.preprocessing.xǁPreprocessConfigǁfrom_hf_dict__mutmut_73": "equivalent: an int side is kept by "
+    "shotscope.model.preprocessing.xǁPreprocessConfigǁfrom_hf_dict__mutmut_73": "equivalent: an int side is kept by "
     "the next branch too",
-    "shotscope.preprocessing.xǁPreprocessConfigǁload__mutmut_12": "equivalent: codec names are case-insensitive",
-    "shotscope.loading.x__load_state_dict__mutmut_11": "equivalent on a machine without a GPU: map_location "
+    "shotscope.model.preprocessing.xǁPreprocessConfigǁload__mutmut_12": "equivalent: codec names are case-insensitive",
+    "shotscope.model.loading.x__load_state_dict__mutmut_11": "equivalent on a machine without a GPU: map_location "
     "matters for tensors saved on one",
-    "shotscope.loading.x__load_state_dict__mutmut_14": "equivalent: as above",
-    "shotscope.loading.x__load_state_dict__mutmut_12": "equivalent: torch >= 2.6 (required) loads weights only by "
+    "shotscope.model.loading.x__load_state_dict__mutmut_14": "equivalent: as above",
+    "shotscope.model.loading.x__load_state_dict__mutmut_12": "equivalent: torch >= 2.6 (required) loads weights only by "
     "default; said explicitly so no other default ever unpickles a file",
-    "shotscope.loading.x__load_state_dict__mutmut_15": "equivalent: as above",
-    "shotscope.loading.x_from_backbone__mutmut_20": "equivalent: only the backbone's normalisation and crop size "
+    "shotscope.model.loading.x__load_state_dict__mutmut_15": "equivalent: as above",
+    "shotscope.model.loading.x_from_backbone__mutmut_20": "equivalent: only the backbone's normalisation and crop size "
     "are taken from what is loaded, never its image size",
-    "shotscope.loading.x_from_backbone__mutmut_22": "equivalent: as above",
-    "shotscope.loading.x_check_config__mutmut_45": "equivalent: every key checked exists on a VideoMAE config",
-    "shotscope.loading.x_load_model__mutmut_85": "equivalent: strict=None is falsy, as False",
-    "shotscope.loading.x_load_model__mutmut_95": "equivalent with this transformers: position embeddings are not "
+    "shotscope.model.loading.x_from_backbone__mutmut_22": "equivalent: as above",
+    "shotscope.model.loading.x_check_config__mutmut_45": "equivalent: every key checked exists on a VideoMAE config",
+    "shotscope.model.loading.x_load_model__mutmut_85": "equivalent: strict=None is falsy, as False",
+    "shotscope.model.loading.x_load_model__mutmut_95": "equivalent with this transformers: position embeddings are not "
     "in its state dict (older versions kept a buffer a published file may lack)",
-    "shotscope.loading.x_load_model__mutmut_96": "equivalent: as above",
-    "shotscope.loading.x_load_model__mutmut_101": "equivalent with this transformers: every tensor of the model is "
+    "shotscope.model.loading.x_load_model__mutmut_96": "equivalent: as above",
+    "shotscope.model.loading.x_load_model__mutmut_101": "equivalent with this transformers: every tensor of the model is "
     "in the state dict, so a missing one fails the check above (the guard is for versions with buffers outside it)",
-    "shotscope.loading.x_load_model__mutmut_102": "equivalent: as above",
-    "shotscope.loading.x_load_model__mutmut_103": "equivalent: as above",
-    "shotscope.loading.x_load_model__mutmut_106": "equivalent on a machine without a GPU: moving a CPU model to "
+    "shotscope.model.loading.x_load_model__mutmut_102": "equivalent: as above",
+    "shotscope.model.loading.x_load_model__mutmut_103": "equivalent: as above",
+    "shotscope.model.loading.x_load_model__mutmut_106": "equivalent on a machine without a GPU: moving a CPU model to "
     "the CPU, or not, is the same",
-    "shotscope.loading.x_load_model__mutmut_107": "equivalent: as above",
-    "shotscope.modeling.x__weights__mutmut_4": "equivalent on a machine without a GPU: the weights are made on "
+    "shotscope.model.loading.x_load_model__mutmut_107": "equivalent: as above",
+    "shotscope.model.modeling.x__weights__mutmut_4": "equivalent on a machine without a GPU: the weights are made on "
     "the logits' device, here always the CPU",
-    "shotscope.modeling.x__weights__mutmut_7": "equivalent: as above",
-    "shotscope.modeling.x__int_keys__mutmut_1": "equivalent: the id-to-label maps are never None when their keys "
+    "shotscope.model.modeling.x__weights__mutmut_7": "equivalent: as above",
+    "shotscope.model.modeling.x__int_keys__mutmut_1": "equivalent: the id-to-label maps are never None when their keys "
     "are made ints (set from the other map or the defaults just before)",
-    "shotscope.loading.x_config_from_dict__mutmut_5": "equivalent with this transformers: a config's label2id is "
+    "shotscope.model.loading.x_config_from_dict__mutmut_5": "equivalent with this transformers: a config's label2id is "
     "made again from its id2label, so a Kinetics label2id left in is overwritten",
-    "shotscope.loading.x_config_from_dict__mutmut_6": "equivalent: as above",
-    "shotscope.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
+    "shotscope.model.loading.x_config_from_dict__mutmut_6": "equivalent: as above",
+    "shotscope.model.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
     "have (the model's own image_size reads the first side)",
-    "shotscope.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
-    "shotscope.motion.x_estimate_movement__mutmut_9": "equivalent: integer positions divided by 12.0 are floats",
-    "shotscope.motion.x_estimate_movement__mutmut_11": "equivalent: as above",
-    "shotscope.motion.x_estimate_movement__mutmut_15": "equivalent: times given as whole numbers compare and "
+    "shotscope.model.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_9": "equivalent: integer positions divided by 12.0 are floats",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_11": "equivalent: as above",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_15": "equivalent: times given as whole numbers compare and "
     "subtract as floats do",
-    "shotscope.motion.x_estimate_movement__mutmut_17": "equivalent: as above",
-    "shotscope.motion.x_estimate_movement__mutmut_69": "equivalent: without pairs nothing is found, and that case "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_17": "equivalent: as above",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_69": "equivalent: without pairs nothing is found, and that case "
     "returns before the quality is used",
-    "shotscope.motion.x_estimate_movement__mutmut_112": "equivalent: the first frame is always frame 0 and a shot "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_112": "equivalent: the first frame is always frame 0 and a shot "
     "that reaches here has two frames or more",
-    "shotscope.motion.x_estimate_movement__mutmut_123": "equivalent: as above",
-    "shotscope.motion.x_estimate_movement__mutmut_132": "equivalent: a shot that reaches here has a pair found, "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_123": "equivalent: as above",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_132": "equivalent: a shot that reaches here has a pair found, "
     "so its span is above 0",
-    "shotscope.motion.x_estimate_movement__mutmut_141": "equivalent: as above",
-    "shotscope.motion.x_estimate_movement__mutmut_143": "equivalent: as above",
-    "shotscope.motion.x_pair_motion__mutmut_160": "equivalent: the median of no values is NaN, as given",
-    "shotscope.motion.x_pair_motion__mutmut_167": "equivalent: float('NAN') is NaN",
-    "shotscope.motion.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
-    "shotscope.motion.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_141": "equivalent: as above",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_143": "equivalent: as above",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_160": "equivalent: the median of no values is NaN, as given",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_167": "equivalent: float('NAN') is NaN",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
     "measure 0",
-    "shotscope.motion.x_estimate_movement__mutmut_255": "equivalent: a zoom of 0 never passes the zoom threshold "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_255": "equivalent: a zoom of 0 never passes the zoom threshold "
     "above, so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
-    "shotscope.motion.x_estimate_movement__mutmut_278": "equivalent: a softmax does not change when a constant is "
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_278": "equivalent: a softmax does not change when a constant is "
     "added to every logit (subtracting the largest only keeps exp in range, and the logits are clipped to 20)",
-    "shotscope.motion.x_estimate_movement__mutmut_311": "equivalent: always four labels and four probabilities",
-    "shotscope.motion.x_estimate_movement__mutmut_314": "equivalent: as above",
-    "shotscope.motion.x_estimate_movement__mutmut_317": "equivalent: as above",
-    "shotscope.motion.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_311": "equivalent: always four labels and four probabilities",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_314": "equivalent: as above",
+    "shotscope.analysis.motion.x_estimate_movement__mutmut_317": "equivalent: as above",
+    "shotscope.analysis.motion.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
 
     # analysis
-    **{f"shotscope.analysis.xǁ_ShotLabellerǁ_label_batch__mutmut_{k}": "equivalent: zip's strict only guards; the "
+    **{f"shotscope.analysis.film.xǁ_ShotLabellerǁ_label_batch__mutmut_{k}": "equivalent: zip's strict only guards; the "
        "model gives one row per clip and one probability per label of its own config" for k in
        (12, 16, 17, 27, 30, 31, 62, 65, 66)},
-    "shotscope.analysis.xǁ_ShotLabellerǁ_label_batch__mutmut_8": "equivalent: the batch size changes no output "
+    "shotscope.analysis.film.xǁ_ShotLabellerǁ_label_batch__mutmut_8": "equivalent: the batch size changes no output "
     "(test_inference checks predictions batch by batch against one at a time)",
-    "shotscope.analysis.x_analyze__mutmut_21": "equivalent: the decoder's threading changes no frame, only speed",
-    "shotscope.analysis.x_analyze__mutmut_23": "equivalent: as above",
+    "shotscope.analysis.film.x_analyze__mutmut_21": "equivalent: the decoder's threading changes no frame, only speed",
+    "shotscope.analysis.film.x_analyze__mutmut_23": "equivalent: as above",
 
     # motion, after the decision moved into its own functions
-    "shotscope.motion.x_classify_evidence__mutmut_25": "equivalent: a softmax does not change when a constant is "
+    "shotscope.analysis.motion.x_classify_evidence__mutmut_25": "equivalent: a softmax does not change when a constant is "
     "added to every logit (the logits are clipped to 20, so exp stays in range either way)",
-    **{f"shotscope.motion.x_classify_evidence__mutmut_{k}": "equivalent: zip's strict only guards; always four "
+    **{f"shotscope.analysis.motion.x_classify_evidence__mutmut_{k}": "equivalent: zip's strict only guards; always four "
        "labels and four probabilities" for k in (36, 39, 40)},
-    "shotscope.motion.x_decide_movement__mutmut_19": "equivalent: a zoom of 0 never passes a zoom threshold above 0, "
+    "shotscope.analysis.motion.x_decide_movement__mutmut_19": "equivalent: a zoom of 0 never passes a zoom threshold above 0, "
     "so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
-    "shotscope.motion.x__gray__mutmut_11": "equivalent: a frame already at the work width is not resized at all",
-    "shotscope.motion.x_pair_motion__mutmut_11": "equivalent: OpenCV's default pyramid depth is 3, as given",
-    "shotscope.motion.x_pair_motion__mutmut_13": "equivalent: as above",
-    **{f"shotscope.motion.x_pair_motion__mutmut_{k}": "equivalent: numpy reads any negative size as 'the rest'"
+    "shotscope.analysis.motion.x__gray__mutmut_11": "equivalent: a frame already at the work width is not resized at all",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_11": "equivalent: OpenCV's default pyramid depth is 3, as given",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_13": "equivalent: as above",
+    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "equivalent: numpy reads any negative size as 'the rest'"
        for k in (57, 69, 76)},
-    "shotscope.motion.x_pair_motion__mutmut_90": "equivalent: no grid point lies exactly a quarter of the frame from "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_90": "equivalent: no grid point lies exactly a quarter of the frame from "
     "the centre (the grid's spacing is not a divisor of it)",
-    "shotscope.motion.x_pair_motion__mutmut_95": "equivalent: as above",
-    "shotscope.motion.x_pair_motion__mutmut_99": "equivalent: half of an even min_points (12 by default) is the same "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_95": "equivalent: as above",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_99": "equivalent: half of an even min_points (12 by default) is the same "
     "number divided either way",
-    "shotscope.motion.x_pair_motion__mutmut_141": "equivalent: the grid has no point within 1.4 px of the centre "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_141": "equivalent: the grid has no point within 1.4 px of the centre "
     "(an even number of points each way), so no squared radius is under 2",
-    "shotscope.motion.x_pair_motion__mutmut_175": "equivalent: RANSAC is estimateAffinePartial2D's default method",
-    "shotscope.motion.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_175": "equivalent: RANSAC is estimateAffinePartial2D's default method",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
     "is always found, so there are always inliers",
-    "shotscope.motion.x_pair_motion__mutmut_185": "equivalent: as above",
+    "shotscope.analysis.motion.x_pair_motion__mutmut_185": "equivalent: as above",
 
     # video
-    **{f"shotscope.video.xǁPyAVBackendǁ_rewind__mutmut_{k}": "equivalent: a seek to time 0 (or before the first packet) lands on the first "
+    **{f"shotscope.video.decode.xǁPyAVBackendǁ_rewind__mutmut_{k}": "equivalent: a seek to time 0 (or before the first packet) lands on the first "
        "packet whatever the flags or the stream named: it is a keyframe, and nothing lies before it" for k in
        (2, 3, 4, 6, 7, 8, 14, 15, 16, 17)},
-    **{f"shotscope.video.xǁPyAVBackendǁ_seek__mutmut_{k}": "equivalent: PyAV's defaults (backward, keyframes only) written out, or a flag "
+    **{f"shotscope.video.decode.xǁPyAVBackendǁ_seek__mutmut_{k}": "equivalent: PyAV's defaults (backward, keyframes only) written out, or a flag "
        "that reads as false: the check after the seek goes back until the first packet is not past the start"
        for k in (18, 19, 22, 23, 24, 25, 35, 38, 39)},
-    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_29": "equivalent: a packet time exactly 1e-6 s past the start has measure 0",
-    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_31": "equivalent: a tolerance of ~0 instead of 1e-6 s: a keyframe at the start compares "
+    "shotscope.video.decode.xǁPyAVBackendǁ_seek__mutmut_29": "equivalent: a packet time exactly 1e-6 s past the start has measure 0",
+    "shotscope.video.decode.xǁPyAVBackendǁ_seek__mutmut_31": "equivalent: a tolerance of ~0 instead of 1e-6 s: a keyframe at the start compares "
     "equal either way, and one a hair past it makes the check go back a second, which decodes the same frames",
-    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_3": "equivalent: a start of exactly 1e-6 s decodes the same frames from either path",
-    "shotscope.video.xǁPyAVBackendǁ_seek__mutmut_11": "equivalent in output: a target earlier by twice the start time lands at an earlier "
+    "shotscope.video.decode.xǁPyAVBackendǁ_seek__mutmut_3": "equivalent: a start of exactly 1e-6 s decodes the same frames from either path",
+    "shotscope.video.decode.xǁPyAVBackendǁ_seek__mutmut_11": "equivalent in output: a target earlier by twice the start time lands at an earlier "
     "keyframe, and the frames before the start are skipped",
-    "shotscope.video.xǁPyAVBackendǁframes__mutmut_26": "equivalent: a frame time exactly 1e-6 s before the start has measure 0",
-    "shotscope.video.xǁPyAVBackendǁframes__mutmut_32": "equivalent: as above, at the end",
-    "shotscope.video.xǁPyAVBackendǁ_first_packet_time__mutmut_1": "equivalent in output: another stream's packet time only makes the check "
+    "shotscope.video.decode.xǁPyAVBackendǁframes__mutmut_26": "equivalent: a frame time exactly 1e-6 s before the start has measure 0",
+    "shotscope.video.decode.xǁPyAVBackendǁframes__mutmut_32": "equivalent: as above, at the end",
+    "shotscope.video.decode.xǁPyAVBackendǁ_first_packet_time__mutmut_1": "equivalent in output: another stream's packet time only makes the check "
     "go further back (or to the start), which decodes the same frames",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_53": "equivalent: a sample aspect ratio of 0 (unknown) is already excluded by 'sar and'; "
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_53": "equivalent: a sample aspect ratio of 0 (unknown) is already excluded by 'sar and'; "
     "FFmpeg gives none below 0",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_70": "equivalent: with square pixels round(w * 1) is w",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_75": "equivalent: a picture under 3 px wide is not a film",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_11": "equivalent: FFmpeg gives every video stream a base rate, so some rate is always found",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_13": "equivalent: as above (the default rate is never used)",
-    "shotscope.video.xǁPyAVBackendǁ__init____mutmut_1": "equivalent in output: the decoder's thread count changes no frame, only speed",
-    "shotscope.video.x_default_thread_type__mutmut_6": "equivalent: an unknown core count (None) as 1 or as 2 "
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_70": "equivalent: with square pixels round(w * 1) is w",
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_75": "equivalent: a picture under 3 px wide is not a film",
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_11": "equivalent: FFmpeg gives every video stream a base rate, so some rate is always found",
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_13": "equivalent: as above (the default rate is never used)",
+    "shotscope.video.decode.xǁPyAVBackendǁ__init____mutmut_1": "equivalent in output: the decoder's thread count changes no frame, only speed",
+    "shotscope.video.decode.x_default_thread_type__mutmut_6": "equivalent: an unknown core count (None) as 1 or as 2 "
     "gives the same answer (more than 2 is needed for frame threads)",
 
     # video: the fast path's own guards (the generic rule answers whenever it gives up)
@@ -460,7 +460,7 @@ JUDGED: dict[str, str] = {
              "is a guard no file reaches"),
         (57, "equivalent: from the start, the first frame shown is at 0 s, whose index is 0 either way"),
         (60, "equivalent: a start of exactly 1e-6 s has measure 0"))},
-    **{f"shotscope.video.xǁVideoBackendǁframes_at__mutmut_{k}": why for k, why in (
+    **{f"shotscope.video.decode.xǁVideoBackendǁframes_at__mutmut_{k}": why for k, why in (
         (14, "equivalent: a time exactly 1e-6 s before a frame has measure 0"),
         (8, "equivalent: frames(0) and frames(None) both decode from the first frame"),
         (9, "equivalent: as above"))},
@@ -473,56 +473,56 @@ JUDGED: dict[str, str] = {
     f"{V}to_rgb__mutmut_65": "equivalent: numpy's rot90 takes 3.0 as 3",
 
     # modeling
-    "shotscope.modeling.xǁShotScopeModelǁfrom_pretrained__mutmut_4": "equivalent: transformers hands positional "
+    "shotscope.model.modeling.xǁShotScopeModelǁfrom_pretrained__mutmut_4": "equivalent: transformers hands positional "
     "arguments to the model's __init__, which takes nothing beyond its config, so there are none to pass on",
-    "shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_10": "equivalent: a folder that is not there sends "
+    "shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_10": "equivalent: a folder that is not there sends "
     "the lookup through cached_file, which finds the same files in a local folder",
 
-    "shotscope.analysis.xǁ_ModelWorkerǁ__init____mutmut_6": "equivalent: None and False both read as 'not stopping'",
+    "shotscope.analysis.film.xǁ_ModelWorkerǁ__init____mutmut_6": "equivalent: None and False both read as 'not stopping'",
     # analysis: sizes no film has
-    "shotscope.analysis.x_analyze__mutmut_41": "equivalent: a picture wider than 256 px is scaled to 256 px wide "
+    "shotscope.analysis.film.x_analyze__mutmut_41": "equivalent: a picture wider than 256 px is scaled to 256 px wide "
     "for cut detection, so its width is never under 2",
-    "shotscope.analysis.x_analyze__mutmut_48": "equivalent for films: only a picture over 170 times as wide as "
+    "shotscope.analysis.film.x_analyze__mutmut_48": "equivalent for films: only a picture over 170 times as wide as "
     "tall scales to a height under 1.5 px",
-    "shotscope.analysis.x_analyze__mutmut_83": "equivalent for films: a reference size 0.05 % larger keeps one "
+    "shotscope.analysis.film.x_analyze__mutmut_83": "equivalent for films: a reference size 0.05 % larger keeps one "
     "frame more only for picture sizes within 0.05 % of a boundary",
-    "shotscope.analysis.x_analyze__mutmut_84": "equivalent for films: as above",
+    "shotscope.analysis.film.x_analyze__mutmut_84": "equivalent for films: as above",
     # motion: the tracker's tuning (no rule a test can state on generated pictures; measured on real shots)
-    **{f"shotscope.motion.x_pair_motion__mutmut_{k}": "tuning: the Lucas-Kanade window and pyramid depth; a "
+    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: the Lucas-Kanade window and pyramid depth; a "
        "slightly other window tracks the same generated motions (the effect is measured on real shots in "
        "docs/benchmarks.md)" for k in (10, 12, 15, 16, 29, 39)},
-    **{f"shotscope.motion.x_pair_motion__mutmut_{k}": "tuning: which points are trackable (the minimum-eigenvalue "
+    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: which points are trackable (the minimum-eigenvalue "
        "test); generated pictures are textured enough either way" for k in (21, 27)},
-    "shotscope.motion.x_pair_motion__mutmut_61": "tuning: the forward-backward tolerance (0.5 px); generated "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_61": "tuning: the forward-backward tolerance (0.5 px); generated "
     "motions track back within either",
-    **{f"shotscope.motion.x_pair_motion__mutmut_{k}": "tuning: a minimum count of points, moved by one (or a third instead of a half); no "
+    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: a minimum count of points, moved by one (or a third instead of a half); no "
        "generated picture lands exactly on it" for k in (62, 98, 100, 163, 164)},
-    "shotscope.motion.x_pair_motion__mutmut_171": "tuning: the outlier-robust fit (RANSAC) only decides which "
+    "shotscope.analysis.motion.x_pair_motion__mutmut_171": "tuning: the outlier-robust fit (RANSAC) only decides which "
     "points count as outliers of a fit that the generated motions match exactly",
-    **{f"shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "equivalent: transformers reads None as "
+    **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "equivalent: transformers reads None as "
        "False for these flags (tried: a file the cache lacks is 'none' either way)" for k in (16, 17)},
-    "shotscope.batch.x_write_film_folder__mutmut_36": "equivalent here: the temporary folder is the run's own and "
+    "shotscope.analysis.batch.x_write_film_folder__mutmut_36": "equivalent here: the temporary folder is the run's own and "
     "removes without error; ignore_errors only matters if removing fails, which root (CI) cannot be made to see",
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: `last` is read only after a frame has set it (without frames the error comes "
+    **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: `last` is read only after a frame has set it (without frames the error comes "
        "first)" for k in (112, 113)},
-    "shotscope.analysis.x_analyze__mutmut_114": "equivalent: start_index is set by the first frame before it is read (without frames the error "
+    "shotscope.analysis.film.x_analyze__mutmut_114": "equivalent: start_index is set by the first frame before it is read (without frames the error "
     "comes first)",
-    "shotscope.analysis.x_analyze__mutmut_143": "equivalent: with leave=None tqdm leaves a bar only at position 0; this one is at 1",
-    "shotscope.analysis.x_analyze__mutmut_155": "equivalent for films: only a film of one frame would show a bar of two",
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: a picture 256 px wide or less is resized to its own size, which leaves it "
+    "shotscope.analysis.film.x_analyze__mutmut_143": "equivalent: with leave=None tqdm leaves a bar only at position 0; this one is at 1",
+    "shotscope.analysis.film.x_analyze__mutmut_155": "equivalent for films: only a film of one frame would show a bar of two",
+    **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: a picture 256 px wide or less is resized to its own size, which leaves it "
        "unchanged" for k in (189, 196)},
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: bilinear is cv2.resize's default interpolation" for k in (192, 195)},
-    "shotscope.analysis.x_analyze__mutmut_203": "equivalent: how far decoding runs ahead (memory and speed), not what it decodes",
-    "shotscope.analysis.x_analyze__mutmut_231": "equivalent: a range from 0 always holds the film's first frame, so that message is never made "
+    **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: bilinear is cv2.resize's default interpolation" for k in (192, 195)},
+    "shotscope.analysis.film.x_analyze__mutmut_203": "equivalent: how far decoding runs ahead (memory and speed), not what it decodes",
+    "shotscope.analysis.film.x_analyze__mutmut_231": "equivalent: a range from 0 always holds the film's first frame, so that message is never made "
     "with a start of 0",
     **{f"{V}_problem__mutmut_{k}": "equivalent in what users read: the warning's text, category and count are "
        "tested; stacklevel only picks the source line it is reported against, which mutmut's trampolines shift, "
        "so no test of it can run here" for k in (16, 17)},
-    "shotscope.batch.x_analyze_many__mutmut_36": "equivalent: tqdm puts the first bar at position 0 when none is given",
-    "shotscope.batch.x_analyze_many__mutmut_49": "equivalent: refresh=None reads as False",
-    "shotscope.batch.x_analyze_many__mutmut_52": "not worth a test (display): one more character of a film name "
+    "shotscope.analysis.batch.x_analyze_many__mutmut_36": "equivalent: tqdm puts the first bar at position 0 when none is given",
+    "shotscope.analysis.batch.x_analyze_many__mutmut_49": "equivalent: refresh=None reads as False",
+    "shotscope.analysis.batch.x_analyze_many__mutmut_52": "not worth a test (display): one more character of a film name "
     "over 30 characters in the bar",
-    "shotscope.batch.x_analyze_many__mutmut_53": "equivalent in what is shown: the bar is drawn again at once instead of at its next tick",
+    "shotscope.analysis.batch.x_analyze_many__mutmut_53": "equivalent in what is shown: the bar is drawn again at once instead of at its next tick",
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
     "(True for one not ending in 'loss')",
@@ -565,40 +565,40 @@ JUDGED: dict[str, str] = {
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_35": "equivalent: as above",
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_59": "equivalent: every group has its own learning rate, so "
     "the optimizer's default is never used",
-    "shotscope.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: to_rgb reads display=None as False (`if not "
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
+    **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: to_rgb reads display=None as False (`if not "
        "display`)" for k in (176,)},
-    **{f"shotscope.analysis.x_analyze__mutmut_{k}": "equivalent: this message is only ever made for a range; for a "
+    **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: this message is only ever made for a range; for a "
        "whole film the decoder itself raises when no frame decodes (test_decoding), so the empty `where` is never used"
        for k in (224, 226, 229)},
-    "shotscope.analysis.x_analyze__mutmut_293": "equivalent: every transformers model has name_or_path, so the "
+    "shotscope.analysis.film.x_analyze__mutmut_293": "equivalent: every transformers model has name_or_path, so the "
     "default is never used",
-    **{f"shotscope.batch.x_analyze_many__mutmut_{k}": "open (needs a Ray cluster to join): without an address run_on_ray starts a local "
+    **{f"shotscope.analysis.batch.x_analyze_many__mutmut_{k}": "open (needs a Ray cluster to join): without an address run_on_ray starts a local "
        "cluster, which is what the tests give it ('local'); a test joining an address would need a second cluster"
        for k in (26, 30)},
-    "shotscope.batch.x_analyze_many__mutmut_41": "equivalent: the archive's bar is made before any other, so tqdm places it at 0 anyway",
-    "shotscope.batch.x_analyze_many__mutmut_51": "not worth a test: the film's name is drawn at once instead of at the bar's next update (the same "
+    "shotscope.analysis.batch.x_analyze_many__mutmut_41": "equivalent: the archive's bar is made before any other, so tqdm places it at 0 anyway",
+    "shotscope.analysis.batch.x_analyze_many__mutmut_51": "not worth a test: the film's name is drawn at once instead of at the bar's next update (the same "
     "line, one redraw more)",
-    "shotscope.batch.x_analyze_many__mutmut_82": "open: a film's failures from shotscope name the film themselves (so no prefix is added either way); "
+    "shotscope.analysis.batch.x_analyze_many__mutmut_82": "open: a film's failures from shotscope name the film themselves (so no prefix is added either way); "
     "only an unexpected exception type would show 'None:' for the film",
-    **{f"shotscope.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "open (needs a network): only an HTTP "
+    **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "open (needs a network): only an HTTP "
        "error from the hub reaches the connection-error flag; offline, a file neither cached nor recorded missing "
        "raises only when both flags are set (see the note above)" for k in (22, 26)},
-    "shotscope.fusion.x_fit_fusion__mutmut_69": "open: the generated clips are scored alike by any split of "
+    "shotscope.analysis.fusion.x_fit_fusion__mutmut_69": "open: the generated clips are scored alike by any split of "
     "them, so no test on them can tell the folds' seed; it is what makes the printed figure the same run to run",
-    "shotscope.fusion.xǁMovementFusionǁfit__mutmut_27": "tuning: on standardised features the fit converges within "
+    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_27": "tuning: on standardised features the fit converges within "
     "scikit-learn's default 100 iterations in every test; 2000 is headroom for harder data",
-    "shotscope.analysis.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
+    "shotscope.analysis.film.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
     "negative) cannot fall below a negative bound",
-    "shotscope.analysis.x__positions__mutmut_16": "equivalent: sample_times' last position is (n - 1 + v/(v+1)) * k/n, "
+    "shotscope.analysis.film.x__positions__mutmut_16": "equivalent: sample_times' last position is (n - 1 + v/(v+1)) * k/n, "
     "under k, so its floor is at most k - 1 and the cap (a guard against rounding) never binds",
-    "shotscope.analysis.x__views_for__mutmut_10": "equivalent: int() of a positive number drops its fraction as // does",
-    "shotscope.analysis.xǁread_aheadǁ__init____mutmut_5": "equivalent: None and False both read as not finished",
-    "shotscope.analysis.xǁread_aheadǁ_run__mutmut_4": "equivalent: return and break both leave the loop without its "
+    "shotscope.analysis.film.x__views_for__mutmut_10": "equivalent: int() of a positive number drops its fraction as // does",
+    "shotscope.analysis.film.xǁread_aheadǁ__init____mutmut_5": "equivalent: None and False both read as not finished",
+    "shotscope.analysis.film.xǁread_aheadǁ_run__mutmut_4": "equivalent: return and break both leave the loop without its "
     "else, and the finally runs either way",
-    "shotscope.analysis.xǁread_aheadǁ_put__mutmut_6": "tuning: how soon a stopped reader notices (0.1 s or 1.1 s); "
+    "shotscope.analysis.film.xǁread_aheadǁ_put__mutmut_6": "tuning: how soon a stopped reader notices (0.1 s or 1.1 s); "
     "no item or error changes",
-    "shotscope.analysis.xǁ_ShotLabellerǁadd__mutmut_58": "equivalent for films: only a picture over 100 times as wide "
+    "shotscope.analysis.film.xǁ_ShotLabellerǁadd__mutmut_58": "equivalent for films: only a picture over 100 times as wide "
     "as tall scales to a thumbnail under 1.5 px high",
     **{f"{V}_packets__mutmut_{k}": "open (needs a failing disk): only a read error mid-file reaches this line; "
        "FFmpeg's demuxers step over damaged data instead of failing (tried: AVI, NUT, Matroska and MPEG-TS with "
@@ -607,7 +607,7 @@ JUDGED: dict[str, str] = {
     "guessed rate on the next line); only one without it and with a guessed rate unlike its base rate would tell",
     f"{V}_read_info__mutmut_123": "not worth a test: the placeholder's spelling for a pixel format FFmpeg cannot "
     "name (it is only written into provenance)",
-    "shotscope.video.xǁPyAVBackendǁ_read_info__mutmut_36": "equivalent on the files FFmpeg writes: where a stream counts "
+    "shotscope.video.decode.xǁPyAVBackendǁ_read_info__mutmut_36": "equivalent on the files FFmpeg writes: where a stream counts "
     "its frames, its average rate is that count over its duration, so the estimate is the same number (checked on "
     "the real variable-frame-rate file too)",
 }

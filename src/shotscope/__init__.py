@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "AnalyzeSettings": "analysis", "FilmAnalysis": "analysis", "Shot": "analysis", "analyze": "analysis",
+    "AnalyzeSettings": "analysis.film", "FilmAnalysis": "analysis.film", "Shot": "analysis.film", "analyze": "analysis.film",
     "DataError": "errors", "ModelLoadError": "errors", "ShotscopeError": "errors", "VideoDecodeError": "errors",
     "ShotscopeWarning": "errors",
     "MOVEMENT_LABELS": "labels", "SCALE_LABELS": "labels",
-    "PUBLISHED_BACKBONE": "loading", "PUBLISHED_MODEL": "loading", "from_backbone": "loading", "load_model": "loading",
-    "ShotScopeConfig": "modeling", "ShotScopeModel": "modeling", "ShotScopeOutput": "modeling",
-    "estimate_movement": "motion",
-    "PreprocessConfig": "preprocessing", "preprocess": "preprocessing",
-    "sample_frames": "sampling",
-    "open_video": "video",
-    "write_outputs": "writers",
-    "analyze_many": "batch",
-    "Archive": "archive",
-    "predict_records": "evaluation",
+    "PUBLISHED_BACKBONE": "model.loading", "PUBLISHED_MODEL": "model.loading", "from_backbone": "model.loading", "load_model": "model.loading",
+    "ShotScopeConfig": "model.modeling", "ShotScopeModel": "model.modeling", "ShotScopeOutput": "model.modeling",
+    "estimate_movement": "analysis.motion",
+    "PreprocessConfig": "model.preprocessing", "preprocess": "model.preprocessing",
+    "sample_frames": "video.sampling",
+    "open_video": "video.decode",
+    "write_outputs": "outputs.writers",
+    "analyze_many": "analysis.batch",
+    "Archive": "archive.database",
+    "predict_records": "training.evaluation",
 }
 
 __all__ = [
@@ -76,16 +76,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
-    from .analysis import AnalyzeSettings, FilmAnalysis, Shot, analyze
-    from .archive import Archive
-    from .batch import analyze_many
+    from .analysis.batch import analyze_many
+    from .analysis.film import AnalyzeSettings, FilmAnalysis, Shot, analyze
+    from .analysis.motion import estimate_movement
+    from .archive.database import Archive
     from .errors import DataError, ModelLoadError, ShotscopeError, ShotscopeWarning, VideoDecodeError
-    from .evaluation import predict_records
     from .labels import MOVEMENT_LABELS, SCALE_LABELS
-    from .loading import PUBLISHED_BACKBONE, PUBLISHED_MODEL, from_backbone, load_model
-    from .modeling import ShotScopeConfig, ShotScopeModel, ShotScopeOutput
-    from .motion import estimate_movement
-    from .preprocessing import PreprocessConfig, preprocess
-    from .sampling import sample_frames
-    from .video import open_video
-    from .writers import write_outputs
+    from .model.loading import PUBLISHED_BACKBONE, PUBLISHED_MODEL, from_backbone, load_model
+    from .model.modeling import ShotScopeConfig, ShotScopeModel, ShotScopeOutput
+    from .model.preprocessing import PreprocessConfig, preprocess
+    from .outputs.writers import write_outputs
+    from .training.evaluation import predict_records
+    from .video.decode import open_video
+    from .video.sampling import sample_frames

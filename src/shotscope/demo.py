@@ -6,8 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from .analysis import AnalyzeSettings, FilmAnalysis, analyze
-from .writers import write_outputs
+from .analysis.film import AnalyzeSettings, FilmAnalysis, analyze
+from .outputs.writers import write_outputs
 
 DEMO_SHOTS = [
     ("LS", "Static", 48), ("MS", "Push", 40), ("CS", "Static", 36), ("ECS", "Pull", 30), ("FS", "Motion", 44),
@@ -32,12 +32,12 @@ def demo_film(root: Path) -> Path:
 
 def demo_model(root: Path, config: Path | None = None, progress: bool | None = None) -> Path:
     """Train (once) a tiny model on synthetic clips and fit its movement combiner."""
+    from .analysis.fusion import fit_fusion
     from .data.manifest import read_manifest
     from .data.synthetic import SynthSettings, generate, split_manifest
     from .errors import ShotscopeError
-    from .fusion import fit_fusion
-    from .loading import load_model
-    from .training import TINY_CONFIG, train
+    from .model.loading import load_model
+    from .training.trainer import TINY_CONFIG, train
 
     model_dir = root / "demo-model" / "model"
     try:
@@ -64,7 +64,7 @@ def demo_model(root: Path, config: Path | None = None, progress: bool | None = N
 
 def run_demo(out: str | os.PathLike = "demo-out", root: Path | None = None,
              progress: bool | None = None) -> tuple[FilmAnalysis, Path]:
-    from .loading import load_model
+    from .model.loading import load_model
 
     root = root or cache_dir() / "demo"
     root.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
         return None
     digest = getattr(model, "weights_sha256", None)
     if digest is None and getattr(model, "weights_dir", None) is not None:
-        from .loading import weights_digest
+        from .model.loading import weights_digest
 
         digest = model.weights_sha256 = weights_digest(model.weights_dir)  # once per loaded model
     if digest is None:  # a model built in memory: hash its tensors

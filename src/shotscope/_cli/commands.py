@@ -85,7 +85,7 @@ def frames_or_seconds(text: str) -> str:
 
 
 def shard(text: str) -> str:
-    from ..batch import parse_shard
+    from ..analysis.batch import parse_shard
     from ..errors import DataError
 
     try:
@@ -130,7 +130,7 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _device(args: argparse.Namespace):
-    from ..inference import resolve_device
+    from ..model.inference import resolve_device
 
     return resolve_device(getattr(args, "device", "auto"))
 
@@ -140,14 +140,14 @@ def _load(args: argparse.Namespace):
     if args.model is None and getattr(args, "movement", None) == "geometry":
         return None
     from ..console import quiet_transformers
-    from ..inference import resolve_device
-    from ..loading import load_model
+    from ..model.inference import resolve_device
+    from ..model.loading import load_model
 
     device = resolve_device(getattr(args, "device", "auto"))
     model = load_model(args.model or PUBLISHED_MODEL, device=device, precision=getattr(args, "precision", "auto"))
     quiet_transformers()
     if getattr(args, "compile", False):
-        from ..inference import compile_model
+        from ..model.inference import compile_model
 
         compile_model(model)
     return model
@@ -155,7 +155,7 @@ def _load(args: argparse.Namespace):
 
 def check_output_file(path: str | Path) -> Path:
     """A file can be written at ``path``: not a directory, its folder creatable and writable."""
-    from ..batch import check_output_dir
+    from ..analysis.batch import check_output_dir
     from ..errors import DataError
 
     path = Path(path)
@@ -201,10 +201,10 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from ..analysis import AnalyzeSettings
-    from ..batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
+    from ..analysis.batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
+    from ..analysis.film import AnalyzeSettings
     from ..errors import DataError
-    from ..shots import make_detector
+    from ..video.cuts import make_detector
 
     settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size, start=args.start, end=args.end)
     single = args.cuts is not None or args.format is not None
@@ -239,7 +239,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def _records_for_prediction(items: list[str]):
-    from ..batch import expand_inputs
+    from ..analysis.batch import expand_inputs
     from ..data.manifest import read_manifest
     from ..data.records import ClipRecord
     from ..errors import DataError
@@ -302,8 +302,8 @@ def run_predict(args: argparse.Namespace) -> int:
     import io
     import json
 
-    from ..evaluation import predict_records
     from ..files import atomic_write_text
+    from ..training.evaluation import predict_records
 
     target = check_output_file(args.out) if args.out else None
     records, unusable = _records_for_prediction(args.clips)
@@ -365,10 +365,15 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ..batch import check_output_dir
-    from ..evaluation import evaluate_distributed, markdown_report, published_baseline, write_evaluation
-    from ..training import read_split
-    from ..training_config import DEFAULTS
+    from ..analysis.batch import check_output_dir
+    from ..training.config import DEFAULTS
+    from ..training.evaluation import (
+        evaluate_distributed,
+        markdown_report,
+        published_baseline,
+        write_evaluation,
+    )
+    from ..training.trainer import read_split
 
     baseline = _read_baseline(args.baseline) if args.baseline else None
     out = check_output_dir(args.out)
@@ -408,9 +413,9 @@ def add_fit_fusion(p: argparse.ArgumentParser) -> None:
 
 
 def run_fit_fusion(args: argparse.Namespace) -> int:
+    from ..analysis.fusion import FUSION_FILE, fit_fusion
     from ..data.manifest import read_manifest
     from ..errors import DataError
-    from ..fusion import FUSION_FILE, fit_fusion
 
     if not Path(args.model).is_dir():
         raise DataError(f"{args.model}: fit-fusion saves the combiner into the model, so --model must be a local directory")
@@ -491,10 +496,10 @@ def add_train(p: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..training_config import load_training_config
+    from ..training.config import load_training_config
 
     load_training_config(args.config, args.overrides)  # a bad key or value: said before torch loads
-    from ..training import train
+    from ..training.trainer import train
 
     best = train(args.config, args.overrides, progress=_progress(args))
     print(best)
@@ -511,7 +516,7 @@ def add_index(p: argparse.ArgumentParser) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from ..archive import Archive
+    from ..archive.database import Archive
 
     archive = Archive(args.archive)
     report = archive.index(progress=_progress(args), full=args.full)
@@ -542,7 +547,7 @@ def add_search(p: argparse.ArgumentParser) -> None:
 def run_search(args: argparse.Namespace) -> int:
     import sys
 
-    from ..archive import Archive, timeline_of
+    from ..archive.database import Archive, timeline_of
     from ..errors import DataError
 
     shots = Archive(args.archive, create=False).shots(
@@ -580,7 +585,7 @@ def add_correct(p: argparse.ArgumentParser) -> None:
 
 
 def run_correct(args: argparse.Namespace) -> int:
-    from ..archive import Archive
+    from ..archive.database import Archive
     from ..errors import DataError
 
     if not (args.scale or args.movement):
@@ -600,7 +605,7 @@ def add_export_labels(p: argparse.ArgumentParser) -> None:
 
 
 def run_export_labels(args: argparse.Namespace) -> int:
-    from ..archive import Archive
+    from ..archive.database import Archive
 
     target = check_output_file(args.out)
     n = Archive(args.archive, create=False).export_labels(target)
@@ -615,9 +620,9 @@ def add_proxy(p: argparse.ArgumentParser) -> None:
 
 
 def run_proxy(args: argparse.Namespace) -> int:
-    from ..archive import Archive
+    from ..archive.database import Archive
     from ..errors import DataError
-    from ..proxies import PROXY_DIR, make_proxies
+    from ..outputs.proxies import PROXY_DIR, make_proxies
 
     if args.height < 16:
         raise DataError(f"--height {args.height}: expected at least 16 pixels")
@@ -640,7 +645,7 @@ def add_serve(p: argparse.ArgumentParser) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from ..archive import Archive
+    from ..archive.database import Archive
     from ..web import serve
 
     Archive(args.archive, create=False)  # a clear error before the server starts
@@ -656,7 +661,7 @@ def add_stats(p: argparse.ArgumentParser) -> None:
 def run_stats(args: argparse.Namespace) -> int:
     import sys
 
-    from ..archive import Archive
+    from ..archive.database import Archive
 
     stats = Archive(args.archive, create=False).stats()
     if args.format == "csv":
@@ -679,7 +684,7 @@ def add_info(p: argparse.ArgumentParser) -> None:
 def run_info(args: argparse.Namespace) -> int:
     import json
 
-    from ..loading import describe, load_model
+    from ..model.loading import describe, load_model
 
     info = describe(load_model(args.model))
     if args.json:
@@ -701,7 +706,7 @@ def add_demo(p: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo as demo
-    from ..writers import timecode
+    from ..outputs.writers import timecode
 
     result, report = demo(args.out, progress=_progress(args))
     print(f"\n{Path(result.path).name}: {len(result.shots)} shots")

@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from ..errors import DataError, ShotscopeError, ShotscopeWarning, describe_failure
 from ..files import atomic_write_bytes, atomic_write_text, ensure_dir
-from ..preprocessing import resize, shortest_edge_size, to_chw
-from ..sampling import sample_frames
+from ..model.preprocessing import resize, shortest_edge_size, to_chw
+from ..video.sampling import sample_frames
 from .records import ClipRecord
 
 

@@ -10,8 +10,15 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import ShotscopeWarning, VideoDecodeError
-from ..preprocessing import AugmentConfig, PreprocessConfig, augment_clip, normalize, resize_frames, to_chw
-from ..sampling import sample_frames
+from ..model.preprocessing import (
+    AugmentConfig,
+    PreprocessConfig,
+    augment_clip,
+    normalize,
+    resize_frames,
+    to_chw,
+)
+from ..video.sampling import sample_frames
 from .cache import load_cached, pick
 from .records import ClipRecord
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ..errors import DataError
 from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
-from ..video import write_video
+from ..video.decode import write_video
 from .manifest import write_manifest
 from .records import ClipRecord
 

@@ -32,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..archive import Archive, shot_key
+from ..archive.database import Archive, shot_key
 from ..errors import DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from . import charts
@@ -189,7 +189,7 @@ class ArchiveSite:
                             headers={"Content-Disposition": 'attachment; filename="shots.csv"'})
         import opentimelineio as otio
 
-        from ..archive import timeline_of
+        from ..archive.database import timeline_of
 
         adapter = {"edl": "cmx_3600", "otio": "otio_json", "xml": "fcp_xml"}.get(kind)
         if adapter is None:
@@ -217,7 +217,7 @@ class ArchiveSite:
     # --- media ---------------------------------------------------------------------------------
     def proxy_file(self, film: dict[str, Any]) -> Path | None:
         """The film's playable copy (``shotscope proxy``), when it has one."""
-        from ..proxies import proxy_path
+        from ..outputs.proxies import proxy_path
 
         path = proxy_path(self.archive.folder, film["folder"])
         return path if path.is_file() else None
@@ -247,8 +247,8 @@ class ArchiveSite:
         import numpy as np
 
         from ..files import atomic_write_bytes
-        from ..sampling import reduced_size
-        from ..video import open_video
+        from ..video.decode import open_video
+        from ..video.sampling import reduced_size
 
         key = hashlib.sha1(f"{film['folder']}|{film['sha256_edges']}".encode()).hexdigest()[:16]
         target = self.archive.folder / THUMB_DIR / f"{key}-{shot}-{which}.jpg"

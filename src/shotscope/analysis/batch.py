@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError, describe_failure
-from .files import atomic_write_text, ensure_dir, new_temp_dir, recover_dir, swap_in_dir
-from .provenance import (
+from ..errors import DataError, describe_failure
+from ..files import atomic_write_text, ensure_dir, new_temp_dir, recover_dir, swap_in_dir
+from ..provenance import (
     PROVENANCE_FILE,
     file_sha256,
     film_fingerprint,
@@ -188,7 +188,7 @@ class RunRecord:
 
     def _index(self, folder: Path) -> None:
         """The film's results into the archive database (shotscope.db); a failure is remembered."""
-        from .archive import Archive
+        from ..archive.database import Archive
 
         try:
             if self.archive is None:
@@ -221,7 +221,7 @@ class BatchResult:
 def write_film_folder(analysis: Any, target: Path, provenance: dict[str, Any]) -> None:
     """All of a film's files into a folder built aside, ``provenance.json`` (with a hash of every
     other file) last, then swapped in for the old folder in one step."""
-    from .writers import write_outputs
+    from ..outputs.writers import write_outputs
 
     tmp = new_temp_dir(target)
     try:
@@ -259,8 +259,8 @@ def plan_archive(inputs: list[str], out: str | os.PathLike, model=None, *, setti
                  force: bool = False, shard: str | None = None) -> ArchiveRun:
     """Everything before the films' work: outputs checked, inputs expanded (names that find no film
     recorded), stored results compared with what this run would make (reused, or redone saying why)."""
-    from .analysis import resolve_settings
-    from .shots import make_detector
+    from ..video.cuts import make_detector
+    from .film import resolve_settings
 
     out = check_output_dir(out)
     rank, world = parse_shard(shard)
@@ -300,7 +300,7 @@ def plan_archive(inputs: list[str], out: str | os.PathLike, model=None, *, setti
 
 def run_job(job: FilmJob, model, settings, detector, progress: bool | None = False) -> dict[str, Any]:
     """Analyse one film and swap its folder in; returns its integrity record. Raises on failure."""
-    from .analysis import analyze
+    from .film import analyze
 
     analysis = analyze(job.film, model, detector=detector, settings=settings, progress=progress)
     write_film_folder(analysis, job.target, job.provenance)
@@ -327,7 +327,7 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
     """Analyse each film into ``out/<name>/``. A stored result made from the same film, model and
     settings is reused unless ``force``; any failure of one film is recorded and the rest go on.
     ``ray``: run the films as tasks on a Ray cluster (an address, or "local" for a cluster on this
-    machine; see :mod:`shotscope.distributed`). Raises :class:`DataError` before any work when the
+    machine; see :mod:`shotscope.analysis.distributed`). Raises :class:`DataError` before any work when the
     output folder is unusable or no input names a film."""
     from tqdm import tqdm
 

@@ -124,7 +124,7 @@ class TransNetCutDetector(CutDetector):
 
         import torch
 
-        from .inference import resolve_precision
+        from ..model.inference import resolve_precision
 
         dtype = resolve_precision(self.precision, self.device)
         if dtype == torch.float32:
@@ -232,7 +232,7 @@ class CutListDetector(CutDetector):
 
 def read_cut_list(path: str | os.PathLike, fps: float) -> list[float]:
     """Start times (seconds) of the shots listed in a scene-list CSV, an EDL or an OTIO file."""
-    from .errors import DataError
+    from ..errors import DataError
 
     path = Path(path)
     if not path.is_file():
@@ -264,8 +264,8 @@ def _scene_list_csv(path: Path) -> list[float]:
     """PySceneDetect's ``list-scenes`` CSV (with or without its 'Timecode List' first line)."""
     import csv
 
-    from .data.manifest import read_text_any_encoding
-    from .errors import DataError
+    from ..data.manifest import read_text_any_encoding
+    from ..errors import DataError
 
     lines = read_text_any_encoding(path).splitlines()
     if lines and lines[0].startswith("Timecode List"):
@@ -295,7 +295,7 @@ def make_detector(name: str = "adaptive", *, threshold: float | None = None, min
                   cuts: str | os.PathLike | None = None, **kwargs: Any) -> CutDetector:
     """A detector by name with PySceneDetect's settings (``threshold``, ``min_scene_len`` in frames),
     or the cuts of a file (``cuts``)."""
-    from .errors import DataError
+    from ..errors import DataError
 
     if cuts is not None:
         return CutListDetector(cuts)

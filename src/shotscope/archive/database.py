@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from .errors import DataError
-from .provenance import PROVENANCE_FILE
+from ..errors import DataError
+from ..provenance import PROVENANCE_FILE
 
 DB_FILE = "shotscope.db"
 SCHEMA_VERSION = 4
@@ -235,7 +235,7 @@ class Archive:
         film). The prediction is kept; every correction is recorded with its time (the last wins)."""
         import datetime as dt
 
-        from .labels import MOVEMENT_LABELS, SCALE_LABELS
+        from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 
         labels = {"scale": SCALE_LABELS, "movement": MOVEMENT_LABELS}.get(field)
         if labels is None:
@@ -276,9 +276,9 @@ class Archive:
     def export_labels(self, path: str | os.PathLike) -> int:
         """The corrected shots as a manifest (path, start, end, scale, movement) that ``train`` and
         ``fit-fusion`` read; a label nobody corrected is left empty (not taught as truth)."""
-        from .data.manifest import write_manifest
-        from .data.records import ClipRecord
-        from .labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
+        from ..data.manifest import write_manifest
+        from ..data.records import ClipRecord
+        from ..labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
 
         shots = self.shots(corrected=True)
         records = [ClipRecord(
@@ -347,7 +347,7 @@ class Archive:
         shots and of screen time (``scale_CS_shots``, ``scale_CS_time``, ...)."""
         import pandas as pd
 
-        from .labels import MOVEMENT_LABELS, SCALE_LABELS
+        from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 
         rows = []
         with closing(self.connect()) as db:
@@ -559,7 +559,7 @@ def timeline_of(shots, title: str):
     editor opens, each clip pointing at its film and range."""
     import opentimelineio as otio
 
-    from .writers import safe_title, timeline_rate
+    from ..outputs.writers import safe_title, timeline_rate
 
     tl = otio.schema.Timeline(name=safe_title(title))
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)

@@ -8,9 +8,9 @@ import io
 import json
 from pathlib import Path
 
-from .analysis import FilmAnalysis
-from .files import atomic_write_text
-from .labels import MOVEMENT_LABELS, SCALE_LABELS
+from ..analysis.film import FilmAnalysis
+from ..files import atomic_write_text
+from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 
 
 def timeline_rate(fps: float) -> float:
@@ -55,7 +55,7 @@ def csv_text(film: FilmAnalysis) -> str:
 
 
 def json_text(film: FilmAnalysis) -> str:
-    from .statistics import film_statistics
+    from ..analysis.statistics import film_statistics
 
     rate = timeline_rate(film.fps)
     data = {

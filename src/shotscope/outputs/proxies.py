@@ -61,8 +61,8 @@ def make_proxy(source: str | os.PathLike, target: str | os.PathLike, height: int
     each keeps its time, so the shots' times hold in the copy; sound is kept when there is any."""
     import av
 
-    from .files import atomic_path
-    from .video import open_video
+    from ..files import atomic_path
+    from ..video.decode import open_video
 
     source, target = Path(source), Path(target)
     with open_video(source) as video:
@@ -108,15 +108,15 @@ def make_proxy(source: str | os.PathLike, target: str | os.PathLike, height: int
 
 def make_proxies(archive: Any, height: int = 480, force: bool = False, progress: bool | None = None
                  ) -> tuple[list[Path], dict[str, str]]:
-    """Proxies for the films of an :class:`~shotscope.archive.Archive` that browsers cannot play
+    """Proxies for the films of an :class:`~shotscope.archive.database.Archive` that browsers cannot play
     (made once: an existing proxy newer than its film is kept unless ``force``). Returns the
     proxies made and the films that failed, with why; one film's failure never stops the rest."""
     from contextlib import closing
 
     from tqdm import tqdm
 
-    from .errors import describe_failure
-    from .video import open_video
+    from ..errors import describe_failure
+    from ..video.decode import open_video
 
     with closing(archive.connect()) as db:
         films = [dict(r) for r in db.execute("SELECT folder, path FROM films ORDER BY path")]

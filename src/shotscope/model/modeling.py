@@ -16,7 +16,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PreTrainedModel, VideoMAEConfig, VideoMAEModel
 from transformers.utils import ModelOutput
 
-from .labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
+from ..labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
 
 
 def _int_keys(mapping: dict | None) -> dict[int, str] | None:
@@ -122,8 +122,8 @@ class ShotScopeModel(ShotScopePreTrainedModel):
         self.fc_norm = nn.LayerNorm(config.hidden_size) if config.use_mean_pooling else None
         self.scale_cf = nn.Linear(config.hidden_size, len(config.scale_id2label))
         self.movement_cf = nn.Linear(config.hidden_size, len(config.movement_id2label))
-        # Preprocessing settings travel with the model (see shotscope.preprocessing);
-        # a fitted geometry/network combiner too (see shotscope.motion). Both are
+        # Preprocessing settings travel with the model (see shotscope.model.preprocessing);
+        # a fitted geometry/network combiner too (see shotscope.analysis.motion). Both are
         # written beside the weights by save_pretrained.
         self.preprocess_config = None
         self.movement_fusion = None
@@ -176,7 +176,7 @@ class ShotScopeModel(ShotScopePreTrainedModel):
         subfolder, as given to ``from_pretrained``)."""
         from pathlib import Path
 
-        from .fusion import FUSION_FILE, MovementFusion
+        from ..analysis.fusion import FUSION_FILE, MovementFusion
         from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
 
         folder = Path(name_or_path) / hub.get("subfolder", "")
@@ -200,7 +200,7 @@ class ShotScopeModel(ShotScopePreTrainedModel):
             self.preprocess_config.save(save_directory)
         if self.movement_fusion is not None:
             self.movement_fusion.save(save_directory)
-        from .model_card import write_basic_card
+        from .card import write_basic_card
 
         write_basic_card(save_directory, self)
 

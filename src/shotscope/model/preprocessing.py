@@ -24,8 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .errors import ModelLoadError
-from .files import atomic_write_text
+from ..errors import ModelLoadError
+from ..files import atomic_write_text
 
 ResizeMode = Literal["squash", "letterbox", "center_crop"]
 RESIZE_MODES: tuple[str, ...] = ("squash", "letterbox", "center_crop")

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import cv2
 import numpy as np
 
-from .analysis import FilmAnalysis
-from .web.charts import MOVEMENT_COLOURS, SCALE_COLOURS  # noqa: F401 - the palettes, re-exported
+from ..analysis.film import FilmAnalysis
+from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS  # noqa: F401 - the palettes, re-exported
 
 
 def _thumb(img: np.ndarray | None) -> str:
@@ -83,9 +83,9 @@ def video_link(film_path: str | os.PathLike, report_dir: str | os.PathLike | Non
 
 def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None) -> str:
     """The report of one analysed film (``report_dir``: where it will be written, for the player's link)."""
-    from .statistics import film_statistics
-    from .web import charts
-    from .web.templating import environment, static_text
+    from ..analysis.statistics import film_statistics
+    from ..web import charts
+    from ..web.templating import environment, static_text
     from .writers import timecode
 
     shots = []

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import VideoDecodeError
-from .video import DecodedFrame, VideoBackend, open_video
+from ..errors import VideoDecodeError
+from .decode import DecodedFrame, VideoBackend, open_video
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import FilmAnalysis
-from .labels import MOVEMENT_LABELS, SCALE_LABELS
+from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+from .film import FilmAnalysis
 
 
 def _shares(film: FilmAnalysis, attr: str, labels: tuple[str, ...]) -> dict[str, dict[str, float]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ShotscopeWarning, VideoDecodeError
+from ..errors import ShotscopeWarning, VideoDecodeError
 
 _EPS = 1e-6
 
@@ -427,7 +427,7 @@ def write_video(
 
     import av
 
-    from .files import atomic_path
+    from ..files import atomic_path
 
     path = Path(path)
     with atomic_path(path, suffix=path.suffix) as tmp, av.open(str(tmp), "w") as out:

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from .errors import ModelLoadError
+from ..errors import ModelLoadError
 from .modeling import ShotScopeConfig, ShotScopeModel
 from .preprocessing import PreprocessConfig
 
@@ -156,7 +156,7 @@ def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
 
 def weights_digest(model_dir: Path) -> str:
     """SHA-256 of a model folder's weight files (one, or the shards' digests together)."""
-    from .provenance import file_sha256
+    from ..provenance import file_sha256
 
     files = weight_files(model_dir) or [model_dir / "pytorch_model.bin"]
     if len(files) == 1:
@@ -220,7 +220,7 @@ def load_model(
     # everything a model folder carries is read and checked before the weights are built
     preprocess = PreprocessConfig.load(model_dir, image_size=int(
         config.image_size[0] if isinstance(config.image_size, (list, tuple)) else config.image_size))
-    from .fusion import MovementFusion
+    from ..analysis.fusion import MovementFusion
 
     fusion = MovementFusion.load(model_dir)
     state = _load_state_dict(model_dir)

@@ -21,7 +21,7 @@ def best_device() -> torch.device:
 def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     """``auto`` (this process's GPU, else the CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``;
     a device that is not there is a DataError naming it."""
-    from .errors import DataError
+    from ..errors import DataError
 
     if name is None or str(name) == "auto":
         return best_device()
@@ -58,7 +58,7 @@ def cpu_has_native_bf16() -> bool:
 def resolve_precision(choice: str = "auto", device: torch.device | str = "cpu") -> torch.dtype:
     """The compute dtype for ``choice`` on ``device``: auto = bf16 on CUDA GPUs that have it (else
     fp16), bf16 on CPUs with native bf16 (AMX / AVX512-BF16), fp32 elsewhere."""
-    from .errors import DataError
+    from ..errors import DataError
 
     if choice not in PRECISIONS:
         raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {choice!r}")

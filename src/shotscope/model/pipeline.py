@@ -1,7 +1,7 @@
 """A transformers pipeline for shotscope models: ``pipeline("shot-classification", model=...)``.
 
-Registered when :mod:`shotscope.modeling` is imported (``import shotscope`` then any model name,
-or ``from shotscope.pipeline import ShotClassificationPipeline``). Input: a video path, or a dict
+Registered when :mod:`shotscope.model.modeling` is imported (``import shotscope`` then any model name,
+or ``from shotscope.model.pipeline import ShotClassificationPipeline``). Input: a video path, or a dict
 ``{"video": path, "start": seconds, "end": seconds}``; output: both labels with their
 probabilities, and the top-k of each task.
 """
@@ -35,8 +35,8 @@ class ShotClassificationPipeline(Pipeline):
 
     def preprocess(self, inputs: str | os.PathLike | dict, start: float | None = None, end: float | None = None,
                    views: int = 1) -> dict[str, Any]:
+        from ..video.sampling import sample_frames
         from .preprocessing import PreprocessConfig, preprocess
-        from .sampling import sample_frames
 
         if isinstance(inputs, dict):
             start, end = inputs.get("start", start), inputs.get("end", end)

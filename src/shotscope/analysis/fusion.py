@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, ModelLoadError
-from .files import atomic_write_text
-from .labels import MOVEMENT_LABELS
+from ..errors import DataError, ModelLoadError
+from ..files import atomic_write_text
+from ..labels import MOVEMENT_LABELS
 from .motion import FEATURE_NAMES, MotionEstimate
 
 FUSION_FILE = "movement_fusion.json"
@@ -96,7 +96,7 @@ def fit_fusion(model, records, *, progress: bool | None = None, batch_size: int 
     each clip is scored by a combiner fitted without it."""
     from sklearn.model_selection import StratifiedKFold
 
-    from .evaluation import predict_records
+    from ..training.evaluation import predict_records
 
     preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress,
                             batch_size=batch_size, movement="model", geometry=True)

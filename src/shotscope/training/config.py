@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .config import load_config, validate_config
-from .errors import DataError
+from ..config import load_config, validate_config
+from ..errors import DataError
 
-PUBLISHED_BACKBONE = "MCG-NJU/videomae-base-finetuned-kinetics"  # = shotscope.loading.PUBLISHED_BACKBONE
+PUBLISHED_BACKBONE = "MCG-NJU/videomae-base-finetuned-kinetics"  # = shotscope.model.loading.PUBLISHED_BACKBONE
 
 DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/shotscope",

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import cv2
 import numpy as np
 
-from . import __version__
-from .errors import DataError, VideoDecodeError
+from .. import __version__
+from ..errors import DataError, VideoDecodeError
+from ..video.cuts import CutDetector, make_detector
+from ..video.decode import DecodedFrame, VideoBackend, open_video
+from ..video.sampling import reduced_size, sample_times
 from .motion import MotionEstimate, estimate_movement
-from .sampling import reduced_size, sample_times
-from .shots import CutDetector, make_detector
-from .video import DecodedFrame, VideoBackend, open_video
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from .modeling import ShotScopeModel
+    from ..model.modeling import ShotScopeModel
 
 MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
 
@@ -220,7 +220,7 @@ def _views_for(duration: float, settings: AnalyzeSettings) -> int:
 
 
 def _positions(k: int, n: int, views: int) -> np.ndarray:
-    """(views, n) positions among k kept frames, by the rule of :func:`shotscope.sampling.sample_times`."""
+    """(views, n) positions among k kept frames, by the rule of :func:`shotscope.video.sampling.sample_times`."""
     return np.minimum(np.floor(sample_times(0.0, k, n, views)).astype(int), k - 1)
 
 
@@ -257,7 +257,7 @@ def analyze(
     ``progress``: None shows a bar only on a terminal.
     """
     if isinstance(model, (str, os.PathLike)):
-        from .loading import load_model
+        from ..model.loading import load_model
 
         model = load_model(model)
     settings = resolve_settings(model, settings)
@@ -409,7 +409,7 @@ class _ShotLabeller:
         self.pending.clear()
 
     def _label_batch(self, pending: list[tuple[Shot, np.ndarray]]) -> None:
-        from .inference import predict_probs
+        from ..model.inference import predict_probs
 
         model, cfg = self.model, self.model.config
         ps, pm = predict_probs(model, [clip for _, clip in pending], self.settings.batch_size)

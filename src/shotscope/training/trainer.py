@@ -17,22 +17,22 @@ import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-from .config import save_config
-from .data.dataset import ClipDataset
-from .data.manifest import read_manifest
-from .data.movieshots import read_movieshots
-from .data.records import ClipRecord
-from .errors import DataError
-from .files import ensure_dir
-from .loading import from_backbone, load_model
+from ..config import save_config
+from ..data.dataset import ClipDataset
+from ..data.manifest import read_manifest
+from ..data.movieshots import read_movieshots
+from ..data.records import ClipRecord
+from ..errors import DataError
+from ..files import ensure_dir
+from ..model.loading import from_backbone, load_model
+from ..model.modeling import ShotScopeConfig, ShotScopeModel
+from ..model.preprocessing import AugmentConfig, PreprocessConfig
+from .config import load_training_config
 from .metrics import flat_metrics, multitask_metrics
-from .modeling import ShotScopeConfig, ShotScopeModel
-from .preprocessing import AugmentConfig, PreprocessConfig
-from .training_config import load_training_config
 
 log = logging.getLogger(__name__)
 
-TINY_CONFIG = Path(__file__).resolve().parent / "configs" / "tiny-synthetic.yaml"
+TINY_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "tiny-synthetic.yaml"
 MOVIESHOTS_CONFIG = TINY_CONFIG.with_name("movieshots.yaml")
 
 def read_split(data: dict, which: str) -> list[ClipRecord]:
@@ -365,7 +365,7 @@ def train(config_path: str | os.PathLike | None = None, overrides: list[str] | N
     if trainer.is_world_process_zero():
         trainer.model.preprocess_config = pre
         trainer.model.save_pretrained(best_dir)
-        from .model_card import write_model_card
+        from ..model.card import write_model_card
 
         write_model_card(best_dir, cfg, metrics, train_records, val_records)
     # leave together: a rank that exits while another still holds the process group aborts

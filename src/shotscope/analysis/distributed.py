@@ -29,7 +29,7 @@ def connect(address: str | None = "local", num_cpus: int | None = None):
     try:
         import ray
     except ImportError:
-        from .errors import DataError
+        from ..errors import DataError
 
         raise DataError('running on Ray needs it installed: pip install "shotscope[ray]"') from None
     if not ray.is_initialized():
@@ -41,7 +41,7 @@ def connect(address: str | None = "local", num_cpus: int | None = None):
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            from .errors import DataError
+            from ..errors import DataError
 
             raise DataError(f"cannot reach a Ray cluster at {address!r} ({exc})") from None
     return ray
@@ -65,8 +65,8 @@ def _worker_model(spec: Any):
         return spec[1]
     key = spec[1:]
     if key not in _MODELS:
-        from .inference import best_device
-        from .loading import load_model
+        from ..model.inference import best_device
+        from ..model.loading import load_model
 
         _MODELS[key] = load_model(spec[1], device=best_device(), precision=spec[2])
     return _MODELS[key]
@@ -98,8 +98,8 @@ def run_on_ray(plan, model, *, address: str | None = "local", progress: bool | N
     """Run the plan's jobs as Ray tasks; results and failures go into the plan's result and record."""
     from tqdm import tqdm
 
+    from ..errors import describe_failure
     from .batch import _no_bar, finish_job
-    from .errors import describe_failure
 
     ray = connect(address)
     gpus = ray.cluster_resources().get("GPU", 0)

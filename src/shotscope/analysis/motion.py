@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from .labels import MOVEMENT_LABELS
+from ..labels import MOVEMENT_LABELS
 
 GRID = (24, 14)  # tracked points across and down the frame
 
@@ -62,7 +62,7 @@ class MotionEstimate:
     agreement: float = 0.0
 
     def features(self) -> list[float]:
-        """The evidence as numbers, for a combiner (see shotscope.fusion)."""
+        """The evidence as numbers, for a combiner (see shotscope.analysis.fusion)."""
         return [self.zoom, abs(self.zoom), self.pan, self.residual, self.quality, self.still, self.agreement]
 
     def to_dict(self) -> dict:

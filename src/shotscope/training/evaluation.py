@@ -13,13 +13,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .data.records import ClipRecord
-from .errors import describe_failure
-from .files import atomic_write_bytes, atomic_write_text
-from .inference import predict_probs
+from ..data.records import ClipRecord
+from ..errors import describe_failure
+from ..files import atomic_write_bytes, atomic_write_text
+from ..model.inference import predict_probs
+from ..model.modeling import ShotScopeModel
+from ..video.sampling import sample_frames
 from .metrics import multitask_metrics
-from .modeling import ShotScopeModel
-from .sampling import sample_frames
 
 
 def spatial_crops(frames: np.ndarray, crops: int) -> list[np.ndarray]:
@@ -69,10 +69,10 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
     source). ``model`` may be None for geometry alone. Clips that fail are reported in
     ``errors`` and left out."""
-    from .analysis import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, read_ahead, resolve_movement
-    from .labels import MOVEMENT_LABELS
-    from .motion import estimate_movement
-    from .video import open_video
+    from ..analysis.film import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, read_ahead, resolve_movement
+    from ..analysis.motion import estimate_movement
+    from ..labels import MOVEMENT_LABELS
+    from ..video.decode import open_video
 
     source = resolve_movement(model, movement)
     want_geometry = geometry or source in ("geometry", "fused")
@@ -142,7 +142,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
 
 
 def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:
-    from .labels import SCALE_LABELS
+    from ..labels import SCALE_LABELS
 
     has = len(preds.records) > 0
     scale_true = np.array([r.scale for r in preds.records])
@@ -167,7 +167,7 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
 
     state = PartialState(cpu=not torch.cuda.is_available())
     if model is not None:
-        from .inference import set_precision
+        from ..model.inference import set_precision
 
         model.to(state.device)
         set_precision(model, getattr(model, "precision_choice", "auto"))  # as resolved for this device
