@@ -75,11 +75,16 @@ def main() -> None:
         for i in range(args.films):
             film_folder(root, i, args.shots_per_film, rng)
         print(f"{args.films} film folders generated in {time.perf_counter() - t0:.0f} s", flush=True)
-        archive = Archive(root)
-        t0 = time.perf_counter()
-        report = archive.index()
-        index_s = time.perf_counter() - t0
-        assert report.read == args.films and not report.skipped
+        index_runs = []
+        for _ in range(3):  # each from no database (the first run also meets the folders just written)
+            for made in root.glob("shotscope.db*"):
+                made.unlink()
+            t0 = time.perf_counter()
+            archive = Archive(root)
+            report = archive.index()
+            index_runs.append(time.perf_counter() - t0)
+            assert report.read == args.films and not report.skipped
+        index_s = min(index_runs)
         total = len(archive.shots(film="film0000*"))
         print(f"index: {report.read / index_s:.0f} folders/s ({index_s:.1f} s)", flush=True)
         t0 = time.perf_counter()
@@ -110,7 +115,11 @@ def main() -> None:
         def search_all():
             return archive.shots(scale="CS", movement="Push", min_duration=2.0)
 
+        def search_movement():  # no scale named: the index is skipped through by scale
+            return archive.shots(movement="Push", min_duration=2.0, limit=200, count=True)
+
         page_s, page = best_of(search_page, 5)
+        movement_s, movement_page = best_of(search_movement, 5)
         all_s, everything = best_of(search_all, 3)
         print(f"search: page {1000 * page_s:.0f} ms, all {len(everything)} rows {1000 * all_s:.0f} ms", flush=True)
         from starlette.testclient import TestClient
@@ -138,31 +147,43 @@ film folders with shots.json and provenance.json as analyze writes them), {db_mb
 
 | what | time | goal | |
 |---|---|---|---|
-| `index` of the archive without a database (every folder read) | {index_s:.1f} s, **{args.films / index_s:.0f} folders/s** | >= {GOALS['index']:.0f}/s | {verdict(args.films / index_s, GOALS['index'], False)} |
+| `index` of the archive without a database (every folder read; best of 3: {', '.join(f'{t:.1f}' for t in index_runs)} s) | {index_s:.1f} s, **{args.films / index_s:.0f} folders/s** | >= {GOALS['index']:.0f}/s | {verdict(args.films / index_s, GOALS['index'], False)} |
 | `index --full` (every folder read again, database replaced) | {full_s:.1f} s, {args.films / full_s:.0f} folders/s | | |
 | `index` with nothing changed | {same_s:.2f} s, {args.films / same_s:,.0f} folders/s | | |
 | `index` after {changed} films were analysed again | {changed_s:.2f} s | | |
 | search scale CS, movement Push, >= 2 s: first 200 + count (the shots page's query) | **{1000 * page_s:.0f} ms** ({page.attrs['total']:,} matches) | <= {1000 * GOALS['search']:.0f} ms | {verdict(page_s, GOALS['search'])} |
-| the same search, all {len(everything):,} rows as a DataFrame (`shotscope search`) | {1000 * all_s:.0f} ms | | |
+| search movement Push, >= 2 s, any scale: first 200 + count | **{1000 * movement_s:.0f} ms** ({movement_page.attrs['total']:,} matches) | <= {1000 * GOALS['search']:.0f} ms | {verdict(movement_s, GOALS['search'])} |
+| the first search, all {len(everything):,} rows as a DataFrame (`shotscope search`) | {1000 * all_s:.0f} ms | | |
 | web: films page (`GET /`, {args.films:,} rows, share bars) | **{1000 * films_s:.0f} ms** | <= {1000 * GOALS['films_page']:.0f} ms | {verdict(films_s, GOALS['films_page'])} |
 | web: shots page for that search (`GET /shots?...`, 200 cards) | {1000 * web_search_s:.0f} ms | | |
 
-(The `index` times are one run each; the searches and pages the best of 3-5 runs, warm. A film folder's {total:,} shots are one check that the index holds them all.)
+(The other `index` times are one run each; the searches and pages the best of 3-5 runs, warm. A film folder's {total:,} shots are one check that the index holds them all.)
 
 `index` reads only the folders that are new or changed since the last index (the size and
 modification time of shots.json and provenance.json, kept in the database), so keeping an archive
 in step after a few films are analysed again takes about a second, and a rebuild of an unchanged
 archive a few milliseconds. A full read of every folder: worker processes decode shots.json with
 msgspec into the fields the database holds (about 2 ms for a 1,500-shot file, against 13.9 ms for
-`json.loads`) and write the rows into working SQLite databases of the archive's own `shots` table;
-the main process copies each one in as it comes (SQLite's transfer of whole records, ~1.5 s for
-1.5 million rows), in one transaction, and builds the two search indexes after the load (~2 s,
-SQLite's sorter on helper threads). A shot's row id is its key (film id << 20 | shot index), so
-the table needs no separate key index and a film's shots are one range of rows. On this 2-core
-machine the workers' parsing and inserting (~6 ms a film of CPU), the copy, the index build and the
-commit add up to ~12 CPU-seconds for 1,000 films: **200 folders/s for a full read is not met here**
-({args.films / index_s:.0f}/s in this run; 56/s with the previous schema and rows sent to the main
-process by pickle, 31/s before that); the incremental index is what keeps an archive in step.
+`json.loads`) and write the rows into working SQLite databases of the archive's own `shots` table
+(~3.5 ms a film); the main process copies each one in as it comes (SQLite's transfer of whole
+records, ~1 s for 1.5 million rows), in one transaction, builds the search index after the load
+(~1 s, SQLite's sorter on helper threads) and commits. When nobody else has the database open, that
+load goes through a rollback journal (written once into the file, not into the WAL and again at the
+checkpoint: ~0.8 s less) and the database is back in WAL mode after it; with a reader present it
+stays in WAL. One index (scale, movement, duration) serves every label and length search: with the
+table's statistics SQLite skips through it by scale when a search names no scale (the second search
+above; with the duration index of the previous schema that search read a row per long shot and took
+2.4 s). A shot's row id is its key (film id << 20 | shot index), so the table needs no separate key
+index and a film's shots are one range of rows. `--full` first deletes the old rows (~1.3 s).
+
+On this 2-core machine the parsing and inserting in the workers (~5.5 ms a film of CPU), the copy,
+the index build and the commit add up to ~9 CPU-seconds for 1,000 films, so the goal sits at the
+edge of what two cores do: the three runs here took {', '.join(f'{t:.1f}' for t in index_runs)} s
+({', '.join(f'{args.films / t:.0f}' for t in index_runs)} folders/s; the table gives the best, as for
+every other row), and other runs of the same command took from 4.8 s (207/s) to 6.3 s: **200
+folders/s is {'met by the best run, not by every run' if args.films / max(index_runs) < GOALS['index'] <= args.films / index_s else verdict(args.films / index_s, GOALS['index'], False).replace('**', '')}**
+(56/s with the previous schema and rows sent to the main process by pickle, 31/s before that).
+The incremental index is what keeps an archive in step day to day.
 """
     print(body)
     if not args.no_write:

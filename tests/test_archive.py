@@ -286,9 +286,12 @@ def test_a_bulk_index_holds_what_one_by_one_holds(archive, tmp_path, monkeypatch
     assert corrected[["shot", "movement"]].values.tolist() == [[1, "Push"]]
     assert corrected["film"].tolist() == ["films/copy010.mp4"]
     assert list(work.iterdir()) == []
-    with sqlite3.connect(bulk / "shotscope.db") as con:  # the search indexes are back after the load
+    with sqlite3.connect(bulk / "shotscope.db") as con:  # loaded through a rollback journal, then WAL again
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with sqlite3.connect(bulk / "shotscope.db") as con:  # the search index is back after the load
         names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"shots_find", "shots_duration"} <= names
+        plan = con.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM shots WHERE movement = 'Push' AND duration >= 2")
+        assert "shots_find" in names and "INDEX shots_find" in " ".join(row[3] for row in plan)
 
 
 def test_a_bulk_index_on_a_full_disk_says_so_and_keeps_the_archive(archive, tmp_path, monkeypatch):
@@ -309,3 +312,26 @@ def test_a_bulk_index_on_a_full_disk_says_so_and_keeps_the_archive(archive, tmp_
         with pytest.raises(DataError, match="cannot write the index's working database"):
             Archive(out).index(full=True)
     pd.testing.assert_frame_equal(Archive(out).shots(), before)
+    with sqlite3.connect(out / "shotscope.db") as con:  # the search index was dropped in the rolled-back transaction
+        assert con.execute("SELECT name FROM sqlite_master WHERE name = 'shots_find'").fetchone()
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_bulk_index_while_someone_reads_the_archive(archive, tmp_path):
+    """A reader in the middle of a read keeps its view of the old index while a full index runs (the
+    index stays in WAL mode, as it must when the database is open elsewhere) and sees the new one after."""
+    out = tmp_path / "out"
+    out.mkdir()
+    _many_film_folders(archive, out, 70)
+    Archive(out).index()
+    (out / "film003" / "shots.json").write_text((out / "film000" / "shots.json").read_text())  # 2 shots -> 3
+    reader = sqlite3.connect(out / "shotscope.db", isolation_level=None)
+    reader.execute("BEGIN")
+    count = "SELECT COUNT(*) FROM shots s JOIN films f ON f.id = s.film_id WHERE f.folder = 'film003'"
+    assert reader.execute(count).fetchone()[0] == 2
+    assert Archive(out).index(full=True).read == 70
+    assert reader.execute(count).fetchone()[0] == 2  # its snapshot
+    reader.execute("COMMIT")
+    assert reader.execute(count).fetchone()[0] == 3
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader.close()

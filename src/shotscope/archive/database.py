@@ -34,7 +34,6 @@ SHOT_BITS = 20  # a shot's row id is film id << SHOT_BITS | shot index: up to 1,
 # the columns of a shot row as read from shots.json (after its key)
 _SHOT_COLUMNS = ("start_frame, end_frame, start_time, end_time, duration, scale, scale_prob, scale_probs, movement, "
                  "movement_prob, movement_probs, movement_source, short, motion")
-_SHOT_WIDTH = len(_SHOT_COLUMNS.split(", "))
 # shots joined to their film: by the film's range of row ids when the film is chosen first
 _FILM_JOIN = f"films f ON f.id = s.film_id AND s.id BETWEEN f.id << {SHOT_BITS} AND ((f.id + 1) << {SHOT_BITS}) - 1"
 # the latest correction of each shot and field (the last write wins; every one stays recorded)
@@ -78,7 +77,9 @@ MIGRATIONS: dict[int, str] = {
     """,
     # v4: a shot's row id is its key, film id << 20 | shot index (film_id and idx are computed from
     # it): a film's shots are one range of row ids, in order, with no separate key index to keep,
-    # so a bulk load appends and the search indexes carry only the columns searched
+    # so a bulk load appends. One search index: with the table's statistics (ANALYZE) SQLite skips
+    # through it by scale for searches that name no scale, where the duration index of v2 made a
+    # movement + length search read a row per shot of that length (seconds on a large archive)
     4: f"""
     CREATE TABLE shots_v4 (
         id INTEGER PRIMARY KEY,
@@ -96,7 +97,7 @@ MIGRATIONS: dict[int, str] = {
     DROP TABLE shots;
     ALTER TABLE shots_v4 RENAME TO shots;
     CREATE INDEX shots_find ON shots(scale, movement, duration);
-    CREATE INDEX shots_duration ON shots(duration);
+    ANALYZE shots;
     """,
 }
 
@@ -118,6 +119,7 @@ class Archive:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL's own advice: safe, and no sync at each commit
+            db.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: about a millisecond at any size
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise DataError(f"{self.path}: cannot open the archive database ({exc})") from None
@@ -143,10 +145,14 @@ class Archive:
     # --- writing --------------------------------------------------------------------------
     def add_film(self, folder: str | os.PathLike) -> None:
         """Put one film folder's results into the database (replacing what it held for that folder)."""
-        rel, film, shots = read_film_folder(folder, self.folder)
         with closing(self.connect()) as db, db:
-            _insert_film(db, rel, film, shots)
+            db.execute("BEGIN")
+            _remove_film(db, os.path.relpath(folder, self.folder))
+            film_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM films").fetchone()[0]
+            rel, film, shots = read_film_folder(folder, self.folder, film_id)
+            _insert_film(db, rel, film, shots, film_id)
             _apply_corrections(db, rel)
+            db.execute("ANALYZE shots")  # the statistics the planner needs to use the search index well
 
     def index(self, progress: bool | None = False, full: bool = False) -> IndexReport:
         """Bring the database in step with the film folders: read the folders that are new or changed
@@ -166,13 +172,16 @@ class Archive:
                    if p.is_dir() and not p.name.startswith(".")}
         with ExitStack() as stack:  # the working databases (if any) outlive the connection that reads them
             db = stack.enter_context(closing(self.connect()))
-            stack.enter_context(db)
             known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
             gone = [rel for rel in known if rel not in folders]
             todo = [path for rel, path in folders.items()
                     if full or known.get(rel) is None or known[rel] != _stamp(path)]
             indexes = []
             bulk = len(todo) >= 64 and len(todo) > len(folders) - len(todo)  # more to read than to keep
+            if bulk and _rollback_journal(db):  # written once into the file, not into the WAL and again
+                stack.callback(db.execute, "PRAGMA main.journal_mode = WAL")  # after the transaction
+            stack.enter_context(db)
+            db.execute("BEGIN")  # everything below, the dropped indexes too, in one transaction
             if bulk:
                 indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                                      "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
@@ -213,7 +222,7 @@ class Archive:
             else:
                 for path, film_id in items:
                     try:
-                        rel, film, shots = read_film_folder(path, self.folder)
+                        rel, film, shots = read_film_folder(path, self.folder, film_id)
                     except DataError as exc:  # no longer (or not yet) a finished film folder
                         skipped.append(str(exc))
                     else:
@@ -227,6 +236,7 @@ class Archive:
             corrected = {folder for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections")}
             for folder in corrected.intersection(read):
                 _apply_corrections(db, folder)
+            db.execute("ANALYZE shots")
         return IndexReport(len(read), len(folders) - len(todo), len(gone), skipped)
 
     # --- corrections ------------------------------------------------------------------------
@@ -449,8 +459,9 @@ def _stamp(folder: Path) -> str | None:
     return " ".join(f"{st.st_size}:{st.st_mtime_ns}" for st in parts)
 
 
-def read_film_folder(folder: str | os.PathLike, archive: Path) -> tuple[str, tuple, list[tuple]]:
-    """A finished film folder as database rows: (folder relative to the archive, film row, shot rows)."""
+def read_film_folder(folder: str | os.PathLike, archive: Path, film_id: int = 0) -> tuple[str, tuple, list[tuple]]:
+    """A finished film folder as database rows: (folder relative to the archive, film row, shot rows
+    keyed for film ``film_id``, as :data:`_SHOT_INSERT` takes them)."""
     folder = Path(folder)
     stamp = _stamp(folder)  # before reading: a file changed meanwhile is read again next time
     try:
@@ -464,21 +475,18 @@ def read_film_folder(folder: str | os.PathLike, archive: Path) -> tuple[str, tup
                     data.height, len(data.shots), lengths.average_shot_length, lengths.median_shot_length, status,
                     bytes(data.model).decode(), json.dumps(provenance.get("settings")), stats,
                     provenance.get("written"), stamp)
-        shot_rows = [(s.index, s.start_frame, s.end_frame, s.start_time, s.end_time, s.duration, s.scale,
+        outside = [s.index for s in data.shots if not 0 <= s.index < 1 << SHOT_BITS]
+        if outside:
+            raise ValueError(f"shot index {outside[0]} is outside 0-{(1 << SHOT_BITS) - 1}")
+        key = shot_key(film_id, 0)
+        shot_rows = [(key | s.index, s.start_frame, s.end_frame, s.start_time, s.end_time, s.duration, s.scale,
                       s.scale_prob, _text(s.scale_probs, "{}"), s.movement, s.movement_prob,
                       _text(s.movement_probs, "{}"), s.movement_source, int(bool(s.short)), bytes(s.motion).decode(),
                       s.scale, s.movement)
                      for s in data.shots]
-        outside = [row[0] for row in shot_rows if not 0 <= row[0] < 1 << SHOT_BITS]
-        if outside:
-            raise ValueError(f"shot index {outside[0]} is outside 0-{(1 << SHOT_BITS) - 1}")
     except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.MsgspecError) as exc:
         raise DataError(f"{folder}: not a finished film folder ({type(exc).__name__}: {exc})") from None
     return os.path.relpath(folder, archive), film_row, shot_rows
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
 
 
 def shot_key(film_id: int, shot: int) -> int:
@@ -499,16 +507,28 @@ def _write_shard(items: list[tuple[Path, int]], shard: str, archive: Path, table
             db.execute("BEGIN")
             for path, film_id in items:
                 try:
-                    rel, film, shots = read_film_folder(path, archive)
+                    rel, film, shots = read_film_folder(path, archive, film_id)
                 except DataError as exc:
                     results.append(str(exc))
                     continue
-                _insert_shots(db, film_id, shots)
+                db.executemany(_SHOT_INSERT, shots)
                 results.append((film_id, rel, *film))
             db.execute("COMMIT")
     except sqlite3.Error as exc:
         raise DataError(f"{shard}: cannot write the index's working database ({exc})") from None
     return results
+
+
+def _rollback_journal(db: sqlite3.Connection) -> bool:
+    """Switch the database from WAL to a rollback journal for a bulk load, if no other connection has
+    it open (SQLite allows the switch only then; nobody is kept waiting for it)."""
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        return db.execute("PRAGMA main.journal_mode = DELETE").fetchone()[0] == "delete"
+    except sqlite3.OperationalError:  # locked: another connection reads or writes it; stay in WAL
+        return False
+    finally:
+        db.execute("PRAGMA busy_timeout = 30000")
 
 
 def _remove_film(db: sqlite3.Connection, folder: str) -> None:
@@ -521,23 +541,23 @@ def _remove_film(db: sqlite3.Connection, folder: str) -> None:
 
 _FILM_INSERT = ("INSERT INTO films (id, folder, path, size, sha256_edges, duration, fps, width, height, shots, "
                 "average_shot_length, median_shot_length, status, model, settings, statistics, written, source) "
-                f"VALUES ({_marks(18)})")
+                f"VALUES ({', '.join('?' * 18)})")
 
 
 def _insert_films(db: sqlite3.Connection, films: list[tuple]) -> None:
     db.executemany(_FILM_INSERT, films)
 
 
-def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tuple], film_id: int | None = None) -> None:
-    """Put a film and its shots in (replacing what the folder had); a new film id unless one is given."""
-    _remove_film(db, rel)
-    _insert_shots(db, db.execute(_FILM_INSERT, (film_id, rel, *film)).lastrowid, shots)
+# a shot row as read_film_folder makes it: its key, the columns, and the predictions (kept apart from
+# the labels shown, which corrections change)
+_SHOT_INSERT = (f"INSERT INTO shots (id, {_SHOT_COLUMNS}, scale_predicted, movement_predicted) "
+                f"VALUES ({', '.join('?' * (len(_SHOT_COLUMNS.split(', ')) + 3))})")
 
 
-def _insert_shots(db: sqlite3.Connection, film_id: int, shots: list[tuple]) -> None:
-    """A film's shot rows (as :func:`read_film_folder` makes them), keyed by their row id."""
-    db.executemany(f"INSERT INTO shots (id, {_SHOT_COLUMNS}, scale_predicted, movement_predicted) "
-                   f"VALUES ({_marks(3 + _SHOT_WIDTH)})", [(key | row[0], *row[1:]) for key in (shot_key(film_id, 0),) for row in shots])
+def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tuple], film_id: int) -> None:
+    """Put a film and its shots (keyed for ``film_id``) in."""
+    db.execute(_FILM_INSERT, (film_id, rel, *film))
+    db.executemany(_SHOT_INSERT, shots)
 
 
 def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> None:
