@@ -170,7 +170,8 @@ class Archive:
 
         folders = {os.path.relpath(p, self.folder): p for p in sorted(self.folder.iterdir())
                    if p.is_dir() and not p.name.startswith(".")}
-        with ExitStack() as stack:  # the working databases (if any) outlive the connection that reads them
+        # the working databases (if any) are removed after the connection that reads them is closed
+        with ExitStack() as outer, ExitStack() as stack:
             db = stack.enter_context(closing(self.connect()))
             known = {row["folder"]: row["source"] for row in db.execute("SELECT folder, source FROM films")}
             gone = [rel for rel in known if rel not in folders]
@@ -205,7 +206,7 @@ class Archive:
                 parts = min(8, max(workers, len(items) // 32))
                 size = -(-len(items) // parts)  # in order: each copy appends to the table's end
                 chunks = [items[k * size:(k + 1) * size] for k in range(parts)]
-                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="shotscope-index-"))
+                tmp = outer.enter_context(tempfile.TemporaryDirectory(prefix="shotscope-index-"))
                 pool = stack.enter_context(ProcessPoolExecutor(min(workers, parts)))
                 shards = [os.path.join(tmp, f"{k}.db") for k in range(parts)]
                 table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'shots'").fetchone()[0]
