@@ -335,3 +335,45 @@ def test_a_bulk_index_while_someone_reads_the_archive(archive, tmp_path):
     assert reader.execute(count).fetchone()[0] == 3
     assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reader.close()
+
+
+def test_sigkill_during_a_bulk_index_leaves_the_archive_as_it_was(archive, tmp_path, monkeypatch):
+    """`index --full` killed (with its workers) while its transaction is open and the working
+    databases are being written: the next open rolls the journal back, and the archive holds the old
+    index whole, search index and WAL mode included; the next bulk index clears the killed one's work."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    names = _many_film_folders(archive, out, 64)
+    for name in names:  # longer films, so that the kill falls inside the load
+        data = json.loads((out / name / "shots.json").read_text())
+        data["shots"] = [dict(data["shots"][k % len(data["shots"])], index=k) for k in range(3000)]
+        (out / name / "shots.json").write_text(json.dumps(data))
+    Archive(out).index()
+    before = Archive(out).shots()
+    work = tmp_path / "tmp"
+    work.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "shotscope", "index", str(out), "--full"],
+                            env=dict(os.environ, TMPDIR=str(work)), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(work.glob("shotscope-index-*/*.db")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert proc.poll() is None, "the index finished before a working database was written"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "shotscope.db-journal").exists()  # killed inside the transaction
+    pd.testing.assert_frame_equal(Archive(out).shots(), before)
+    with sqlite3.connect(out / "shotscope.db") as con:
+        assert con.execute("SELECT name FROM sqlite_master WHERE name = 'shots_find'").fetchone()
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert [p.name.split("-")[2] for p in work.iterdir()] == [str(proc.pid)]  # the killed run's work
+    monkeypatch.setattr(tempfile, "tempdir", str(work))
+    assert Archive(out).index(full=True).read == 64  # the next index finishes and clears it
+    assert list(work.iterdir()) == []

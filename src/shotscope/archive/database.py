@@ -206,7 +206,8 @@ class Archive:
                 parts = min(8, max(workers, len(items) // 32))
                 size = -(-len(items) // parts)  # in order: each copy appends to the table's end
                 chunks = [items[k * size:(k + 1) * size] for k in range(parts)]
-                tmp = outer.enter_context(tempfile.TemporaryDirectory(prefix="shotscope-index-"))
+                _clear_killed_work(Path(tempfile.gettempdir()))
+                tmp = outer.enter_context(tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-"))
                 pool = stack.enter_context(ProcessPoolExecutor(min(workers, parts)))
                 shards = [os.path.join(tmp, f"{k}.db") for k in range(parts)]
                 table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'shots'").fetchone()[0]
@@ -518,6 +519,22 @@ def _write_shard(items: list[tuple[Path, int]], shard: str, archive: Path, table
     except sqlite3.Error as exc:
         raise DataError(f"{shard}: cannot write the index's working database ({exc})") from None
     return results
+
+
+_WORK_PREFIX = "shotscope-index-"  # + the process id: the working databases of a bulk index
+
+
+def _clear_killed_work(folder: Path) -> None:
+    """Remove the working databases of bulk indexes whose process is gone (killed: no cleanup ran)."""
+    import shutil
+
+    for path in folder.glob(f"{_WORK_PREFIX}*-*"):
+        try:
+            os.kill(int(path.name[len(_WORK_PREFIX):].split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, OSError):  # not ours, or a process of someone else's: left alone
+            continue
 
 
 def _rollback_journal(db: sqlite3.Connection) -> bool:
