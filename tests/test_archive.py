@@ -288,7 +288,7 @@ def test_a_bulk_index_holds_what_one_by_one_holds(archive, tmp_path, monkeypatch
     assert list(work.iterdir()) == []
     with sqlite3.connect(bulk / "shotscope.db") as con:  # loaded through a rollback journal, then WAL again
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    with sqlite3.connect(bulk / "shotscope.db") as con:  # the search index is back after the load
+        # the search index is back after the load
         names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         plan = con.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM shots WHERE movement = 'Push' AND duration >= 2")
         assert "shots_find" in names and "INDEX shots_find" in " ".join(row[3] for row in plan)

@@ -180,7 +180,7 @@ class Archive:
             indexes = []
             bulk = len(todo) >= 64 and len(todo) > len(folders) - len(todo)  # more to read than to keep
             if bulk and _rollback_journal(db):  # written once into the file, not into the WAL and again
-                stack.callback(db.execute, "PRAGMA main.journal_mode = WAL")  # after the transaction
+                stack.callback(_wal_again, db)  # after the transaction
             stack.enter_context(db)
             db.execute("BEGIN")  # everything below, the dropped indexes too, in one transaction
             if bulk:
@@ -215,7 +215,7 @@ class Archive:
                         _write_shard, chunks, shards, [self.folder] * parts, [table] * parts), strict=True)):
                     films = [result for result in results if not isinstance(result, str)]
                     skipped.extend(result for result in results if isinstance(result, str))
-                    _insert_films(db, films)
+                    db.executemany(_FILM_INSERT, films)
                     db.execute(f"ATTACH ? AS shard{k}", (shard,))
                     # the same table: SQLite copies its records as they are (its transfer optimisation)
                     db.execute(f"INSERT INTO shots SELECT * FROM shard{k}.shots")
@@ -549,6 +549,15 @@ def _rollback_journal(db: sqlite3.Connection) -> bool:
         db.execute("PRAGMA busy_timeout = 30000")
 
 
+def _wal_again(db: sqlite3.Connection) -> None:
+    """Back to WAL after a bulk load. The load is committed by then: a lock now (someone opened the
+    database meanwhile) is no failure of it, and the next connection to open it sets WAL anyway."""
+    try:
+        db.execute("PRAGMA main.journal_mode = WAL")
+    except sqlite3.OperationalError:
+        pass
+
+
 def _remove_film(db: sqlite3.Connection, folder: str) -> None:
     """Delete a film folder's film and shots (its corrections stay: they are keyed by folder)."""
     row = db.execute("SELECT id FROM films WHERE folder = ?", (folder,)).fetchone()
@@ -560,10 +569,6 @@ def _remove_film(db: sqlite3.Connection, folder: str) -> None:
 _FILM_INSERT = ("INSERT INTO films (id, folder, path, size, sha256_edges, duration, fps, width, height, shots, "
                 "average_shot_length, median_shot_length, status, model, settings, statistics, written, source) "
                 f"VALUES ({', '.join('?' * 18)})")
-
-
-def _insert_films(db: sqlite3.Connection, films: list[tuple]) -> None:
-    db.executemany(_FILM_INSERT, films)
 
 
 # a shot row as read_film_folder makes it: its key, the columns, and the predictions (kept apart from
