@@ -133,6 +133,28 @@ def test_index_holds_every_field_of_shots_json(archive, tmp_path):
     assert rows[0]["scale_prob"] == data["shots"][0]["scale_prob"]
 
 
+def test_the_json_kept_for_a_shot_is_compact(archive):
+    """analyze writes shots.json indented; the probabilities, motion evidence and statistics the
+    database keeps from it are the same values without the whitespace (which doubled the database)."""
+    one = output_dir_for(archive / "films" / "one.mp4", archive / "out")
+    data = json.loads((one / "shots.json").read_text())
+    assert "\n  " in (one / "shots.json").read_text()  # as analyze writes it
+
+    def compact(value):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    with sqlite3.connect(archive / "out" / "shotscope.db") as con:
+        con.row_factory = sqlite3.Row
+        film = con.execute("SELECT * FROM films WHERE path LIKE '%one.mp4'").fetchone()
+        rows = con.execute("SELECT * FROM shots WHERE film_id = ? ORDER BY idx", (film["id"],)).fetchall()
+    assert film["statistics"] == compact(data["statistics"])
+    assert any(shot["motion"] for shot in data["shots"])
+    for row, shot in zip(rows, data["shots"], strict=True):
+        assert row["scale_probs"] == compact(shot["scale_probs"])
+        assert row["movement_probs"] == compact(shot["movement_probs"])
+        assert row["motion"] == compact(shot["motion"])
+
+
 def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert main(["search", str(archive / "out"), "--movement", "Static", "--format", "csv"]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out))

@@ -438,12 +438,14 @@ _decode_lengths = msgspec.json.Decoder(_Lengths | None).decode
 
 
 def _decode_shots_json(content: bytes) -> _FilmFields:
+    """shots.json's fields, with the JSON kept as text (probabilities, motion evidence, statistics)
+    without whitespace: analyze writes it indented, which would more than double the database."""
     try:
-        return _decode_film(content)
+        return _decode_film(msgspec.json.format(content, indent=-1))
     except msgspec.ValidationError:
         raise
     except msgspec.DecodeError:  # Python's json also writes NaN and Infinity, which JSON has not: as null
-        return _decode_film(json.dumps(json.loads(content, parse_constant=lambda _: None)))
+        return _decode_film(json.dumps(json.loads(content, parse_constant=lambda _: None), separators=(",", ":")))
 
 
 def _text(raw: msgspec.Raw, empty: str) -> str:
