@@ -170,6 +170,19 @@ def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert main(["search", str(tmp_path / "nowhere")]) == 2
 
 
+@pytest.mark.parametrize("suffix", ["edl", "otio", "xml"])
+def test_a_search_that_finds_nothing_writes_an_empty_timeline(archive, tmp_path, suffix, capsys):
+    """No shot matches (Push longer than any film): a valid, empty timeline that the timeline library
+    reads back, and a warning; a wrong suffix is refused before any search."""
+    target = tmp_path / f"none.{suffix}"
+    assert main(["search", str(archive / "out"), "--movement", "Push", "--min-duration", "1e6", "-o", str(target)]) == 0
+    assert "empty timeline" in capsys.readouterr().err
+    timeline = otio.adapters.read_from_file(str(target))
+    assert list(timeline.find_clips()) == []
+    assert main(["search", str(archive / "out"), "-o", str(tmp_path / "cut.mov")]) == 2
+    assert not (tmp_path / "cut.mov").exists()
+
+
 def test_a_database_from_a_newer_shotscope_is_refused(tmp_path):
     (tmp_path / "out").mkdir()
     db = Archive(tmp_path / "out")

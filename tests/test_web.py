@@ -85,6 +85,10 @@ def test_pages_charts_and_range_requests(site):
     assert len(csv.text.strip().splitlines()) == len(expected) + 1
     edl = client.get("/shots/export.edl", params={"movement": "Static"})
     assert edl.status_code == 200 and edl.text.startswith("TITLE: shotscope selection") and "one.mp4" in edl.text
+    for kind in ("edl", "otio", "xml", "csv"):  # a selection of no shots: an empty file of that kind
+        empty = client.get(f"/shots/export.{kind}", params={"movement": "Static", "min_duration": "1e6"})
+        assert empty.status_code == 200 and "one.mp4" not in empty.text
+    assert client.get("/shots/export.mov").status_code == 404
     compare = client.get("/compare", params={"film": [one, film_id(site, "two.mp4")]})
     assert compare.status_code == 200 and "one.mp4" in compare.text and "two.mp4" in compare.text
     assert client.get("/shots", params={"min_duration": "long"}).status_code == 400

@@ -547,24 +547,24 @@ def add_search(p: argparse.ArgumentParser) -> None:
 def run_search(args: argparse.Namespace) -> int:
     import sys
 
-    from ..archive.database import Archive, timeline_of
+    from ..archive.database import TIMELINE_ADAPTERS, Archive, timeline_text
     from ..errors import DataError
 
+    kind = Path(args.out).suffix.lower().lstrip(".") if args.out else None
+    if kind is not None and kind not in TIMELINE_ADAPTERS:  # before the search: a typo costs nothing
+        raise DataError(f"{args.out}: the timeline must end in .edl, .otio or .xml")
     shots = Archive(args.archive, create=False).shots(
         scale=args.scale, movement=args.movement, min_duration=args.min_duration, max_duration=args.max_duration,
         min_confidence=args.min_confidence, film=args.film)
     if args.out:
-        import opentimelineio as otio
-
         from ..files import atomic_write_text
 
-        adapters = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml"}
-        adapter = adapters.get(Path(args.out).suffix.lower())
-        if adapter is None:
-            raise DataError(f"{args.out}: the timeline must end in .edl, .otio or .xml")
         target = check_output_file(args.out)
-        atomic_write_text(target, otio.adapters.write_to_string(timeline_of(shots, "shotscope search"), adapter))
-        log.info("%d shots -> %s", len(shots), target)
+        atomic_write_text(target, timeline_text(shots, "shotscope search", kind))
+        if shots.empty:
+            log.warning("no shots match these filters: %s is an empty timeline", target)
+        else:
+            log.info("%d shots -> %s", len(shots), target)
         return 0
     if args.format == "csv":
         shots.to_csv(sys.stdout, index=False)

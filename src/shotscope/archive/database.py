@@ -623,3 +623,22 @@ def timeline_of(shots, title: str):
         clip.metadata["shotscope"] = {"film": row.film, "shot": int(row.shot)}
         track.append(clip)
     return tl
+
+
+TIMELINE_ADAPTERS = {"edl": "cmx_3600", "otio": "otio_json", "xml": "fcp_xml"}  # OpenTimelineIO's, by suffix
+
+
+def timeline_text(shots, title: str, kind: str) -> str:
+    """The given shots as a timeline file's text: ``kind`` edl (CMX 3600), otio or xml (FCP 7). No
+    shots make an empty timeline (OpenTimelineIO's EDL writer fails on an empty track: its header)."""
+    import opentimelineio as otio
+
+    from ..outputs.writers import safe_title
+
+    adapter = TIMELINE_ADAPTERS.get(kind)
+    if adapter is None:
+        raise DataError(f"a timeline is {', '.join(TIMELINE_ADAPTERS)}, not {kind!r}")
+    if kind == "edl" and shots.empty:
+        return f"TITLE: {safe_title(title)}\n\n"
+    return otio.adapters.write_to_string(timeline_of(shots, title), adapter)
+

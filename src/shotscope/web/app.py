@@ -181,20 +181,17 @@ class ArchiveSite:
                            filters=filters, query=query, title="Shots")
 
     async def export(self, request: Request) -> Response:
+        from ..archive.database import TIMELINE_ADAPTERS, timeline_text
+
         kind = request.path_params["kind"]
+        if kind != "csv" and kind not in TIMELINE_ADAPTERS:
+            raise HTTPException(404, "export as csv, edl, otio or xml")
         filters = self.filters(request)
         shots = await run_in_threadpool(partial(self.archive.shots, **filters))
         if kind == "csv":
             return Response(shots.to_csv(index=False), media_type="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="shots.csv"'})
-        import opentimelineio as otio
-
-        from ..archive.database import timeline_of
-
-        adapter = {"edl": "cmx_3600", "otio": "otio_json", "xml": "fcp_xml"}.get(kind)
-        if adapter is None:
-            raise HTTPException(404, "export as csv, edl, otio or xml")
-        text = await run_in_threadpool(otio.adapters.write_to_string, timeline_of(shots, "shotscope selection"), adapter)
+        text = await run_in_threadpool(timeline_text, shots, "shotscope selection", kind)
         return Response(text, media_type="application/octet-stream",
                         headers={"Content-Disposition": f'attachment; filename="shots.{kind}"'})
 
