@@ -227,6 +227,24 @@ def shoot(page, name: str, tmp_path: Path) -> None:
         page.screenshot(path=os.path.join(os.environ["SHOTSCOPE_SCREENSHOTS"], name), full_page=False)
 
 
+# every time axis against the chart above it: how far (px) its ticks are from where the chart puts
+# that fraction of its width, and the height of the smallest axis text
+AXIS_MISALIGNMENT = """(() => {
+  let px = 0, smallest = 1e9, charts = 0, ticks = 0;
+  for (const axis of document.querySelectorAll('svg.axis-svg')) {
+    const chart = axis.previousElementSibling.getBoundingClientRect();
+    charts += 1;
+    for (const tick of axis.querySelectorAll('line.tick')) {
+      ticks += 1;
+      const x = tick.getBoundingClientRect().left;
+      px = Math.max(px, Math.abs(x - (chart.left + chart.width * parseFloat(tick.dataset.at))));
+    }
+    for (const text of axis.querySelectorAll('text')) smallest = Math.min(smallest, text.getBoundingClientRect().height);
+  }
+  return {px, smallest_text: smallest, charts, ticks};
+})()"""
+
+
 def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, page, tmp_path):
     url, out = browser_site
     page.goto(url + "/")
@@ -239,6 +257,11 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
 
     page.click("text=one.mp4")
     until(page, "document.getElementById('player').readyState >= 1")
+    for width in (1280, 700):  # every chart's axis lines up with it, at any width, and can be read
+        page.set_viewport_size({"width": width, "height": 900})
+        worst = page.evaluate(AXIS_MISALIGNMENT)
+        assert worst["charts"] >= 3 and worst["ticks"] >= 2 * worst["charts"] and worst["px"] <= 1.5 and worst["smallest_text"] >= 10, (width, worst)
+    page.set_viewport_size({"width": 1280, "height": 900})
     shots = page.evaluate("shotscope.shots")
     start, end = shots[1]["start_time"], shots[1]["end_time"]
     page.click("table.shots tr[data-shot='1'] a.play")
@@ -328,6 +351,9 @@ def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page
     page.goto(report.as_uri())
     until(page, "document.getElementById('player').readyState >= 1")
     shots = page.evaluate("shotscope.shots")
+    worst = page.evaluate(AXIS_MISALIGNMENT)  # the histogram's axis too
+    assert worst["charts"] >= 4 and worst["ticks"] >= 2 * worst["charts"] and worst["px"] <= 1.5, worst
+    assert worst["smallest_text"] >= 10, worst
     page.click("table.shots tr[data-shot='2'] img.play >> nth=0")  # the first frame's picture
     until(page, "!document.getElementById('player').paused")
     until(page, "document.getElementById('player').paused")

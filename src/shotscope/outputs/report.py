@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..analysis.film import FilmAnalysis
-from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS  # noqa: F401 - the palettes, re-exported
+from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS, axis  # noqa: F401 - the palettes, re-exported
 
 
 def _thumb(img: np.ndarray | None) -> str:
@@ -43,11 +43,10 @@ def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
         for i, c in enumerate(counts))
     marks = "".join(
         f'<line x1="{100 * min(v, top) / top:.2f}" x2="{100 * min(v, top) / top:.2f}" y1="0" y2="100" '
-        f'stroke="{colour}" stroke-width="0.6"><title>{name} {v:.2f} s</title></line>'
+        f'stroke="{colour}" stroke-width="2" vector-effect="non-scaling-stroke"><title>{name} {v:.2f} s</title></line>'
         for name, v, colour in (("average", lengths.mean(), "#c9184a"), ("median", np.median(lengths), "#f77f00")))
-    ticks = "".join(f'<text x="{100 * e / top:.2f}" y="99" font-size="4" text-anchor="middle">{e:.1f}</text>'
-                    for e in edges[:: max(1, bins // 6)])
-    return (f'<svg viewBox="0 -2 100 104" preserveAspectRatio="none" class="time">{bars}{marks}{ticks}</svg>'
+    return (f'<svg viewBox="0 -2 100 104" preserveAspectRatio="none" class="time">{bars}{marks}</svg>'
+            + axis([(e / top, f"{e:.1f} s") for e in edges[:: max(1, bins // 6)]]) +
             f'<div class="axis">shot length in seconds (x), shots (y, tallest bar {peak}); longer than {top:.1f} s '
             f'in the last bar · <span style="color:#c9184a">average</span> · '
             f'<span style="color:#f77f00">median</span></div>')

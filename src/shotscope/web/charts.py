@@ -33,12 +33,24 @@ def ticks(total: float, count: int = 6) -> list[float]:
     return [float(t) for t in np.arange(0, total + 1e-9, step)]
 
 
+def axis(marks: Sequence[tuple[float, str]]) -> str:
+    """Labels under a chart that spans the page's width, each at its fraction (0-1) of that width,
+    placed in % so that they line up with the chart at any width (an axis in a viewBox of its own
+    shrinks and shifts as the page narrows, and its text with it)."""
+    parts = []
+    for at, text in marks:
+        x = 100 * at
+        anchor = "start" if x < 2 else "end" if x > 98 else "middle"  # the first and last stay inside
+        parts.append(f'<line class="tick" data-at="{at:.6f}" x1="{x:.3f}%" x2="{x:.3f}%" y1="0" y2="5" stroke="#555"/>'
+                     f'<text x="{x:.3f}%" y="16" font-size="11" text-anchor="{anchor}">{escape(text)}</text>')
+    return (f'<svg class="axis-svg" width="100%" height="22" role="img" aria-label="axis">'
+            f'<line x1="0" x2="100%" y1="0.5" y2="0.5" stroke="#555"/>{"".join(parts)}</svg>')
+
+
 def time_axis(total: float) -> str:
-    marks = "".join(f'<line x1="{1000 * t / total:.1f}" x2="{1000 * t / total:.1f}" y1="0" y2="5" stroke="#555"/>'
-                    f'<text x="{1000 * t / total:.1f}" y="16" font-size="11" text-anchor="middle">{clock(t)}</text>'
-                    for t in ticks(total))
-    return (f'<svg viewBox="-20 0 1040 20" class="axis-svg" role="img" aria-label="time axis">'
-            f'<line x1="0" x2="1000" y1="0" y2="0" stroke="#555"/>{marks}</svg>')
+    """Times (m:ss) under a chart of a film ``total`` seconds long."""
+    total = max(total, 1e-6)
+    return axis([(t / total, clock(t)) for t in ticks(total)])
 
 
 def strip(shots: Sequence[dict], field: str, total: float) -> str:
@@ -119,30 +131,37 @@ def over_time(shots: Sequence[dict], field: str, labels: Sequence[str], total: f
 
 def length_by_position(shots: Sequence[dict], total: float) -> str:
     """Cinemetrics-style: each shot's length (y, seconds) at its place in the film (x), with a
-    least-squares trend line and a y axis."""
+    least-squares trend line and a y axis. The y axis's labels sit in a column of their own and the
+    plot stretches to the width (its strokes do not), so it and the time axis under it line up."""
     if not shots:
         return ""
     total = max(total, 1e-6)
     lengths = np.array([s["duration"] for s in shots])
     top = max(float(np.percentile(lengths, 98)) * 1.1, 1e-3)
     mids = np.array([(s["start_time"] + s["end_time"]) / 2 for s in shots])
+
+    def y(seconds: float) -> float:  # in the plot's 205 units of height
+        return 200 - 190 * min(max(seconds, 0.0), top) / top
+
+    line = 'vector-effect="non-scaling-stroke"'
     bars = "".join(
         f'<line class="seg" data-shot="{int(s["shot"])}" x1="{1000 * m / total:.1f}" x2="{1000 * m / total:.1f}" '
-        f'y1="200" y2="{200 - 190 * min(d, top) / top:.1f}" stroke="#3b528b" stroke-width="3">'
+        f'y1="200" y2="{y(d):.1f}" stroke="#3b528b" stroke-width="3" {line}>'
         f"<title>shot {int(s['shot'])}: {d:.2f} s</title></line>" for s, m, d in zip(shots, mids, lengths, strict=True))
     trend = ""
     if len(shots) >= 3:
         slope, icept = np.polyfit(mids, lengths, 1)
-        y0, y1 = icept, icept + slope * total
-        trend = (f'<line x1="0" x2="1000" y1="{200 - 190 * min(max(y0, 0), top) / top:.1f}" '
-                 f'y2="{200 - 190 * min(max(y1, 0), top) / top:.1f}" stroke="#d55e00" stroke-width="2" '
-                 f'stroke-dasharray="6 4"><title>trend: {slope * 60:+.2f} s per minute</title></line>')
-    yticks = "".join(f'<text x="-6" y="{200 - 190 * v / top + 4:.1f}" font-size="11" text-anchor="end">{v:.0f} s</text>'
-                     f'<line x1="0" x2="1000" y1="{200 - 190 * v / top:.1f}" y2="{200 - 190 * v / top:.1f}" '
-                     f'stroke="#eee"/>' for v in ticks(top, 4))
-    return (f'<svg viewBox="-40 0 1050 205" class="lengths" role="img" aria-label="shot length by position">'
-            f'{yticks}{bars}{trend}<line x1="0" x2="1000" y1="200" y2="200" stroke="#555"/></svg>'
-            + time_axis(total))
+        trend = (f'<line x1="0" x2="1000" y1="{y(icept):.1f}" y2="{y(icept + slope * total):.1f}" stroke="#d55e00" '
+                 f'stroke-width="2" stroke-dasharray="6 4" {line}><title>trend: {slope * 60:+.2f} s per minute'
+                 f'</title></line>')
+    grid = "".join(f'<line x1="0" x2="1000" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee" {line}/>'
+                   for v in ticks(top, 4))
+    labels = "".join(f'<text x="100%" dx="-4" y="{100 * y(v) / 205:.2f}%" font-size="11" text-anchor="end" '
+                     f'dominant-baseline="middle">{v:.0f} s</text>' for v in ticks(top, 4))
+    return (f'<div class="lengths-chart"><svg class="yaxis" role="img" aria-label="seconds">{labels}</svg><div>'
+            f'<svg viewBox="0 0 1000 205" preserveAspectRatio="none" class="lengths" role="img" '
+            f'aria-label="shot length by position">{grid}{bars}{trend}'
+            f'<line x1="0" x2="1000" y1="200" y2="200" stroke="#555" {line}/></svg>{time_axis(total)}</div></div>')
 
 
 def asl_per_label(shots: Sequence[dict], field: str, labels: Sequence[str]) -> str:
