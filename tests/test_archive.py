@@ -155,6 +155,16 @@ def test_the_json_kept_for_a_shot_is_compact(archive):
         assert row["motion"] == compact(shot["motion"])
 
 
+def test_shots_with_details_carry_every_probability_and_the_motion_evidence(archive):
+    one = output_dir_for(archive / "films" / "one.mp4", archive / "out")
+    data = json.loads((one / "shots.json").read_text())
+    shots = Archive(archive / "out").shots(film_folder=one.name, details=True)
+    assert list(shots["movement_probs"]) == [s["movement_probs"] for s in data["shots"]]
+    assert list(shots["scale_probs"]) == [s["scale_probs"] for s in data["shots"]]
+    assert list(shots["motion"]) == [s["motion"] for s in data["shots"]]
+    assert "motion" not in Archive(archive / "out").shots(film_folder=one.name).columns
+
+
 def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert main(["search", str(archive / "out"), "--movement", "Static", "--format", "csv"]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out))

@@ -94,6 +94,24 @@ def test_pages_charts_and_range_requests(site):
     assert client.get("/shots", params={"min_duration": "long"}).status_code == 400
 
 
+def test_the_film_page_shows_what_the_model_hesitated_between(site):
+    """Each shot's probabilities of every label (and the geometry's own say) as a bar whose label
+    lists them from the most probable down, as the archive holds them."""
+    import html
+    import re
+
+    one = film_id(site, "one.mp4")
+    page = TestClient(create_app(site)).get(f"/film/{one}").text
+    said = [html.unescape(t) for t in re.findall(r'<svg class="probs"[^>]*aria-label="([^"]*)"', page)]
+    shots = Archive(site).shots(film="one.mp4", details=True)
+    assert len(said) == len(shots) == 3  # movement only: this archive's movement is the geometry's
+    for text, shot in zip(said, shots.itertuples(), strict=True):
+        ranked = sorted(shot.movement_probs.items(), key=lambda kv: -kv[1])
+        assert text.startswith("movement: " + ", ".join(f"{k} {v:.2f}" for k, v in ranked))
+        assert ranked[0][0] == shot.movement_predicted
+        assert f"the picture's geometry: {shot.motion['label']}" in text
+
+
 @pytest.mark.parametrize("url", [
     "/media/..%2F..%2F..%2Fetc%2Fpasswd", "/media/1/../../../etc/passwd", "/media/%2Fetc%2Fpasswd",
     "/thumb/1/0/..%2F..%2F..%2Fetc%2Fpasswd", "/thumb/1/0/first%2F..%2F..%2Fshotscope.db",

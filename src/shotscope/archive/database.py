@@ -313,13 +313,15 @@ class Archive:
     def shots(self, *, scale: str | None = None, movement: str | None = None, min_duration: float | None = None,
               max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None,
               corrected: bool | None = None, film_folder: str | None = None, limit: int | None = None,
-              offset: int = 0, count: bool = False):
+              offset: int = 0, count: bool = False, details: bool = False):
         """Shots matching every filter given (``film`` is a glob on the film's path or its name), as a
         DataFrame. Labels are the latest correction where there is one (``scale_corrected`` /
         ``movement_corrected`` say so; ``scale_predicted`` / ``movement_predicted`` keep the model's).
         ``film_id`` tells apart two film folders made from one file (e.g. by two models).
         Ordered by film path and shot; ``limit``/``offset`` page through the result (ordered by film as
-        indexed, then shot: a page reads only its rows); ``count`` puts the full count in ``.attrs["total"]``."""
+        indexed, then shot: a page reads only its rows); ``count`` puts the full count in ``.attrs["total"]``.
+        ``details`` adds each shot's probabilities of every label (``scale_probs``, ``movement_probs``)
+        and the picture's motion evidence (``motion``), as dicts."""
         import pandas as pd
 
         where, args = [], []
@@ -337,8 +339,8 @@ class Archive:
         source = "shots s" + (f" JOIN {_FILM_JOIN}" if film is not None or film_folder is not None else "")
         columns = ("SELECT f.path AS film, s.film_id, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
                    "s.end_time, s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, "
-                   "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted "
-                   f"FROM shots s JOIN {_FILM_JOIN}")
+                   "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted"
+                   + (", s.scale_probs, s.movement_probs, s.motion" if details else "") + f" FROM shots s JOIN {_FILM_JOIN}")
         if limit is None:
             sql = columns + condition + " ORDER BY f.path, s.idx"
             params = args
@@ -352,6 +354,8 @@ class Archive:
                 frame.attrs["total"] = db.execute(f"SELECT COUNT(*) FROM {source}{condition}", args).fetchone()[0]
         for column in ("short", "scale_corrected", "movement_corrected"):
             frame[column] = frame[column].astype(bool)
+        for column in ("scale_probs", "movement_probs", "motion") if details else ():
+            frame[column] = [json.loads(text) if text else None for text in frame[column]]
         return frame
 
     def stats(self):

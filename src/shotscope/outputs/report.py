@@ -93,6 +93,7 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None)
         shots.append({
             "shot": s.index, "start_time": s.start_time, "end_time": s.end_time, "duration": s.duration,
             "scale": s.scale, "scale_prob": s.scale_prob, "movement": s.movement, "movement_prob": s.movement_prob,
+            "scale_probs": s.scale_probs, "movement_probs": s.movement_probs, "motion": s.motion,
             "short": s.short, "timecode": timecode(s.start_frame, film.fps), "confidence": min(probs, default=1.0),
             "low": bool(probs) and min(probs) < charts.LOW_CONFIDENCE,
             "first": _thumb(s.first_frame if s.first_frame is not None else s.thumbnail),

@@ -104,8 +104,8 @@ class ArchiveSite:
         are ever opened."""
         return self.archive.film_file(film["path"])
 
-    def shot_rows(self, folder: str) -> list[dict[str, Any]]:
-        return plain(self.archive.shots(film_folder=folder).to_dict("records"))
+    def shot_rows(self, folder: str, details: bool = False) -> list[dict[str, Any]]:
+        return plain(self.archive.shots(film_folder=folder, details=details).to_dict("records"))
 
     def filters(self, request: Request) -> dict[str, Any]:
         q = request.query_params
@@ -155,7 +155,7 @@ class ArchiveSite:
 
     async def film_page(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
-        shots = await run_in_threadpool(self.shot_rows, film["folder"])
+        shots = await run_in_threadpool(self.shot_rows, film["folder"], True)
         total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
         proxy = self.proxy_file(film)
         playable = proxy is not None or self.film_file(film) is not None
