@@ -97,8 +97,8 @@ def probability_bar(probs: dict | None, field: str, motion: dict | None = None) 
         numbers = ", ".join(f"{k} {float(motion[k]):+.4f}" for k in ("zoom", "pan") if motion.get(k) is not None)
         text += f" | the picture's geometry: {motion['label']} {float(motion.get('confidence') or 0.0):.2f}" + (
             f" ({numbers})" if numbers else "")
-    return (f'<svg class="probs" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" '
-            f'aria-label="{escape(text)}"><title>{escape(text)}</title>{"".join(parts)}</svg>')
+    return (f'<svg class="probs" viewBox="0 0 100 6" preserveAspectRatio="none" role="img">'
+            f'<title>{escape(text)}</title>{"".join(parts)}</svg>')
 
 
 def shares(shots: Sequence[dict], field: str, labels: Sequence[str]) -> list[dict]:
