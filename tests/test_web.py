@@ -94,6 +94,24 @@ def test_pages_charts_and_range_requests(site):
     assert client.get("/shots", params={"min_duration": "long"}).status_code == 400
 
 
+def test_a_feature_of_many_shots_keeps_its_colours():
+    """1,500 shots in a strip: slivers are drawn without the white boundary and the hatching that
+    would wash them out; a long shot among them keeps both; every shot stays clickable."""
+    from shotscope.web import charts
+
+    shots, t = [], 0.0
+    for k in range(1500):
+        length = 60.0 if k == 700 else 4.0
+        shots.append({"shot": k, "start_time": t, "end_time": t + length, "duration": length,
+                      "scale": "CS", "scale_prob": 0.3})
+        t += length
+    svg = charts.strip(shots, "scale", t)
+    assert svg.count('class="seg"') == 1500
+    assert svg.count('stroke="#fff" stroke-width="0.6"') == 1 and svg.count('fill="url(#low)"') == 1  # only the long shot
+    lengths = charts.length_by_position(shots, t)
+    assert 'stroke-width="1"' in lengths and 'stroke-width="3"' not in lengths
+
+
 def test_the_film_page_shows_what_the_model_hesitated_between(site):
     """Each shot's probabilities of every label (and the geometry's own say) as a bar whose label
     lists them from the most probable down, as the archive holds them."""

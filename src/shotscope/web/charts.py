@@ -15,6 +15,7 @@ SCALE_COLOURS = {"ECS": "#440154", "CS": "#3b528b", "MS": "#21918c", "FS": "#5ec
 MOVEMENT_COLOURS = {"Static": "#999999", "Motion": "#e69f00", "Pull": "#56b4e9", "Push": "#d55e00"}
 COLOURS = {"scale": SCALE_COLOURS, "movement": MOVEMENT_COLOURS}
 LOW_CONFIDENCE = 0.5  # a label less probable than this is flagged
+SLIVER = 2.5  # thousandths of a strip: a shot narrower than this is drawn without boundary or hatching
 
 
 def clock(seconds: float) -> str:
@@ -66,10 +67,13 @@ def strip(shots: Sequence[dict], field: str, total: float) -> str:
         x, w = 1000 * s["start_time"] / total, max(1000 * s["duration"] / total, 0.5)
         title = f"shot {s['shot']} ({clock(s['start_time'])}-{clock(s['end_time'])}): {label}" + (
             " (corrected)" if s.get(f"{field}_corrected") else "") + (" - low confidence" if low else "")
+        # a white boundary and the hatching where a shot is wide enough to show them (~3 px of a
+        # page-wide strip): in a feature of 1,500 shots most are slivers, which they would wash out
+        wide = w >= SLIVER
+        edge = 'stroke="#fff" stroke-width="0.6" vector-effect="non-scaling-stroke"' if wide else 'stroke="none"'
         rects.append(f'<rect class="seg" data-shot="{int(s["shot"])}" x="{x:.2f}" y="0" width="{w:.2f}" height="24" '
-                     f'fill="{colours.get(label, "#ccc")}" stroke="#fff" stroke-width="0.6" '
-                     f'vector-effect="non-scaling-stroke"><title>{escape(title)}</title></rect>')
-        if low:
+                     f'fill="{colours.get(label, "#ccc")}" {edge}><title>{escape(title)}</title></rect>')
+        if low and wide:
             rects.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="24" fill="url(#low)" pointer-events="none"/>')
     hatch = ('<defs><pattern id="low" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
              '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>')
@@ -167,9 +171,10 @@ def length_by_position(shots: Sequence[dict], total: float) -> str:
         return 200 - 190 * min(max(seconds, 0.0), top) / top
 
     line = 'vector-effect="non-scaling-stroke"'
+    thick = min(3.0, max(1.0, 600 / len(shots)))  # px: bars of a feature's 1,500 shots do not overlap into a block
     bars = "".join(
         f'<line class="seg" data-shot="{int(s["shot"])}" x1="{1000 * m / total:.1f}" x2="{1000 * m / total:.1f}" '
-        f'y1="200" y2="{y(d):.1f}" stroke="#3b528b" stroke-width="3" {line}>'
+        f'y1="200" y2="{y(d):.1f}" stroke="#3b528b" stroke-width="{thick:g}" {line}>'
         f"<title>shot {int(s['shot'])}: {d:.2f} s</title></line>" for s, m, d in zip(shots, mids, lengths, strict=True))
     trend = ""
     if len(shots) >= 3:
