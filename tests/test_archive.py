@@ -222,8 +222,17 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
         rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()
     assert rows[0] == ("scale", None, "CS", "the arch grows") and rows[1] == ("movement", predicted, "Push", "the arch grows")
     assert rows[2][1:3] == ("Push", "Pull")
+    def shares():  # the film's movement shares by shot as `stats` gives them, and from its shots as shown
+        row = Archive(out).stats().set_index("film").filter(like="one.mp4", axis=0).iloc[0]
+        shown = Archive(out).shots(film="one.mp4")["movement"].value_counts(normalize=True)
+        return ({k: row[f"movement_{k}_shots"] for k in ("Static", "Motion", "Pull", "Push")},
+                {k: round(float(shown.get(k, 0.0)), 4) for k in ("Static", "Motion", "Pull", "Push")})
+
+    counted, shown = shares()
+    assert counted == shown and counted["Pull"] > 0  # stats count the corrected label, not the prediction
     assert main(["index", str(out), "--full"]) == 0  # a rebuilt index keeps the corrections
     assert Archive(out).shots(corrected=True)["movement"].tolist() == ["Pull"]
+    assert shares()[0] == counted  # and the shares that follow from them
     assert main(["correct", str(out), "--film", "*.mp4", "--shot", "0", "--scale", "LS"]) == 2  # two films match
     assert main(["correct", str(out), "--film", "one.mp4", "--shot", "9", "--scale", "LS"]) == 2
     capsys.readouterr()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,11 @@ from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from .film import FilmAnalysis
 
 
-def _shares(film: FilmAnalysis, attr: str, labels: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    total = sum(s.duration for s in film.shots) or 1.0
-    labelled = [s for s in film.shots if getattr(s, attr)]
+def label_shares(shots: Sequence[Any], attr: str, labels: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per label of ``attr`` (scale or movement): shots, share of the labelled shots, seconds, share
+    of the film's time, average shot length. ``shots``: anything with ``duration`` and ``attr``."""
+    total = sum(s.duration for s in shots) or 1.0
+    labelled = [s for s in shots if getattr(s, attr)]
     n = len(labelled) or 1
     out = {}
     for k in labels:
@@ -35,6 +38,6 @@ def film_statistics(film: FilmAnalysis) -> dict[str, Any]:
         "shortest_shot": round(float(lengths.min()), 3),
         "longest_shot": round(float(lengths.max()), 3),
         "short_shots": sum(s.short for s in film.shots),
-        "scale": _shares(film, "scale", SCALE_LABELS),
-        "movement": _shares(film, "movement", MOVEMENT_LABELS),
+        "scale": label_shares(film.shots, "scale", SCALE_LABELS),
+        "movement": label_shares(film.shots, "movement", MOVEMENT_LABELS),
     }

@@ -601,6 +601,30 @@ def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = N
         if field:
             db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE id = ?",
                        (row["new_value"], shot_key(film["id"], row["idx"])))
+    if rows:
+        _restate_shares(db, film["id"])
+
+
+class _Labelled(NamedTuple):
+    duration: float
+    scale: str | None
+    movement: str | None
+
+
+def _restate_shares(db: sqlite3.Connection, film_id: int) -> None:
+    """The film's label shares (by count and time) from its labels as shown, corrections included, in
+    place of analyze's: the films page, ``stats`` and the compare page read them."""
+    from ..analysis.statistics import label_shares
+    from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+
+    shots = [_Labelled(*row) for row in db.execute(
+        "SELECT duration, scale, movement FROM shots WHERE id BETWEEN ? AND ? ORDER BY id",
+        (shot_key(film_id, 0), shot_key(film_id + 1, 0) - 1))]
+    row = db.execute("SELECT statistics FROM films WHERE id = ?", (film_id,)).fetchone()
+    stats = json.loads(row[0] or "{}") if row else {}
+    stats.update(scale=label_shares(shots, "scale", SCALE_LABELS),
+                 movement=label_shares(shots, "movement", MOVEMENT_LABELS))
+    db.execute("UPDATE films SET statistics = ? WHERE id = ?", (json.dumps(stats, separators=(",", ":")), film_id))
 
 
 def timeline_of(shots, title: str):
