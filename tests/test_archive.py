@@ -217,6 +217,12 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     assert (shot["movement"], shot["scale"]) == ("Pull", "CS")
     assert bool(shot["movement_corrected"]) and shot["movement_predicted"] == predicted
     assert len(db.shots(corrected=True)) == 1 and len(db.shots(corrected=False)) == 4
+    capsys.readouterr()
+    assert main(["search", str(out), "--corrected", "yes", "--format", "csv"]) == 0
+    found = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert found["shot"].tolist() == [1] and found["movement_corrected"].all()
+    assert main(["search", str(out), "--corrected", "no", "--format", "csv"]) == 0
+    assert len(pd.read_csv(io.StringIO(capsys.readouterr().out))) == 4
     assert (db.shots(movement="Pull")["shot"] == 1).any()
     with sqlite3.connect(db.path) as con:  # both corrections recorded, with the value each replaced
         rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()

@@ -539,6 +539,8 @@ def add_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-duration", type=float, default=None, help="seconds")
     p.add_argument("--min-confidence", type=float, default=None, help="both labels at least this probable")
     p.add_argument("--film", default=None, help="a glob on the film's path or name")
+    p.add_argument("--corrected", choices=["yes", "no"], default=None,
+                   help="only shots someone corrected (yes), or only those nobody did (no)")
     p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table", help="output format")
     p.add_argument("-o", "--out", default=None,
                    help="write the matching shots as a timeline an editor opens (.edl, .otio or .xml)")
@@ -555,7 +557,8 @@ def run_search(args: argparse.Namespace) -> int:
         raise DataError(f"{args.out}: the timeline must end in .edl, .otio or .xml")
     shots = Archive(args.archive, create=False).shots(
         scale=args.scale, movement=args.movement, min_duration=args.min_duration, max_duration=args.max_duration,
-        min_confidence=args.min_confidence, film=args.film)
+        min_confidence=args.min_confidence, film=args.film,
+        corrected=None if args.corrected is None else args.corrected == "yes")
     if args.out:
         from ..files import atomic_write_text
 
