@@ -279,7 +279,7 @@ def test_report_reads_well(tmp_path):
         assert shot.thumbnail.mean() > 20, shot  # fades from black: a frame with the picture
     lum = [sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in SCALE_COLOURS.values()]
     assert lum == sorted(lum)  # ECS darkest ... LS lightest
-    bars = re.findall(r'<svg class="probs"[^>]*><title>movement: ([^<|]*)', html)  # each shot's hesitation
+    bars = re.findall(r'<i class="probs" role="img" title="movement: ([^"|]*)', html)  # each shot's hesitation
     assert len(bars) == len(result.shots)
     for text, shot in zip(bars, result.shots, strict=True):
         assert text.startswith(f"{shot.movement} {shot.movement_prob:.2f}")

@@ -120,7 +120,7 @@ def test_the_film_page_shows_what_the_model_hesitated_between(site):
 
     one = film_id(site, "one.mp4")
     page = TestClient(create_app(site)).get(f"/film/{one}").text
-    said = [html.unescape(t) for t in re.findall(r'<svg class="probs"[^>]*><title>([^<]*)</title>', page)]
+    said = [html.unescape(t) for t in re.findall(r'<i class="probs" role="img" title="([^"]*)"', page)]
     shots = Archive(site).shots(film="one.mp4", details=True)
     assert len(said) == len(shots) == 3  # movement only: this archive's movement is the geometry's
     for text, shot in zip(said, shots.itertuples(), strict=True):

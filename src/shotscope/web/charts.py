@@ -85,15 +85,15 @@ def strip(shots: Sequence[dict], field: str, total: float) -> str:
 def probability_bar(probs: dict | None, field: str, motion: dict | None = None) -> str:
     """A thin bar of one shot's probabilities for one task (labels in the model's order, in their
     colours), titled with them from the most probable down: what the model hesitated between. With
-    ``motion``, the picture's own evidence (what the geometry said) is added to the title."""
+    ``motion``, the picture's own evidence (what the geometry said) is added to the title. A CSS
+    gradient with hard stops: a feature's 1,500 rows carry two of these each."""
     if not probs:
         return ""
-    x, parts = 0.0, []
+    x, stops = 0.0, []
     for label, p in probs.items():
         w = 100 * float(p or 0.0)
         if w > 0:
-            parts.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="6" '
-                         f'fill="{COLOURS[field].get(label, "#ccc")}"/>')
+            stops.append(f"{COLOURS[field].get(label, '#ccc')} {x:.1f}% {x + w:.1f}%")
         x += w
     text = f"{field}: " + ", ".join(f"{label} {float(p or 0.0):.2f}"
                                     for label, p in sorted(probs.items(), key=lambda kv: -float(kv[1] or 0.0)))
@@ -101,8 +101,8 @@ def probability_bar(probs: dict | None, field: str, motion: dict | None = None) 
         numbers = ", ".join(f"{k} {float(motion[k]):+.4f}" for k in ("zoom", "pan") if motion.get(k) is not None)
         text += f" | the picture's geometry: {motion['label']} {float(motion.get('confidence') or 0.0):.2f}" + (
             f" ({numbers})" if numbers else "")
-    return (f'<svg class="probs" viewBox="0 0 100 6" preserveAspectRatio="none" role="img">'
-            f'<title>{escape(text)}</title>{"".join(parts)}</svg>')
+    return (f'<i class="probs" role="img" title="{escape(text)}" '
+            f'style="background:linear-gradient(90deg,{",".join(stops)})"></i>')
 
 
 def shares(shots: Sequence[dict], field: str, labels: Sequence[str]) -> list[dict]:

@@ -14,7 +14,8 @@ HERE = Path(__file__).parent
 
 def environment() -> jinja2.Environment:
     """A new environment (each app adds its own globals: CSRF token, read-only)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)  # no blank lines for each row's tags
     env.globals.update(clock=charts.clock, probability_bar=charts.probability_bar, SCALE_LABELS=SCALE_LABELS, MOVEMENT_LABELS=MOVEMENT_LABELS,
                        COLOURS=charts.COLOURS, DESCRIPTIONS={"scale": SCALE_DESCRIPTIONS,
                                                              "movement": MOVEMENT_DESCRIPTIONS})
