@@ -80,7 +80,7 @@ def test_index_reads_only_what_changed_and_drops_what_is_gone(archive, tmp_path)
     data = json.loads((one / "shots.json").read_text())
     data["shots"][0]["scale"], data["shots"][0]["scale_probs"] = "ECS", {"ECS": 0.9, "CS": 0.1}
     (one / "shots.json").write_text(json.dumps(data))
-    assert Archive(out).index() == (1, 1, 0, [])
+    assert Archive(out).index() == (1, 1, 0, [], [])
     shots = Archive(out).shots(film="*one.mp4")
     assert shots["scale"].tolist()[0] == "ECS"
     assert Archive(out).index().read == 0  # in step again
@@ -93,8 +93,8 @@ def test_index_reads_only_what_changed_and_drops_what_is_gone(archive, tmp_path)
     assert Archive(out).films().empty and Archive(out).shots().empty
     # --full reads every folder anew
     shutil.copytree(archive / "out", out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("shotscope.db*"))
-    assert Archive(out).index() == (2, 0, 0, [])
-    assert Archive(out).index(full=True) == (2, 0, 0, [])
+    assert Archive(out).index() == (2, 0, 0, [], [])
+    assert Archive(out).index(full=True) == (2, 0, 0, [], [])
     assert len(Archive(out).shots()) == len(before)
 
 
@@ -255,6 +255,35 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     model_dir = train(TINY_CONFIG, [f"output_dir={tmp_path / 'run'}", f"data.train={manifest}",
                                     f"data.val={manifest}", "train.epochs=1", "train.progress=false"])
     assert (model_dir / "model.safetensors").is_file()
+
+
+def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_path, capsys):
+    """A film analysed again with other cuts has other shots under the same numbers: a correction
+    keeps the times of the shot it was made on, and is kept but not applied (and said so) where the
+    shot now under its number has other times; with the old cuts back, it applies again."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    one = output_dir_for(archive / "films" / "one.mp4", out)
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--scale", "ECS"]) == 0
+    original = (one / "shots.json").read_text()
+    data = json.loads(original)
+    first, second = data["shots"][0], data["shots"][1]
+    second["start_time"] = round(first["start_time"] + (second["start_time"] - first["start_time"]) / 2, 3)
+    second["start_frame"] = (first["start_frame"] + second["start_frame"]) // 2
+    first["end_time"], first["end_frame"] = second["start_time"], second["start_frame"]
+    (one / "shots.json").write_text(json.dumps(data, indent=2))
+    capsys.readouterr()
+    assert main(["index", str(out)]) == 0
+    warned = capsys.readouterr().err
+    assert "one.mp4: the correction of shot 1 (scale ECS" in warned and "kept, not applied" in warned
+    shots = Archive(out).shots(film="one.mp4").set_index("shot")
+    assert not shots["scale_corrected"].any() and shots.loc[1, "scale"] == second["scale"]
+    assert Archive(out).export_labels(tmp_path / "labels.csv") == 0  # nothing taught from it
+    (one / "shots.json").write_text(original)  # the old cuts again
+    report = Archive(out).index()
+    assert report.read == 1 and report.stale == []
+    shots = Archive(out).shots(film="one.mp4").set_index("shot")
+    assert shots.loc[1, "scale"] == "ECS" and shots.loc[1, "scale_corrected"]
 
 
 def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):

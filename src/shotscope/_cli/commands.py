@@ -524,6 +524,8 @@ def run_index(args: argparse.Namespace) -> int:
           f"{report.removed} gone)")
     for reason in report.skipped:
         log.error("skipped: %s", reason)
+    for reason in report.stale:
+        log.warning("%s", reason)
     return 1 if report.skipped else 0
 
 

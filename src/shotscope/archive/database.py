@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import os
 import sqlite3
 from contextlib import closing
@@ -28,8 +29,10 @@ import msgspec
 from ..errors import DataError
 from ..provenance import PROVENANCE_FILE
 
+log = logging.getLogger(__name__)
+
 DB_FILE = "shotscope.db"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SHOT_BITS = 20  # a shot's row id is film id << SHOT_BITS | shot index: up to 1,048,576 shots a film
 # the columns of a shot row as read from shots.json (after its key)
 _SHOT_COLUMNS = ("start_frame, end_frame, start_time, end_time, duration, scale, scale_prob, scale_probs, movement, "
@@ -37,7 +40,7 @@ _SHOT_COLUMNS = ("start_frame, end_frame, start_time, end_time, duration, scale,
 # shots joined to their film: by the film's range of row ids when the film is chosen first
 _FILM_JOIN = f"films f ON f.id = s.film_id AND s.id BETWEEN f.id << {SHOT_BITS} AND ((f.id + 1) << {SHOT_BITS}) - 1"
 # the latest correction of each shot and field (the last write wins; every one stays recorded)
-_LATEST = ("SELECT c.folder, c.idx, c.field, c.new_value FROM corrections c WHERE c.id = "
+_LATEST = ("SELECT c.folder, c.idx, c.field, c.new_value, c.start_time, c.end_time FROM corrections c WHERE c.id = "
            "(SELECT MAX(d.id) FROM corrections d WHERE d.folder = c.folder AND d.idx = c.idx AND d.field = c.field)")
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -99,7 +102,14 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX shots_find ON shots(scale, movement, duration);
     ANALYZE shots;
     """,
+    # v5: a correction keeps the times of the shot it was made on: a film analysed again with other
+    # cuts has other shots under the same numbers, and a correction must not land on another shot
+    5: """
+    ALTER TABLE corrections ADD COLUMN start_time REAL;
+    ALTER TABLE corrections ADD COLUMN end_time REAL;
+    """,
 }
+SAME_SHOT_SECONDS = 0.005  # a correction's shot and the shot now under its number: the same times (ms rounding)
 
 
 class Archive:
@@ -151,7 +161,8 @@ class Archive:
             film_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM films").fetchone()[0]
             rel, film, shots = read_film_folder(folder, self.folder, film_id)
             _insert_film(db, rel, film, shots, film_id)
-            _apply_corrections(db, rel)
+            for reason in _apply_corrections(db, rel):
+                log.warning("%s", reason)
             db.execute("ANALYZE shots")  # the statistics the planner needs to use the search index well
 
     def index(self, progress: bool | None = False, full: bool = False) -> IndexReport:
@@ -236,10 +247,11 @@ class Archive:
                 for row in indexes:
                     db.execute(row["sql"])
             corrected = {folder for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections")}
-            for folder in corrected.intersection(read):
-                _apply_corrections(db, folder)
+            stale = []
+            for folder in sorted(corrected.intersection(read)):
+                stale += _apply_corrections(db, folder)
             db.execute("ANALYZE shots")
-        return IndexReport(len(read), len(folders) - len(todo), len(gone), skipped)
+        return IndexReport(len(read), len(folders) - len(todo), len(gone), skipped, stale)
 
     # --- corrections ------------------------------------------------------------------------
     def correct(self, film: str, shot: int, field: str, value: str, note: str | None = None) -> dict[str, Any]:
@@ -262,8 +274,10 @@ class Archive:
         old = row.iloc[0][field]
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with closing(self.connect()) as db, db:
-            db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (folder, shot, field, old, value, at, note))
+            db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note, start_time, "
+                       "end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (folder, shot, field, old, value, at, note, float(row.iloc[0]["start_time"]),
+                        float(row.iloc[0]["end_time"])))
             _apply_corrections(db, folder, shot)
         return {"film": row.iloc[0]["film"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
 
@@ -384,12 +398,14 @@ class Archive:
 
 class IndexReport(NamedTuple):
     """What :meth:`Archive.index` did: folders read, folders unchanged since they were indexed,
-    films whose folder is gone, folders skipped (each with why)."""
+    films whose folder is gone, folders skipped (each with why), and corrections kept but not
+    applied because their film was analysed again with other cuts (each with which)."""
 
     read: int
     unchanged: int
     removed: int
     skipped: list[str]
+    stale: list[str] = []
 
     @property
     def films(self) -> int:
@@ -589,20 +605,34 @@ def _insert_film(db: sqlite3.Connection, rel: str, film: tuple, shots: list[tupl
     db.executemany(_SHOT_INSERT, shots)
 
 
-def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> None:
-    """Make the labels of a film's shots (or one shot) the latest corrections recorded for them."""
-    film = db.execute("SELECT id FROM films WHERE folder = ?", (folder,)).fetchone()
+def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = None) -> list[str]:
+    """Make the labels of a film's shots (or one shot) the latest corrections recorded for them. A
+    correction made on a shot with other times than the shot now under its number (the film was
+    analysed again with other cuts) is kept but not applied: what it says for each such one."""
+    film = db.execute("SELECT id, path FROM films WHERE folder = ?", (folder,)).fetchone()
     if film is None:
-        return
+        return []
     rows = db.execute(f"SELECT * FROM ({_LATEST}) WHERE folder = ?" + (" AND idx = ?" if shot is not None else ""),
                       (folder,) + ((shot,) if shot is not None else ())).fetchall()
+    stale = []
     for row in rows:
         field = row["field"] if row["field"] in ("scale", "movement") else None
-        if field:
-            db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE id = ?",
-                       (row["new_value"], shot_key(film["id"], row["idx"])))
+        now = db.execute("SELECT start_time, end_time FROM shots WHERE id = ?",
+                         (shot_key(film["id"], row["idx"]),)).fetchone()
+        if field is None or now is None:
+            continue
+        if row["start_time"] is not None and max(abs(row["start_time"] - now[0]),
+                                                 abs(row["end_time"] - now[1])) > SAME_SHOT_SECONDS:
+            stale.append(f"{film['path']}: the correction of shot {row['idx']} ({field} {row['new_value']}, made on "
+                         f"{row['start_time']:.3f}-{row['end_time']:.3f} s) does not fit the shot now numbered "
+                         f"{row['idx']} ({now[0]:.3f}-{now[1]:.3f} s; the film was analysed again with other "
+                         f"cuts): kept, not applied")
+            continue
+        db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE id = ?",
+                   (row["new_value"], shot_key(film["id"], row["idx"])))
     if rows:
         _restate_shares(db, film["id"])
+    return stale
 
 
 class _Labelled(NamedTuple):
