@@ -62,7 +62,7 @@ def test_index_rebuilds_a_moved_archive(archive, tmp_path):
     for extra in moved.glob("shotscope.db-*"):
         extra.unlink()
     (moved / "not-a-film").mkdir()
-    assert main(["index", str(moved)]) == 1  # one folder was not a film folder: named, the rest indexed
+    assert main(["index", str(moved)]) == 0  # a folder with neither shots.json nor provenance.json: not a film
     assert len(Archive(moved).films()) == 2 and len(Archive(moved).shots()) == 5
 
 
@@ -255,6 +255,26 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     model_dir = train(TINY_CONFIG, [f"output_dir={tmp_path / 'run'}", f"data.train={manifest}",
                                     f"data.val={manifest}", "train.epochs=1", "train.progress=false"])
     assert (model_dir / "model.safetensors").is_file()
+
+
+def test_index_reads_film_folders_only(archive, tmp_path, capsys):
+    """A folder of the user's own inside an archive is no film folder (not skipped, no error); one
+    with a damaged shots.json is skipped and said; a folder with no film folders gets no database."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    (out / "my notes").mkdir()
+    (out / "my notes" / "todo.txt").write_text("watch again")
+    damaged = output_dir_for(archive / "films" / "two.mp4", out)
+    (damaged / "shots.json").write_text((damaged / "shots.json").read_text()[:500])
+    capsys.readouterr()
+    assert main(["index", str(out), "--full"]) == 1
+    err = capsys.readouterr().err
+    assert "my notes" not in err and f"skipped: {damaged}" in err
+    assert len(Archive(out).films()) == 1
+    empty = tmp_path / "videos"
+    (empty / "holiday").mkdir(parents=True)
+    assert main(["index", str(empty)]) == 2
+    assert "no film folders here" in capsys.readouterr().err and not (empty / "shotscope.db").exists()
 
 
 def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_path, capsys):

@@ -516,9 +516,14 @@ def add_index(p: argparse.ArgumentParser) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from ..archive.database import Archive
+    from ..archive.database import DB_FILE, Archive, film_folders
+    from ..errors import DataError
 
-    archive = Archive(args.archive)
+    folder = Path(args.archive)
+    if folder.is_dir() and not (folder / DB_FILE).exists() and not film_folders(folder):
+        raise DataError(f"{folder}: no film folders here (folders with shots.json, as `shotscope analyze -o "
+                        f"{folder}` writes them); no database made")
+    archive = Archive(folder)
     report = archive.index(progress=_progress(args), full=args.full)
     print(f"{report.films} films indexed in {archive.path} ({report.read} read, {report.unchanged} unchanged, "
           f"{report.removed} gone)")

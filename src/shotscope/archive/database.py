@@ -179,8 +179,7 @@ class Archive:
 
         from tqdm import tqdm
 
-        folders = {os.path.relpath(p, self.folder): p for p in sorted(self.folder.iterdir())
-                   if p.is_dir() and not p.name.startswith(".")}
+        folders = {os.path.relpath(p, self.folder): p for p in film_folders(self.folder)}
         # the working databases (if any) are removed after the connection that reads them is closed
         with ExitStack() as outer, ExitStack() as stack:
             db = stack.enter_context(closing(self.connect()))
@@ -481,6 +480,13 @@ def _stamp(folder: Path) -> str | None:
     except OSError:
         return None
     return " ".join(f"{st.st_size}:{st.st_mtime_ns}" for st in parts)
+
+
+def film_folders(folder: Path) -> list[Path]:
+    """The film folders of an archive folder: its folders holding shots.json or provenance.json (a
+    finished film, or one damaged); others (a user's own, hidden ones such as .proxies) are not."""
+    return [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")
+            and ((p / "shots.json").exists() or (p / PROVENANCE_FILE).exists())]
 
 
 def read_film_folder(folder: str | os.PathLike, archive: Path, film_id: int = 0) -> tuple[str, tuple, list[tuple]]:
