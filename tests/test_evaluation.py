@@ -84,6 +84,7 @@ def test_evaluate_end_to_end(trained, tmp_path):
     assert "| scale | accuracy |" in (out / "metrics.md").read_text()
     # not MovieShots: no comparison with the published MovieShots figures, and it says so
     assert "88.32" not in res.stdout and "no baseline" in res.stderr
+    assert f"evaluation data: {n_val} clips kept" in res.stderr  # not "val data": it is no split of a run
     for task in ("scale", "movement"):
         with Image.open(out / f"confusion_{task}.png") as img:
             assert img.size == (640, 560)

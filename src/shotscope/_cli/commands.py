@@ -383,7 +383,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         data.update(kind="movieshots", root=args.data, val_split=args.split)
     else:
         data.update(kind="manifest", val=args.data, skip_bad=True)
-    records = read_split(data, "val")
+    records = read_split(data, "val", name="evaluation")
     model = _load(args)
     result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size,
                                   progress=_progress(args), movement=args.movement)

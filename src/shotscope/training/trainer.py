@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 TINY_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "tiny-synthetic.yaml"
 MOVIESHOTS_CONFIG = TINY_CONFIG.with_name("movieshots.yaml")
 
-def read_split(data: dict, which: str) -> list[ClipRecord]:
+def read_split(data: dict, which: str, name: str | None = None) -> list[ClipRecord]:
+    """The clips of one split (``which``: train or val) of a data config; ``name`` is how messages
+    call them (default: the split's name)."""
+    name = name or which
     aliases = {"Multi_movement": data.get("multi_movement_as") or "Motion"}
     if data["kind"] == "movieshots":
         if not data.get("root"):
@@ -47,9 +50,9 @@ def read_split(data: dict, which: str) -> list[ClipRecord]:
         records, report = read_manifest(data[which], skip_bad=bool(data.get("skip_bad")), movement_aliases=aliases)
     else:
         raise DataError(f"data.kind: expected manifest or movieshots, got {data['kind']!r}")
-    log.info("%s data: %s", which, report.summary())
+    log.info("%s data: %s", name, report.summary())
     if not records:
-        raise DataError(f"{which} data: no usable clips ({report.summary()})")
+        raise DataError(f"{name} data: no usable clips ({report.summary()})")
     return records
 
 
