@@ -65,7 +65,7 @@ decoder converts straight from each decoded picture (no full-size conversion), s
 hardware has it (scores move by ~0.002). Before this work it took 41 s on this clip.
 
 The network itself, eight windows per pass (50 new frames each): **{ours_fps:.0f} frames/s** as the
-detector runs it (memory kept channels-last, its 3-D pools done frame by frame: the same scores)
+detector runs it on a CPU (memory kept channels-last, its 3-D pools done frame by frame: the same scores)
 against {package_fps:.0f} frames/s for the package's model as it comes, both in bf16. What is left is
 its convolutions (~80 % of a pass), while the adaptive detector runs at the decoder's pace
 ({720 / times['adaptive']:.0f} frames/s of 720p here), so the goal needs a GPU. TransNetV2 also finds

