@@ -299,11 +299,21 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
     shots = Archive(out).shots(film="one.mp4").set_index("shot")
     assert not shots["scale_corrected"].any() and shots.loc[1, "scale"] == second["scale"]
     assert Archive(out).export_labels(tmp_path / "labels.csv") == 0  # nothing taught from it
+    from starlette.testclient import TestClient
+
+    from shotscope.web import create_app
+
+    client = TestClient(create_app(out))
+    film_id = int(Archive(out).films().set_index("folder").loc[one.name, "id"])
+    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [False]
+    assert "not applied: the film was cut differently since" in client.get(f"/film/{film_id}").text
     (one / "shots.json").write_text(original)  # the old cuts again
     report = Archive(out).index()
     assert report.read == 1 and report.stale == []
     shots = Archive(out).shots(film="one.mp4").set_index("shot")
     assert shots.loc[1, "scale"] == "ECS" and shots.loc[1, "scale_corrected"]
+    film_id = int(Archive(out).films().set_index("folder").loc[one.name, "id"])  # indexed anew: maybe a new id
+    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [True]
 
 
 def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):

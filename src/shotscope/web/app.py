@@ -293,12 +293,20 @@ class ArchiveSite:
         return JSONResponse(plain([done])[0])
 
     def _history(self, folder: str) -> list[dict[str, Any]]:
+        """The film's corrections, oldest first; ``applies``: made on the shot now under its number
+        (not when the film was analysed again with other cuts since)."""
         from contextlib import closing
 
+        from ..archive.database import SAME_SHOT_SECONDS, SHOT_BITS
+
         with closing(self.archive.connect()) as db:
-            rows = db.execute("SELECT idx AS shot, field, old_value, new_value, at, note FROM corrections "
-                              "WHERE folder = ? ORDER BY id", (folder,)).fetchall()
-        return [dict(r) for r in rows]
+            rows = db.execute(
+                "SELECT c.idx AS shot, c.field, c.old_value, c.new_value, c.at, c.note, "
+                "COALESCE(c.start_time IS NULL OR (ABS(c.start_time - s.start_time) <= :tol "
+                "AND ABS(c.end_time - s.end_time) <= :tol), 0) AS applies FROM corrections c "
+                f"JOIN films f ON f.folder = c.folder LEFT JOIN shots s ON s.id = (f.id << {SHOT_BITS}) | c.idx "
+                "WHERE c.folder = :folder ORDER BY c.id", {"folder": folder, "tol": SAME_SHOT_SECONDS}).fetchall()
+        return [{**dict(r), "applies": bool(r["applies"])} for r in rows]
 
     async def history(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
