@@ -285,17 +285,21 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
     shutil.copytree(archive / "out", out)
     one = output_dir_for(archive / "films" / "one.mp4", out)
     assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--scale", "ECS"]) == 0
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "2", "--movement", "Pull"]) == 0
     original = (one / "shots.json").read_text()
     data = json.loads(original)
-    first, second = data["shots"][0], data["shots"][1]
+    first, second, third = data["shots"]  # new cuts: the first moved, the last gone
     second["start_time"] = round(first["start_time"] + (second["start_time"] - first["start_time"]) / 2, 3)
     second["start_frame"] = (first["start_frame"] + second["start_frame"]) // 2
     first["end_time"], first["end_frame"] = second["start_time"], second["start_frame"]
+    second["end_time"], second["end_frame"] = third["end_time"], third["end_frame"]
+    data["shots"] = [first, second]
     (one / "shots.json").write_text(json.dumps(data, indent=2))
     capsys.readouterr()
     assert main(["index", str(out)]) == 0
     warned = capsys.readouterr().err
     assert "one.mp4: the correction of shot 1 (scale ECS" in warned and "kept, not applied" in warned
+    assert "the correction of shot 2 (movement Pull" in warned and "no shot has that number now" in warned
     shots = Archive(out).shots(film="one.mp4").set_index("shot")
     assert not shots["scale_corrected"].any() and shots.loc[1, "scale"] == second["scale"]
     assert Archive(out).export_labels(tmp_path / "labels.csv") == 0  # nothing taught from it
@@ -305,7 +309,7 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
 
     client = TestClient(create_app(out))
     film_id = int(Archive(out).films().set_index("folder").loc[one.name, "id"])
-    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [False]
+    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [False, False]
     assert "not applied: the film was cut differently since" in client.get(f"/film/{film_id}").text
     (one / "shots.json").write_text(original)  # the old cuts again
     report = Archive(out).index()
@@ -313,7 +317,7 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
     shots = Archive(out).shots(film="one.mp4").set_index("shot")
     assert shots.loc[1, "scale"] == "ECS" and shots.loc[1, "scale_corrected"]
     film_id = int(Archive(out).films().set_index("folder").loc[one.name, "id"])  # indexed anew: maybe a new id
-    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [True]
+    assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [True, True]
 
 
 def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):

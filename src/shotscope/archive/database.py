@@ -625,14 +625,15 @@ def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = N
         field = row["field"] if row["field"] in ("scale", "movement") else None
         now = db.execute("SELECT start_time, end_time FROM shots WHERE id = ?",
                          (shot_key(film["id"], row["idx"]),)).fetchone()
-        if field is None or now is None:
+        if field is None:
             continue
-        if row["start_time"] is not None and max(abs(row["start_time"] - now[0]),
-                                                 abs(row["end_time"] - now[1])) > SAME_SHOT_SECONDS:
-            stale.append(f"{film['path']}: the correction of shot {row['idx']} ({field} {row['new_value']}, made on "
-                         f"{row['start_time']:.3f}-{row['end_time']:.3f} s) does not fit the shot now numbered "
-                         f"{row['idx']} ({now[0]:.3f}-{now[1]:.3f} s; the film was analysed again with other "
-                         f"cuts): kept, not applied")
+        if now is None or (row["start_time"] is not None and max(
+                abs(row["start_time"] - now[0]), abs(row["end_time"] - now[1])) > SAME_SHOT_SECONDS):
+            made = "" if row["start_time"] is None else f", made on {row['start_time']:.3f}-{row['end_time']:.3f} s"
+            here = "no shot has that number now" if now is None else \
+                f"the shot now numbered {row['idx']} is {now[0]:.3f}-{now[1]:.3f} s"
+            stale.append(f"{film['path']}: the correction of shot {row['idx']} ({field} {row['new_value']}{made}) does "
+                         f"not fit ({here}; the film was analysed again with other cuts): kept, not applied")
             continue
         db.execute(f"UPDATE shots SET {field} = ?, {field}_corrected = 1 WHERE id = ?",
                    (row["new_value"], shot_key(film["id"], row["idx"])))
