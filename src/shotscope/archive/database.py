@@ -280,6 +280,18 @@ class Archive:
             _apply_corrections(db, folder, shot)
         return {"film": row.iloc[0]["film"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
 
+    def corrections(self, film_folder: str) -> list[dict[str, Any]]:
+        """A film folder's corrections, oldest first: shot, field, old and new value, when (UTC), note,
+        and ``applies``: made on the shot now under its number (not when the film was analysed
+        again with other cuts since, see :meth:`index`)."""
+        with closing(self.connect()) as db:
+            film = db.execute("SELECT id FROM films WHERE folder = ?", (film_folder,)).fetchone()
+            rows = db.execute("SELECT idx, field, old_value, new_value, at, note, start_time, end_time "
+                              "FROM corrections WHERE folder = ? ORDER BY id", (film_folder,)).fetchall()
+            return [{"shot": r["idx"], "field": r["field"], "old_value": r["old_value"], "new_value": r["new_value"],
+                     "at": r["at"], "note": r["note"],
+                     "applies": film is not None and _fits(r, _shot_times(db, film["id"], r["idx"]))} for r in rows]
+
     def _film_folder(self, film: str) -> str:
         with closing(self.connect()) as db:
             rows = db.execute("SELECT folder, path FROM films").fetchall()
@@ -623,12 +635,10 @@ def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = N
     stale = []
     for row in rows:
         field = row["field"] if row["field"] in ("scale", "movement") else None
-        now = db.execute("SELECT start_time, end_time FROM shots WHERE id = ?",
-                         (shot_key(film["id"], row["idx"]),)).fetchone()
         if field is None:
             continue
-        if now is None or (row["start_time"] is not None and max(
-                abs(row["start_time"] - now[0]), abs(row["end_time"] - now[1])) > SAME_SHOT_SECONDS):
+        now = _shot_times(db, film["id"], row["idx"])
+        if not _fits(row, now):
             made = "" if row["start_time"] is None else f", made on {row['start_time']:.3f}-{row['end_time']:.3f} s"
             here = "no shot has that number now" if now is None else \
                 f"the shot now numbered {row['idx']} is {now[0]:.3f}-{now[1]:.3f} s"
@@ -640,6 +650,20 @@ def _apply_corrections(db: sqlite3.Connection, folder: str, shot: int | None = N
     if rows:
         _restate_shares(db, film["id"])
     return stale
+
+
+def _shot_times(db: sqlite3.Connection, film_id: int, shot: int) -> tuple[float, float] | None:
+    """(start, end) seconds of a film's shot as indexed now; None when it has no such shot."""
+    return db.execute("SELECT start_time, end_time FROM shots WHERE id = ?", (shot_key(film_id, shot),)).fetchone()
+
+
+def _fits(correction: sqlite3.Row, now: tuple[float, float] | None) -> bool:
+    """Whether a correction belongs to the shot now under its number: there is one, and it has the
+    times of the shot the correction was made on (where the correction kept them: v5 on)."""
+    if now is None:
+        return False
+    return correction["start_time"] is None or max(abs(correction["start_time"] - now[0]),
+                                                   abs(correction["end_time"] - now[1])) <= SAME_SHOT_SECONDS
 
 
 class _Labelled(NamedTuple):
@@ -657,8 +681,7 @@ def _restate_shares(db: sqlite3.Connection, film_id: int) -> None:
     shots = [_Labelled(*row) for row in db.execute(
         "SELECT duration, scale, movement FROM shots WHERE id BETWEEN ? AND ? ORDER BY id",
         (shot_key(film_id, 0), shot_key(film_id + 1, 0) - 1))]
-    row = db.execute("SELECT statistics FROM films WHERE id = ?", (film_id,)).fetchone()
-    stats = json.loads(row[0] or "{}") if row else {}
+    stats = json.loads(db.execute("SELECT statistics FROM films WHERE id = ?", (film_id,)).fetchone()[0] or "{}")
     stats.update(scale=label_shares(shots, "scale", SCALE_LABELS),
                  movement=label_shares(shots, "movement", MOVEMENT_LABELS))
     db.execute("UPDATE films SET statistics = ? WHERE id = ?", (json.dumps(stats, separators=(",", ":")), film_id))

@@ -165,7 +165,7 @@ class ArchiveSite:
             # a copy made since the browser last asked gets a new address (not the old answer from its cache)
             "media_src": f"/media/{film['id']}" + (f"?copy={proxy.stat().st_mtime_ns}" if proxy else ""),
             **charts.film_charts(shots, total),
-            "low": charts.LOW_CONFIDENCE, "history": self._history(film["folder"]),
+            "low": charts.LOW_CONFIDENCE, "history": self.archive.corrections(film["folder"]),
             "data": {"film": film["id"], "fps": film["fps"],
                      "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")}
                                for s in shots]},
@@ -292,25 +292,9 @@ class ArchiveSite:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(plain([done])[0])
 
-    def _history(self, folder: str) -> list[dict[str, Any]]:
-        """The film's corrections, oldest first; ``applies``: made on the shot now under its number
-        (not when the film was analysed again with other cuts since)."""
-        from contextlib import closing
-
-        from ..archive.database import SAME_SHOT_SECONDS, SHOT_BITS
-
-        with closing(self.archive.connect()) as db:
-            rows = db.execute(
-                "SELECT c.idx AS shot, c.field, c.old_value, c.new_value, c.at, c.note, "
-                "COALESCE(c.start_time IS NULL OR (ABS(c.start_time - s.start_time) <= :tol "
-                "AND ABS(c.end_time - s.end_time) <= :tol), 0) AS applies FROM corrections c "
-                f"JOIN films f ON f.folder = c.folder LEFT JOIN shots s ON s.id = (f.id << {SHOT_BITS}) | c.idx "
-                "WHERE c.folder = :folder ORDER BY c.id", {"folder": folder, "tol": SAME_SHOT_SECONDS}).fetchall()
-        return [{**dict(r), "applies": bool(r["applies"])} for r in rows]
-
     async def history(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
-        return JSONResponse(await run_in_threadpool(self._history, film["folder"]))
+        return JSONResponse(await run_in_threadpool(self.archive.corrections, film["folder"]))
 
 
 def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str | None = None) -> Starlette:
