@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from shotscope import Archive
 from shotscope._cli.main import main
 from shotscope.data.synthetic import make_film
+from shotscope.labels import SCALE_LABELS
 from shotscope.video.decode import write_video
 from shotscope.web import create_app
 
@@ -317,7 +318,13 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     until(page, "shotscope.current === 1")
     page.keyboard.press("9")  # 9: movement Push for the current shot
     until(page, "!document.querySelector(\"tr[data-shot='1'] select[data-field='movement'] + .corrected\").hidden")
-    page.select_option("tr[data-shot='0'] select[data-field='scale']", "LS")  # by mouse
+    scale_of_0 = "tr[data-shot='0'] select[data-field='scale']"
+    assert page.locator(f"{scale_of_0} option").count() == 1  # only its label until it opens...
+    page.click(scale_of_0)  # ...by mouse: then every label, the one shown selected
+    shown = shots[0]["scale"] or ""  # none: a shot too short to label
+    assert page.locator(f"{scale_of_0} option").all_inner_texts() == ([""] if not shown else []) + list(SCALE_LABELS)
+    assert page.input_value(scale_of_0) == shown
+    page.select_option(scale_of_0, "LS")
     until(page, "!document.querySelector(\"tr[data-shot='0'] select[data-field='scale'] + .corrected\").hidden")
     shoot(page, "film.png", tmp_path)
     page.reload()

@@ -166,7 +166,7 @@ class ArchiveSite:
             "media_src": f"/media/{film['id']}" + (f"?copy={proxy.stat().st_mtime_ns}" if proxy else ""),
             **charts.film_charts(shots, total),
             "low": charts.LOW_CONFIDENCE, "history": self.archive.corrections(film["folder"]),
-            "data": {"film": film["id"], "fps": film["fps"],
+            "data": {"film": film["id"], "fps": film["fps"], "labels": {"scale": SCALE_LABELS, "movement": MOVEMENT_LABELS},
                      "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")}
                                for s in shots]},
         }

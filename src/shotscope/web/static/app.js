@@ -17,9 +17,10 @@ function sortable(table) {
         const raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
         return type === "number" ? parseFloat(raw) || 0 : raw.toLowerCase();
       };
-      const rows = Array.from(table.tBodies[0].rows);
-      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (asc ? 1 : -1));
-      rows.forEach((r) => table.tBodies[0].appendChild(r));
+      // each row's key read once, the rows put back in one move (a feature has 1,500 of them)
+      const keyed = Array.from(table.tBodies[0].rows, (row) => [key(row), row]);
+      keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) * (asc ? 1 : -1));
+      table.tBodies[0].append(...keyed.map(([, row]) => row));
     };
     th.addEventListener("click", sort);
     th.addEventListener("keydown", (e) => { if (e.key === "Enter") sort(); });
@@ -125,6 +126,17 @@ if (dataNode) {
     playShot(shots.findIndex((s) => String(s.shot) === target.dataset.shot));
   });
 
+  // a label's select holds only its label until it is about to open: then it gets every label
+  function fill(select) {
+    if (select.dataset.filled) return;
+    select.dataset.filled = "true";
+    const value = select.value;
+    const options = data.labels[select.dataset.field].map((k) => new Option(k, k, false, k === value));
+    select.replaceChildren(...(value ? [] : [new Option("", "", true, true)]), ...options);
+  }
+  const fillTarget = (e) => { if (e.target.matches && e.target.matches("select.correct")) fill(e.target); };
+  ["mousedown", "focusin", "keydown"].forEach((kind) => document.addEventListener(kind, fillTarget, true));
+
   async function setLabel(i, field, value) {
     const s = shots[i];
     try {
@@ -133,22 +145,21 @@ if (dataNode) {
     s[field] = value;
     const row = rowOf(i);
     const select = row && row.querySelector(`select[data-field="${field}"]`);
-    if (select) { select.value = value; select.parentElement.dataset.value = value; }
+    if (select) { fill(select); select.value = value; select.parentElement.dataset.value = value; }
     const badge = select && select.parentElement.querySelector(".corrected");
     if (badge) badge.hidden = false;
     say(`Shot ${s.shot}: ${field} ${value} saved`);
     return true;
   }
 
-  document.querySelectorAll("select.correct").forEach((select) => {
-    select.addEventListener("change", () => {
-      const i = shots.findIndex((s) => String(s.shot) === select.dataset.shot);
-      setLabel(i, select.dataset.field, select.value);
-    });
+  document.addEventListener("change", (e) => {
+    const select = e.target;
+    if (!select.matches("select.correct")) return;
+    const i = shots.findIndex((s) => String(s.shot) === select.dataset.shot);
+    setLabel(i, select.dataset.field, select.value);
   });
 
-  const SCALES = ["ECS", "CS", "MS", "FS", "LS"];
-  const MOVES = ["Static", "Motion", "Pull", "Push"];
+  const { scale: SCALES, movement: MOVES } = data.labels || {};  // none in report.html: read-only
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
     const i = current < 0 ? 0 : current;
