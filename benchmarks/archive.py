@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sqlite3
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from shotscope import Archive, __version__
 from shotscope.analysis.film import AnalyzeSettings, FilmAnalysis, Shot
 from shotscope.analysis.motion import MotionEstimate
 from shotscope.archive.database import _decode_shots_json as decode_shots_json
+from shotscope.archive.database import _write_shard as write_shard
 from shotscope.labels import MOVEMENT_LABELS, SCALE_LABELS
 from shotscope.outputs.writers import json_text
 from shotscope.provenance import make_provenance
@@ -105,6 +108,16 @@ def main() -> None:
         json_gb = json_mb * args.films / 1e3
         loads_ms = 1000 * best_of(lambda: [json.loads(b) for b in sample], 3)[0] / len(sample)
         msgspec_ms = 1000 * best_of(lambda: [decode_shots_json(b) for b in sample], 3)[0] / len(sample)
+        indented = [json.dumps(json.loads(b), indent=2, ensure_ascii=False).encode() for b in sample]
+        indented_mb = sum(map(len, indented)) / len(indented) / 1e6
+        indented_ms = 1000 * best_of(lambda: [decode_shots_json(b) for b in indented], 3)[0] / len(indented)
+        read_ms = 1000 * best_of(lambda: [(root / f"film{i:04d}" / "shots.json").read_bytes()
+                                          for i in range(len(sample))], 3)[0] / len(sample)
+        with closing(sqlite3.connect(archive.path)) as con:
+            shots_table = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'shots'").fetchone()[0]
+        worker_ms = 1000 * best_of(lambda: write_shard(  # what a worker does for a film, all of it
+            [(root / f"film{i:04d}", i + 1) for i in range(len(sample))], str(Path(tmp) / f"shard{time.time_ns()}.db"),
+            root, shots_table), 3)[0] / len(sample)
         total = len(archive.shots(film="film0000*"))
         print(f"index: {report.read / index_s:.0f} folders/s ({index_s:.1f} s)", flush=True)
         t0 = time.perf_counter()
@@ -161,6 +174,7 @@ def main() -> None:
               f"film page {1000 * film_page_s:.0f} ms", flush=True)
         db_mb = archive.path.stat().st_size / 2**20
     n_shots = args.films * args.shots_per_film
+    main_cpu = 4.0 * n_shots / 1.5e6  # the main process's copy, index build and commit: ~4 s for 1.5 million shots
 
     def verdict(value: float, goal: float, lower_is_better: bool = True) -> str:
         return "met" if (value <= goal if lower_is_better else value >= goal) else "**NOT met**"
@@ -190,13 +204,15 @@ modification time of shots.json and provenance.json, kept in the database), so k
 in step after a few films are analysed again takes about a second, and a rebuild of an unchanged
 archive a few milliseconds.
 
-The film folders are written by the project's own JSON writer, as analyze writes them: indented,
-both labels' probabilities and each shot's motion evidence (movement fused), {json_mb:.1f} MB of
-shots.json a film ({json_gb:.1f} GB in all). A full read of every folder: worker processes decode
-shots.json with msgspec into the fields the database holds, the JSON it keeps (probabilities, motion
-evidence, statistics) without its whitespace ({msgspec_ms:.1f} ms a file, against {loads_ms:.1f} ms
-for `json.loads`), and write the rows into working SQLite databases of the archive's own `shots`
-table (~3.7 ms a film); the main process copies each one in as it comes (SQLite's transfer of whole
+The film folders are written by the project's own JSON writer, as analyze writes them (a line per
+field and a line per shot, values compact), both labels' probabilities and each shot's motion
+evidence (movement fused): {json_mb:.2f} MB of shots.json a film ({json_gb:.1f} GB in all). A full read
+of every folder: worker processes decode shots.json with msgspec into the fields the database holds
+and the JSON it keeps (probabilities, motion evidence, statistics) as written ({msgspec_ms:.1f} ms a
+file, against {loads_ms:.1f} ms for `json.loads`; a shots.json indented throughout, as earlier versions
+wrote it, is {indented_mb:.2f} MB and takes {indented_ms:.1f} ms, its whitespace taken out first), and write the
+rows into working SQLite databases of the archive's own `shots` table: {worker_ms:.1f} ms of a worker's
+time a film, reading included ({read_ms:.1f} ms). The main process copies each one in as it comes (SQLite's transfer of whole
 records, ~2 s for 1.5 million rows), in one transaction, builds the search index after the load
 (~1.3 s, SQLite's sorter on helper threads) and commits. When nobody else has the database open,
 that load goes through a rollback journal (written once into the file, not into the WAL and again at
@@ -208,14 +224,15 @@ A shot's row id is its key (film id << 20 | shot index), so the table needs no s
 and a film's shots are one range of rows. `--full` first deletes the old rows.
 
 **200 folders/s is {verdict(args.films / index_s, GOALS['index'], False).replace('**', '')}** on this
-2-core machine: a film costs ~9.5 ms of CPU in the workers (reading 1.5 MB ~1 ms, decoding ~3.4 ms,
-making and inserting 1,500 rows ~5 ms) and the copy, index build and commit ~4 CPU-seconds more for
-1,000 films: ~13 CPU-seconds, over 6.5 s on two cores however well they are shared. The workers
-scale with cores (up to 8). Earlier figures of this benchmark (177-207/s) were measured on
-hand-made film folders a quarter of this size (compact JSON, no motion evidence); on folders as
-analyze writes them the index ran at ~80/s and the database was 1.2 GB, because the indented JSON
-was kept with its whitespace: kept compact, it is {db_mb:.0f} MB and the index runs at the speed above.
-The incremental index is what keeps an archive in step day to day.
+2-core machine: the workers' {worker_ms:.1f} ms a film make {worker_ms * args.films / 1000:.1f} CPU-seconds for
+{args.films:,} films, and the copy, index build and commit ~{main_cpu:.1f} more, over {(worker_ms * args.films / 1000 + main_cpu) / 2:.1f} s
+on two cores however well they are shared (most of a worker's time is making and inserting 1,500 rows,
+~2.5 microseconds a row, SQLite's own pace through Python). The workers scale with cores (up to 8).
+Earlier figures of this benchmark (177-207/s) were measured on hand-made film folders a quarter of
+this size (compact JSON, no motion evidence); on folders indented throughout the index ran at ~80/s
+and the database was 1.2 GB, because the JSON was kept with its whitespace: kept compact, it is
+{db_mb:.0f} MB. Writing shots.json a line per shot ({json_mb / indented_mb:.1f} of the size) saves {indented_ms - msgspec_ms:.1f} ms of decoding
+a film, a small part of the whole. The incremental index is what keeps an archive in step day to day.
 """
     print(body)
     if not args.no_write:

@@ -133,21 +133,28 @@ def test_index_holds_every_field_of_shots_json(archive, tmp_path):
     assert rows[0]["scale_prob"] == data["shots"][0]["scale_prob"]
 
 
-def test_the_json_kept_for_a_shot_is_compact(archive):
-    """analyze writes shots.json indented; the probabilities, motion evidence and statistics the
-    database keeps from it are the same values without the whitespace (which doubled the database)."""
-    one = output_dir_for(archive / "films" / "one.mp4", archive / "out")
+@pytest.mark.parametrize("layout", ["as analyze writes it", "indented throughout"])
+def test_the_json_kept_for_a_shot_is_compact(archive, tmp_path, layout):
+    """The probabilities, motion evidence and statistics the database keeps are the values of
+    shots.json without whitespace (which doubled the database), from shots.json as analyze writes it
+    (a line per field and per shot) and from one indented throughout (as earlier versions wrote it)."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    one = output_dir_for(archive / "films" / "one.mp4", out)
     data = json.loads((one / "shots.json").read_text())
-    assert "\n  " in (one / "shots.json").read_text()  # as analyze writes it
+    if layout == "indented throughout":
+        (one / "shots.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    assert Archive(out).index(full=True).read == 2
 
     def compact(value):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
-    with sqlite3.connect(archive / "out" / "shotscope.db") as con:
+    with sqlite3.connect(out / "shotscope.db") as con:
         con.row_factory = sqlite3.Row
         film = con.execute("SELECT * FROM films WHERE path LIKE '%one.mp4'").fetchone()
         rows = con.execute("SELECT * FROM shots WHERE film_id = ? ORDER BY idx", (film["id"],)).fetchall()
     assert film["statistics"] == compact(data["statistics"])
+    assert film["model"] == compact(data["model"])
     assert any(shot["motion"] for shot in data["shots"])
     for row, shot in zip(rows, data["shots"], strict=True):
         assert row["scale_probs"] == compact(shot["scale_probs"])
@@ -342,6 +349,71 @@ def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path
     with sqlite3.connect(out / "shotscope.db") as con:  # each shot keyed by its film and index
         assert con.execute("SELECT id, film_id, idx FROM shots ORDER BY id").fetchall() == [(2**20, 1, 0),
                                                                                           (2**20 + 1, 1, 1)]
+
+
+def _version_1_database(path) -> None:
+    with sqlite3.connect(path) as con:  # the first schema, as the first release left it
+        con.executescript(MIGRATIONS[1])
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        con.execute("INSERT INTO films (id, folder, path, status) VALUES (1, 'f', 'film.mp4', 'done')")
+        con.executemany("INSERT INTO shots (film_id, idx, duration, scale, movement) VALUES (1, ?, 2.0, 'MS', 'Static')",
+                        [(0,), (1,)])
+        con.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at) "
+                    "VALUES ('f', 1, 'scale', 'MS', 'CS', 't1')")
+    con.close()
+
+
+def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    """The schema's steps run in one transaction: a step failing after others (SQLite's statements
+    that change tables included) leaves schema 1 as it was, so the next open migrates it whole."""
+    import shotscope.archive.database as database
+
+    _version_1_database(tmp_path / "shotscope.db")
+    monkeypatch.setitem(database.MIGRATIONS, 4, MIGRATIONS[4] + "; INSERT INTO no_such_table VALUES (1)")
+    with pytest.raises(DataError, match=r"shotscope\.db: cannot bring the archive database from schema 1 to"):
+        Archive(tmp_path)
+    with sqlite3.connect(tmp_path / "shotscope.db") as con:
+        assert con.execute("SELECT value FROM meta").fetchone() == ("1",)
+        assert "scale_predicted" not in {row[1] for row in con.execute("PRAGMA table_info(shots)")}  # v2's column
+        assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'shots_v4'").fetchone() == (0,)
+    con.close()
+    monkeypatch.undo()
+    shots = Archive(tmp_path).shots()
+    assert shots["scale"].tolist() == ["MS", "CS"] and shots["scale_corrected"].tolist() == [False, True]
+
+
+def _open_archive(folder) -> int:
+    return len(Archive(folder).shots())
+
+
+def _add_films(folder, names: list[str]) -> list[str]:
+    archive, errors = Archive(folder), []
+    for name in names:
+        try:
+            archive.add_film(folder / name)
+        except Exception as exc:  # what analyze would report as "could not update the archive database"
+            errors.append(f"{name}: {exc}")
+    return errors
+
+
+def test_two_processes_writing_one_archive_at_once_both_land(archive, tmp_path):
+    """Two analyze runs into one output folder (two terminals, two drives) add films to its database
+    at once, and two programs open an archive of an old schema at once: each waits for the other's
+    write; none fails with "database is locked" and no film is missing."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = tmp_path / "out"
+    out.mkdir()
+    names = _many_film_folders(archive, out, 40)
+    Archive(out)
+    with ProcessPoolExecutor(2) as pool:
+        errors = sum(pool.map(_add_films, [out, out], [names[0::2], names[1::2]]), [])
+    assert errors == []
+    assert sorted(Archive(out).films()["folder"]) == names
+    _version_1_database(tmp_path / "shotscope.db")
+    with ProcessPoolExecutor(4) as pool:
+        assert list(pool.map(_open_archive, [tmp_path] * 4)) == [2] * 4
 
 
 def test_pages_of_a_search_cover_it_once_and_count_it(archive):

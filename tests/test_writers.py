@@ -97,6 +97,11 @@ def test_json_holds_the_film_its_statistics_and_every_shot():
     assert "été one.mp4" in text  # not escaped to \\u00e9
     assert text.startswith('{\n  "file"')  # indented
     data = json.loads(text)
+    lines = text.splitlines()  # a line per field and a line per shot, each value compact
+    assert len(lines) == len(data) + 2 + len(film.shots) + 1
+    shot_lines = lines[-2 - len(film.shots):-2]
+    assert [json.loads(line.rstrip(",")) for line in shot_lines] == data["shots"]
+    assert all(line.startswith('    {"index":') and ": " not in line for line in shot_lines)
     assert data["file"] == film.path
     assert (data["fps"], data["timecode_rate"], data["timecode_note"]) == (25.0, 25.0, None)
     assert (data["frames"], data["duration"], data["width"], data["height"]) == (125, 5.0, 1280, 720)

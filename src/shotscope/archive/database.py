@@ -127,7 +127,10 @@ class Archive:
     def connect(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:  # locked: another connection has it open in a rollback journal
+                pass  # (after a bulk index, or as another tool left it): it works as it is; a later one sets WAL
             db.execute("PRAGMA synchronous=NORMAL")  # WAL's own advice: safe, and no sync at each commit
             db.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: about a millisecond at any size
             db.execute("PRAGMA foreign_keys=ON")
@@ -137,26 +140,38 @@ class Archive:
         return db
 
     def _migrate(self) -> None:
-        with closing(self.connect()) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row["value"]) if row else 0
+        """Make the database (or bring it up to) the current schema: in one transaction that holds the
+        write lock from its start, so a migration killed half-way leaves the database as it was, and
+        two processes opening an old database at once migrate it once (the other waits, then sees it
+        done)."""
+        with closing(self.connect()) as db:
+            version = _schema_version(db)
             if version > SCHEMA_VERSION:
                 raise DataError(f"{self.path}: made by a newer shotscope (schema {version}); update shotscope")
-            for v in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[v].split(";"):  # in this transaction (executescript commits)
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(v),))
-            if version and version < 2:
-                for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections").fetchall():
-                    _apply_corrections(db, folder)
+            if version == SCHEMA_VERSION:
+                return
+            try:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    version = _schema_version(db)  # as it is now that this connection alone may write
+                    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                    for v in range(version + 1, SCHEMA_VERSION + 1):
+                        for statement in MIGRATIONS[v].split(";"):  # in this transaction (executescript commits)
+                            if statement.strip():
+                                db.execute(statement)
+                        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(v),))
+                    if version and version < 2:
+                        for (folder,) in db.execute("SELECT DISTINCT folder FROM corrections").fetchall():
+                            _apply_corrections(db, folder)
+            except sqlite3.Error as exc:
+                raise DataError(f"{self.path}: cannot bring the archive database from schema {version} to "
+                                f"{SCHEMA_VERSION} ({exc}); it is left as it was") from None
 
     # --- writing --------------------------------------------------------------------------
     def add_film(self, folder: str | os.PathLike) -> None:
         """Put one film folder's results into the database (replacing what it held for that folder)."""
         with closing(self.connect()) as db, db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: another writer's commit cannot come between
             _remove_film(db, os.path.relpath(folder, self.folder))
             film_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM films").fetchone()[0]
             rel, film, shots = read_film_folder(folder, self.folder, film_id)
@@ -192,7 +207,7 @@ class Archive:
             if bulk and _rollback_journal(db):  # written once into the file, not into the WAL and again
                 stack.callback(_wal_again, db)  # after the transaction
             stack.enter_context(db)
-            db.execute("BEGIN")  # everything below, the dropped indexes too, in one transaction
+            db.execute("BEGIN IMMEDIATE")  # everything below, the dropped indexes too, in one transaction
             if bulk:
                 indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                                      "tbl_name = 'shots' AND sql IS NOT NULL").fetchall()
@@ -468,11 +483,16 @@ _decode_film = msgspec.json.Decoder(_FilmFields).decode
 _decode_lengths = msgspec.json.Decoder(_Lengths | None).decode
 
 
+# a line indented deeper than a shot's line: shots.json indented throughout (as shotscope wrote it
+# until 2026-12), not a line per field and per shot with compact values (as analyze writes it now)
+_INDENTED = b"\n     "
+
+
 def _decode_shots_json(content: bytes) -> _FilmFields:
     """shots.json's fields, with the JSON kept as text (probabilities, motion evidence, statistics)
-    without whitespace: analyze writes it indented, which would more than double the database."""
+    without whitespace: a shots.json indented throughout would more than double the database."""
     try:
-        return _decode_film(msgspec.json.format(content, indent=-1))
+        return _decode_film(msgspec.json.format(content, indent=-1) if _INDENTED in content else content)
     except msgspec.ValidationError:
         raise
     except msgspec.DecodeError:  # Python's json also writes NaN and Infinity, which JSON has not: as null
@@ -483,6 +503,14 @@ def _text(raw: msgspec.Raw, empty: str) -> str:
     """A raw JSON value as the text stored; JSON null as ``empty``."""
     text = bytes(raw).decode()
     return empty if text == "null" else text
+
+
+def _schema_version(db: sqlite3.Connection) -> int:
+    """The database's schema version; 0 for a new (empty) database."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row["value"]) if row else 0
 
 
 def _stamp(folder: Path) -> str | None:

@@ -55,6 +55,9 @@ def csv_text(film: FilmAnalysis) -> str:
 
 
 def json_text(film: FilmAnalysis) -> str:
+    """shots.json: a line for each of the film's fields and a line for each shot, their values
+    written compact, so a shot is one line to grep or diff and the file is quick to read (a feature's
+    1,500 shots with their motion evidence: 0.9 MB, where JSON indented throughout took 1.5 MB)."""
     from ..analysis.statistics import film_statistics
 
     rate = timeline_rate(film.fps)
@@ -67,9 +70,14 @@ def json_text(film: FilmAnalysis) -> str:
         "width": film.width, "height": film.height, **film.metadata,
         "integrity": film.integrity,
         "statistics": film_statistics(film),
-        "shots": [s.to_dict() for s in film.shots],
     }
-    return json.dumps(data, indent=2, default=float, ensure_ascii=False)
+    fields = [f"  {_compact(key)}: {_compact(value)}," for key, value in data.items()]
+    shots = ",\n".join(f"    {_compact(s.to_dict())}" for s in film.shots)
+    return "\n".join(["{", *fields, '  "shots": [' + (f"\n{shots}\n  ]" if shots else "]"), "}", ""])
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), default=float, ensure_ascii=False)
 
 
 def _clip_name(s) -> str:
