@@ -230,6 +230,10 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     assert found["shot"].tolist() == [1] and found["movement_corrected"].all()
     assert main(["search", str(out), "--corrected", "no", "--format", "csv"]) == 0
     assert len(pd.read_csv(io.StringIO(capsys.readouterr().out))) == 4
+    assert main(["search", str(out), "--film", "one.mp4"]) == 0  # the table: corrected labels marked
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split()[-2:] == ["CS*", "Pull*"]  # shot 1 (after the header and shot 0)
+    assert "*" not in lines[1] + lines[3] and lines[-1].startswith("* corrected")
     assert (db.shots(movement="Pull")["shot"] == 1).any()
     with sqlite3.connect(db.path) as con:  # both corrections recorded, with the value each replaced
         rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()

@@ -580,8 +580,16 @@ def run_search(args: argparse.Namespace) -> int:
         shots.to_csv(sys.stdout, index=False)
     elif args.format == "jsonl":
         sys.stdout.write(shots.to_json(orient="records", lines=True) + ("\n" if len(shots) else ""))
-    else:
-        print(_table(shots, ["film", "shot", "start_time", "end_time", "duration", "scale", "movement"]))
+    else:  # for reading: a corrected label marked, a missing one as a dash
+        import pandas as pd
+
+        shown = shots.assign(**{field: [("-" if pd.isna(label) else label) + ("*" if corrected else "")
+                                        for label, corrected in zip(shots[field], shots[f"{field}_corrected"],
+                                                                    strict=True)]
+                                for field in ("scale", "movement")})
+        print(_table(shown, ["film", "shot", "start_time", "end_time", "duration", "scale", "movement"]))
+        if (shots["scale_corrected"] | shots["movement_corrected"]).any():
+            print("* corrected (--format csv gives the model's labels too)")
     return 0
 
 
