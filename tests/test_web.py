@@ -5,6 +5,7 @@ chromium driven by Playwright): open a film, play a shot to its end, correct a l
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -67,6 +68,9 @@ def test_pages_charts_and_range_requests(site):
     assert page.text.count('class="seg" data-shot=') >= 3 + 3  # movement strip + length chart, a mark per shot
     assert "Movement over time" in page.text and "Shot length by position" in page.text
     assert "<h3>Scale" not in page.text  # no scale labels (geometry only): the scale charts are hidden, not empty
+    assert "Movement:" in page.text and "Scale:" not in page.text  # and so is the scale colours' legend
+    counts = re.findall(r"<b>(\d+) (shots?), ", page.text)  # the share bars: "1 shot", "2 shots"
+    assert counts and all((n == "1") == (word == "shot") for n, word in counts), counts
     size = (site.parent / "films" / "one.mp4").stat().st_size
     part = client.get(f"/media/{one}", headers={"Range": "bytes=100-199"})
     assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}"
