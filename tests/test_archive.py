@@ -331,30 +331,6 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
     assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [True, True]
 
 
-def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):
-    """An archive written by the first schema (corrections joined at query time) opens with its
-    corrections applied to the shots' labels and the predictions kept."""
-    out = tmp_path / "out"
-    shutil.copytree(archive / "out", out)
-    (out / "shotscope.db").unlink()
-    with sqlite3.connect(out / "shotscope.db") as con:  # the first schema, as the previous release left it
-        con.executescript(MIGRATIONS[1])
-        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-        con.execute("INSERT INTO films (id, folder, path, status) VALUES (1, 'f', 'film.mp4', 'done')")
-        con.executemany("INSERT INTO shots (film_id, idx, duration, scale, movement) VALUES (1, ?, 2.0, 'MS', 'Static')",
-                        [(0,), (1,)])
-        con.executemany("INSERT INTO corrections (folder, idx, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?)",
-                        [("f", 1, "scale", "MS", "CS", "t1"), ("f", 1, "scale", "CS", "ECS", "t2")])
-    shots = Archive(out).shots(film="film.mp4")
-    assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_predicted"].tolist() == ["MS", "MS"]
-    assert shots["scale_corrected"].tolist() == [False, True]
-    assert Archive(out).shots(scale="ECS")["shot"].tolist() == [1]
-    with sqlite3.connect(out / "shotscope.db") as con:  # each shot keyed by its film and index
-        assert con.execute("SELECT id, film_id, idx FROM shots ORDER BY id").fetchall() == [(2**20, 1, 0),
-                                                                                          (2**20 + 1, 1, 1)]
-
-
 def _version_1_database(path) -> None:
     with sqlite3.connect(path) as con:  # the first schema, as the first release left it
         con.executescript(MIGRATIONS[1])
@@ -363,9 +339,25 @@ def _version_1_database(path) -> None:
         con.execute("INSERT INTO films (id, folder, path, status) VALUES (1, 'f', 'film.mp4', 'done')")
         con.executemany("INSERT INTO shots (film_id, idx, duration, scale, movement) VALUES (1, ?, 2.0, 'MS', 'Static')",
                         [(0,), (1,)])
-        con.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at) "
-                    "VALUES ('f', 1, 'scale', 'MS', 'CS', 't1')")
+        con.executemany("INSERT INTO corrections (folder, idx, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        [("f", 1, "scale", "MS", "CS", "t1"), ("f", 1, "scale", "CS", "ECS", "t2")])
     con.close()
+
+
+def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path):
+    """An archive written by the first schema (corrections joined at query time) opens with its
+    corrections applied to the shots' labels and the predictions kept."""
+    out = tmp_path / "out"
+    shutil.copytree(archive / "out", out)
+    (out / "shotscope.db").unlink()
+    _version_1_database(out / "shotscope.db")
+    shots = Archive(out).shots(film="film.mp4")
+    assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_predicted"].tolist() == ["MS", "MS"]
+    assert shots["scale_corrected"].tolist() == [False, True]
+    assert Archive(out).shots(scale="ECS")["shot"].tolist() == [1]
+    with sqlite3.connect(out / "shotscope.db") as con:  # each shot keyed by its film and index
+        assert con.execute("SELECT id, film_id, idx FROM shots ORDER BY id").fetchall() == [(2**20, 1, 0),
+                                                                                          (2**20 + 1, 1, 1)]
 
 
 def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path, monkeypatch):
@@ -384,7 +376,7 @@ def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path,
     con.close()
     monkeypatch.undo()
     shots = Archive(tmp_path).shots()
-    assert shots["scale"].tolist() == ["MS", "CS"] and shots["scale_corrected"].tolist() == [False, True]
+    assert shots["scale"].tolist() == ["MS", "ECS"] and shots["scale_corrected"].tolist() == [False, True]
 
 
 def _open_archive(folder) -> int:
