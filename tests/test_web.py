@@ -321,7 +321,9 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     page.keyboard.press("j")  # keys: previous shot
     until(page, "shotscope.current === 1")
     page.keyboard.press("9")  # 9: movement Push for the current shot
-    until(page, "!document.querySelector(\"tr[data-shot='1'] select[data-field='movement'] + .corrected\").hidden")
+    badge = "tr[data-shot='1'] select[data-field='movement'] + .corrected"
+    until(page, f"document.querySelector(\"{badge}\")")
+    assert page.inner_text(badge) == f"corrected (model: {shots[1]['movement']})"
     scale_of_0 = "tr[data-shot='0'] select[data-field='scale']"
     assert page.locator(f"{scale_of_0} option").count() == 1  # only its label until it opens...
     page.click(scale_of_0)  # ...by mouse: then every label, the one shown selected
@@ -329,11 +331,13 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     assert page.locator(f"{scale_of_0} option").all_inner_texts() == ([""] if not shown else []) + list(SCALE_LABELS)
     assert page.input_value(scale_of_0) == shown
     page.select_option(scale_of_0, "LS")
-    until(page, "!document.querySelector(\"tr[data-shot='0'] select[data-field='scale'] + .corrected\").hidden")
+    until(page, "document.querySelector(\"tr[data-shot='0'] select[data-field='scale'] + .corrected\")")
     shoot(page, "film.png", tmp_path)
     page.reload()
     assert page.input_value("tr[data-shot='0'] select[data-field='scale']") == "LS"
     assert page.input_value("tr[data-shot='1'] select[data-field='movement']") == "Push"
+    assert page.inner_text(badge) == f"corrected (model: {shots[1]['movement']})"  # as the server writes it
+    assert page.locator("table.shots .corrected").count() == 2  # the corrected labels only
     assert page.locator("table.history tbody tr").count() == 2
     manifest = tmp_path / "corrections.csv"
     assert main(["export-labels", str(out), "-o", str(manifest)]) == 0

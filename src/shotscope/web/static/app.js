@@ -146,8 +146,13 @@ if (dataNode) {
     const row = rowOf(i);
     const select = row && row.querySelector(`select[data-field="${field}"]`);
     if (select) { fill(select); select.value = value; select.parentElement.dataset.value = value; }
-    const badge = select && select.parentElement.querySelector(".corrected");
-    if (badge) badge.hidden = false;
+    if (select && !select.parentElement.querySelector(".corrected")) {  // the first correction of this label
+      const badge = document.createElement("span");
+      badge.className = "corrected";
+      badge.title = `model said ${select.dataset.model || "nothing"}`;
+      badge.textContent = `corrected (model: ${select.dataset.model || "-"})`;
+      select.after(badge);
+    }
     say(`Shot ${s.shot}: ${field} ${value} saved`);
     return true;
   }
