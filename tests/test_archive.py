@@ -184,6 +184,14 @@ def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert sorted(stats["shots"]) == [2, 3]
     time_shares = stats[[c for c in stats.columns if c.startswith("movement_") and c.endswith("_time")]]
     assert time_shares.sum(axis=1).round(3).tolist() == [1.0, 1.0]
+    shots = Archive(archive / "out").shots()  # each label's average shot length, per film
+    for film, mine in shots.groupby("film"):
+        row = stats.set_index("film").loc[film]
+        for label in ("Static", "Motion", "Pull", "Push"):
+            lengths = mine.loc[mine["movement"] == label, "duration"]
+            expected = round(lengths.mean(), 3) if len(lengths) else None
+            assert (pd.isna(row[f"movement_{label}_asl"]) if expected is None
+                    else row[f"movement_{label}_asl"] == pytest.approx(expected, abs=2e-3)), (film, label)
     assert main(["search", str(tmp_path / "nowhere")]) == 2
 
 

@@ -780,7 +780,7 @@ COMMANDS: list[Command] = [
             add_export_labels, run_export_labels,
             "  shotscope export-labels results/ -o corrections.csv\n"
             "  shotscope train --config tiny-synthetic data.train=corrections.csv data.val=corrections.csv"),
-    Command("stats", "one row per film: shots, average and median shot length, label shares", add_stats, run_stats,
+    Command("stats", "one row per film: shots, average and median shot length, label shares and ASL", add_stats, run_stats,
             "  shotscope stats results/ --format csv"),
     Command("serve", "the archive in a browser: films, a player per film, search, compare, corrections",
             add_serve, run_serve,

@@ -400,7 +400,8 @@ class Archive:
 
     def stats(self):
         """One row per film: shots, average and median shot length, and per label its share of
-        shots and of screen time (``scale_CS_shots``, ``scale_CS_time``, ...)."""
+        shots and of screen time and its average shot length (``scale_CS_shots``, ``scale_CS_time``,
+        ``scale_CS_asl``: seconds, empty where the film has no such shot), corrections included."""
         import pandas as pd
 
         from ..labels import MOVEMENT_LABELS, SCALE_LABELS
@@ -418,6 +419,7 @@ class Archive:
                         share = (stats.get(task) or {}).get(label) or {}
                         row[f"{task}_{label}_shots"] = share.get("share_of_shots")
                         row[f"{task}_{label}_time"] = share.get("share_of_time")
+                        row[f"{task}_{label}_asl"] = share.get("average_shot_length")
                 rows.append(row)
         return pd.DataFrame(rows)
 
