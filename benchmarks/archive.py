@@ -86,44 +86,29 @@ def film_page_in_a_browser(root: Path, film_id: int) -> dict[str, float]:
     shot table is still read), until it is ready (DOMContentLoaded: clicks and keys work) and loaded,
     best of 3; and a sort of the shot table by length until it is laid out again. Seconds."""
     import os
-    import socket
-    import threading
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from shotscope.web import create_app
+    from shotscope.web import create_app, serving
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     painted, ready, loaded = [], [], []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=os.environ.get("SHOTSCOPE_CHROMIUM") or shutil.which("chromium"),
-                                        args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            for _ in range(4):  # the first run warms the server's templates and caches
-                page.goto(f"http://127.0.0.1:{port}/film/{film_id}", wait_until="load")
-                timing = page.evaluate("(() => { const n = performance.getEntriesByType('navigation')[0]; "
-                                       "const p = performance.getEntriesByName('first-contentful-paint')[0]; "
-                                       "return [p ? p.startTime : NaN, n.domContentLoadedEventEnd, n.loadEventEnd]; })()")
-                painted.append(timing[0] / 1000)
-                ready.append(timing[1] / 1000)
-                loaded.append(timing[2] / 1000)
-            sort = page.evaluate("""(() => {
-                const th = [...document.querySelectorAll('#shots th')].find((t) => t.textContent.includes('Length'));
-                const t0 = performance.now(); th.click(); document.body.offsetHeight;
-                return (performance.now() - t0) / 1000; })()""")
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(root)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("SHOTSCOPE_CHROMIUM") or shutil.which("chromium"),
+                                    args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for _ in range(4):  # the first run warms the server's templates and caches
+            page.goto(f"{url}/film/{film_id}", wait_until="load")
+            timing = page.evaluate("(() => { const n = performance.getEntriesByType('navigation')[0]; "
+                                   "const p = performance.getEntriesByName('first-contentful-paint')[0]; "
+                                   "return [p ? p.startTime : NaN, n.domContentLoadedEventEnd, n.loadEventEnd]; })()")
+            painted.append(timing[0] / 1000)
+            ready.append(timing[1] / 1000)
+            loaded.append(timing[2] / 1000)
+        sort = page.evaluate("""(() => {
+            const th = [...document.querySelectorAll('#shots th')].find((t) => t.textContent.includes('Length'));
+            const t0 = performance.now(); th.click(); document.body.offsetHeight;
+            return (performance.now() - t0) / 1000; })()""")
+        browser.close()
     return {"painted": min(painted[1:]), "ready": min(ready[1:]), "loaded": min(loaded[1:]), "sort": sort}
 
 

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from shotscope._cli.main import main
 from shotscope.data.synthetic import make_film
 from shotscope.labels import SCALE_LABELS
 from shotscope.video.decode import write_video
-from shotscope.web import create_app
+from shotscope.web import create_app, serving
 
 EVIL = 'evil"><img src=x onerror=alert(1)>.mp4'
 
@@ -219,21 +218,8 @@ def chromium() -> str:
 
 @pytest.fixture
 def browser_site(copy):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(copy), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", copy
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(copy)) as url:
+        yield url, copy
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import json
 import mimetypes
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -351,3 +353,31 @@ def serve(folder: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 876
     print(f"shotscope: serving {Path(folder)} at http://{shown}:{port}/" + (f"?token={token}" if token else "")
           + (" (read-only)" if read_only else "") + "  (Ctrl-C stops)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+@contextmanager
+def serving(app: Starlette, host: str = "127.0.0.1", timeout: float = 20.0) -> Iterator[str]:
+    """Serve ``app`` from a thread on a free port of ``host`` while the block runs (a notebook beside
+    its archive, the browser tests, the benchmarks); yields its address."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web app did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
