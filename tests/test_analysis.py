@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
+import re
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import opentimelineio as otio
 import pytest
@@ -75,7 +78,11 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
     assert sum(v["share_of_time"] for v in stats["movement"].values()) == pytest.approx(1.0)
     assert data["shotscope_version"] == shotscope.__version__
     html = files["report"].read_text()
-    assert html.count('<tr class="shot') == len(starts) and "data:image/jpeg;base64," in html
+    assert html.count('<tr class="shot') == len(starts)
+    thumbs = re.findall(r'src="data:image/webp;base64,([^"]+)"', html)  # first and last frame of each shot
+    assert len(thumbs) == 2 * len(starts)
+    first = cv2.imdecode(np.frombuffer(base64.b64decode(thumbs[0]), np.uint8), cv2.IMREAD_COLOR)
+    assert first.shape[1] == 160 and first.std() > 5  # a picture of the film, not a blank
     assert html.count('alt="first frame of shot') == html.count('alt="last frame of shot') == len(starts)
     assert 'id="player"' in html and "<script src=" not in html and "<link " not in html  # one self-contained file
     assert 'title="extreme close-up: a detail, an eye or a mouth"' in html  # legend explains the labels

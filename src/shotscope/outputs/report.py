@@ -21,12 +21,14 @@ from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS, axis  # noqa: F401 - t
 
 
 def _thumb(img: np.ndarray | None) -> str:
+    """A frame as a data URI, 160 px wide, in WebP: a third smaller than JPEG at the same quality on
+    real footage (a feature's report holds 3,000 of them)."""
     if img is None:
         return ""
     h, w = img.shape[:2]
     small = cv2.resize(img, (160, max(1, round(h * 160 / w))), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", small[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
+    ok, buf = cv2.imencode(".webp", small[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 80])
+    return "data:image/webp;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
 
 
 def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
