@@ -409,6 +409,19 @@ def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page
     assert page.errors == []
 
 
+def test_serving_runs_the_app_while_its_block_runs(site):
+    """The app from a thread (a script or notebook): it answers inside the block, on IPv6's loopback
+    too, and is gone after it."""
+    import urllib.error
+    import urllib.request
+
+    for host in ("127.0.0.1", "::1"):
+        with serving(create_app(site), host=host) as url:
+            assert urllib.request.urlopen(url + "/", timeout=10).status == 200
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(url + "/", timeout=2)
+
+
 def test_serve_from_the_command_line_prints_a_token_for_other_hosts(site):
     """The real entry point: `shotscope serve DIR --host 0.0.0.0` prints an address with a token;
     without it nothing is served; Ctrl-C stops it cleanly."""

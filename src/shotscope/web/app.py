@@ -365,7 +365,7 @@ def serving(app: Starlette, host: str = "127.0.0.1", timeout: float = 20.0) -> I
 
     import uvicorn
 
-    with socket.socket() as s:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.bind((host, 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
@@ -377,7 +377,7 @@ def serving(app: Starlette, host: str = "127.0.0.1", timeout: float = 20.0) -> I
             raise RuntimeError(f"the web app did not start on {host}:{port}")
         time.sleep(0.05)
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout)
