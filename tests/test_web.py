@@ -409,6 +409,46 @@ def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page
     assert page.errors == []
 
 
+def test_thumbnails_decode_a_few_at_a_time_and_the_video_does_not_wait(site, tmp_path):
+    """A table scrolled through asks for dozens of thumbnails at once: they are decoded a few at a
+    time on threads of their own, and a range request of the video (playing) is answered meanwhile."""
+    import asyncio
+
+    import httpx
+
+    from shotscope.web.app import THUMBNAIL_DECODERS
+
+    app = create_app(site)
+    picture = tmp_path / "frame.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xd9")
+    running, most = 0, 0
+
+    def slow_decode(film, shot, which):  # in place of seeking and decoding a frame
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        time.sleep(0.3)
+        running -= 1
+        return picture
+
+    app.state.site._thumbnail = slow_decode
+    one = film_id(site, "one.mp4")
+
+    async def scroll_while_playing():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            thumbs = [asyncio.create_task(client.get(f"/thumb/{one}/{k % 3}/{('first', 'last')[k % 2]}"))
+                      for k in range(4 * THUMBNAIL_DECODERS)]
+            await asyncio.sleep(0.05)
+            t0 = time.perf_counter()
+            video = await client.get(f"/media/{one}", headers={"Range": "bytes=0-999"})
+            waited = time.perf_counter() - t0
+            return [t.status_code for t in await asyncio.gather(*thumbs)], video.status_code, waited
+
+    codes, video, waited = asyncio.run(scroll_while_playing())
+    assert codes == [200] * len(codes) and most == THUMBNAIL_DECODERS
+    assert video == 206 and waited < 0.3  # before even the first thumbnails are done
+
+
 def test_serving_runs_the_app_while_its_block_runs(site):
     """The app from a thread (a script or notebook): it answers inside the block, on IPv6's loopback
     too, and is gone after it."""

@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -78,12 +80,16 @@ def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+THUMBNAIL_DECODERS = max(2, (os.cpu_count() or 2) // 2)  # thumbnails decoded at once
+
+
 class ArchiveSite:
     """The pages and the API over one archive folder."""
 
     def __init__(self, folder: str | os.PathLike, read_only: bool = False):
         self.archive = Archive(folder, create=False)
         self.read_only = read_only
+        self.decoding: anyio.CapacityLimiter | None = None  # made in the server's event loop
         self.csrf = secrets.token_urlsafe(32)
         from .templating import environment
 
@@ -234,7 +240,11 @@ class ArchiveSite:
         shot, which = request.path_params["shot"], request.path_params["which"]
         if which not in ("first", "middle", "last"):
             raise HTTPException(404, "a thumbnail is first, middle or last")
-        path = await run_in_threadpool(self._thumbnail, film, shot, which)
+        # frames are decoded on a few threads of their own: a table scrolled through asks for dozens
+        # at once, and on the shared ones they would keep the video's range requests waiting
+        if self.decoding is None:
+            self.decoding = anyio.CapacityLimiter(THUMBNAIL_DECODERS)
+        path = await anyio.to_thread.run_sync(self._thumbnail, film, shot, which, limiter=self.decoding)
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
 
     def _thumbnail(self, film: dict[str, Any], shot: int, which: str) -> Path:
