@@ -212,7 +212,7 @@ def test_a_film_folder_is_swapped_in_whole_with_its_provenance_last(tmp_path):
     write_film_folder(film, target, {"film": {"size": 1, "title": "Café"}, "model": None})
     names = sorted(p.name for p in target.iterdir())
     assert names == sorted(["shots.csv", "shots.edl", "shots.otio", "shots.xml", "report.html", "shots.json",
-                            PROVENANCE_FILE])
+                            "frames.zip", PROVENANCE_FILE])
     provenance = _json(target / PROVENANCE_FILE)
     assert provenance["film"] == {"size": 1, "title": "Café"} and provenance["model"] is None and provenance["written"]
     # a record people open: indented, and UTF-8 as it is

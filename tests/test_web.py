@@ -79,7 +79,7 @@ def test_pages_charts_and_range_requests(site):
     assert client.get(f"/media/{one}", headers={"Range": f"bytes={size + 10}-"}).status_code == 416
     assert client.get(f"/media/{film_id(site, 'old.avi')}").headers["content-type"] == "video/x-msvideo"
     thumb = client.get(f"/thumb/{one}/1/first")
-    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"  # a JPEG
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"  # as analyze kept it
     assert client.get(f"/thumb/{one}/99/first").status_code == 404
     found = client.get("/shots", params={"movement": "Static", "min_duration": "2.5"})
     assert found.status_code == 200
@@ -409,15 +409,53 @@ def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page
     assert page.errors == []
 
 
-def test_thumbnails_decode_a_few_at_a_time_and_the_video_does_not_wait(site, tmp_path):
-    """A table scrolled through asks for dozens of thumbnails at once: they are decoded a few at a
-    time on threads of their own, and a range request of the video (playing) is answered meanwhile."""
+def test_thumbnails_are_the_pictures_analyze_kept_even_with_the_film_elsewhere(copy, tmp_path):
+    """frames.zip holds each shot's first, middle and last frame: the web app serves them as they
+    are, also when the film's video is not there (an archive on a laptop, its films on a drive); a
+    folder without it (written before it existed) gets its thumbnails decoded from the video."""
+    import cv2
+
+    from shotscope.outputs.frames import FRAMES_FILE, read_frame
+
+    films = Archive(copy).films().set_index("folder")
+    folder = next(f for f in films.index if films.loc[f, "path"].endswith("two.mp4"))
+    two = int(films.loc[folder, "id"])
+    moved = tmp_path / "elsewhere.mp4"
+    Path(films.loc[folder, "path"]).rename(moved)
+    try:
+        client = TestClient(create_app(copy))
+        page = client.get(f"/film/{two}").text
+        assert "playback is off." in page and page.count(f'src="/thumb/{two}/') == 2 * 2  # first + last, 2 shots
+        for shot in (0, 1):
+            for kind in ("first", "middle", "last"):
+                served = client.get(f"/thumb/{two}/{shot}/{kind}")
+                assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
+                assert served.content == read_frame(copy / folder, shot, kind)
+                picture = cv2.imdecode(np.frombuffer(served.content, np.uint8), cv2.IMREAD_COLOR)
+                assert picture.shape[1] == 160 and picture.std() > 5  # a frame of the film, not a blank
+        (copy / folder / FRAMES_FILE).unlink()  # a folder from before: nothing stored, no video
+        assert client.get(f"/thumb/{two}/0/first").status_code == 404
+        assert "and so are the thumbnails" in client.get(f"/film/{two}").text
+    finally:
+        moved.rename(films.loc[folder, "path"])
+    decoded = client.get(f"/thumb/{two}/0/first")  # the video back: decoded from it
+    assert decoded.status_code == 200 and decoded.content[:2] == b"\xff\xd8"  # a JPEG
+
+
+def test_thumbnails_decode_a_few_at_a_time_and_the_video_does_not_wait(copy, tmp_path):
+    """A table scrolled through asks for dozens of thumbnails at once: where they must be decoded
+    (folders without frames.zip) they are a few at a time on threads of their own, and a range
+    request of the video (playing) is answered meanwhile."""
     import asyncio
 
     import httpx
 
+    from shotscope.outputs.frames import FRAMES_FILE
     from shotscope.web.app import THUMBNAIL_DECODERS
 
+    for stored in copy.glob(f"*/{FRAMES_FILE}"):
+        stored.unlink()
+    site = copy
     app = create_app(site)
     picture = tmp_path / "frame.jpg"
     picture.write_bytes(b"\xff\xd8\xff\xd9")

@@ -4,10 +4,12 @@ every value is known."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -231,6 +233,10 @@ def test_fcp_xml_reads_back_with_the_clip_names_and_lengths():
 
 def test_write_outputs_writes_each_file_with_its_text_and_shots_json_last(tmp_path, monkeypatch):
     film = make_film()
+    rng = np.random.default_rng(0)
+    for shot in film.shots[:-1]:  # pictures of all but the last shot (one the analysis kept none of)
+        shot.thumbnail, shot.first_frame, shot.last_frame = (rng.integers(0, 255, (72, 128, 3), np.uint8)
+                                                             for _ in range(3))
     written: list[str] = []
     real = writers.atomic_write_text
 
@@ -243,8 +249,9 @@ def test_write_outputs_writes_each_file_with_its_text_and_shots_json_last(tmp_pa
     out.mkdir()
     files = writers.write_outputs(film, out)
     assert files == {"csv": out / "shots.csv", "edl": out / "shots.edl", "otio": out / "shots.otio",
-                     "fcpxml": out / "shots.xml", "report": out / "report.html", "json": out / "shots.json"}
-    assert written[-1] == "shots.json" and sorted(written) == sorted(p.name for p in files.values())
+                     "fcpxml": out / "shots.xml", "report": out / "report.html", "json": out / "shots.json",
+                     "frames": out / "frames.zip"}
+    assert written[-1] == "shots.json" and sorted(written) == sorted(p.name for k, p in files.items() if k != "frames")
     title = "été one.mp4"
     assert files["csv"].read_text(encoding="utf-8") == writers.csv_text(film)
     assert files["json"].read_text(encoding="utf-8") == writers.json_text(film)
@@ -253,6 +260,15 @@ def test_write_outputs_writes_each_file_with_its_text_and_shots_json_last(tmp_pa
     assert files["fcpxml"].read_text(encoding="utf-8") == writers.fcpxml_text(film, title)
     report = files["report"].read_text(encoding="utf-8")
     assert "<html" in report
+    # each shot's pictures, once encoded: in frames.zip (first, middle, last) and in the report
+    with zipfile.ZipFile(files["frames"]) as stored:
+        names = stored.namelist()
+        pictured = [s for s in film.shots if s.thumbnail is not None]
+        assert pictured and sorted(names) == sorted(f"{s.index:06d}-{kind}.webp" for s in pictured
+                                                    for kind in ("first", "middle", "last"))
+        assert stored.getinfo(names[0]).compress_type == zipfile.ZIP_STORED
+        first = stored.read(f"{pictured[0].index:06d}-first.webp")
+    assert f'src="data:image/webp;base64,{base64.b64encode(first).decode()}"' in report
     # the report's player finds the film by a path relative to the report's folder
     link = quote(Path(os.path.relpath(Path(film.path).absolute(), out.absolute())).as_posix())
     assert link.startswith("..") and f'src="{link}"' in report

@@ -13,22 +13,14 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-import cv2
 import numpy as np
 
 from ..analysis.film import FilmAnalysis
 from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS, axis  # noqa: F401 - the palettes, re-exported
 
 
-def _thumb(img: np.ndarray | None) -> str:
-    """A frame as a data URI, 160 px wide, in WebP: a third smaller than JPEG at the same quality on
-    real footage (a feature's report holds 3,000 of them)."""
-    if img is None:
-        return ""
-    h, w = img.shape[:2]
-    small = cv2.resize(img, (160, max(1, round(h * 160 / w))), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".webp", small[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 80])
-    return "data:image/webp;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
+def _data_uri(picture: bytes | None) -> str:
+    return "data:image/webp;base64," + base64.b64encode(picture).decode() if picture else ""
 
 
 def _length_histogram(film: FilmAnalysis, bins: int = 12) -> str:
@@ -82,15 +74,20 @@ def video_link(film_path: str | os.PathLike, report_dir: str | os.PathLike | Non
     return quote(Path(rel).as_posix())
 
 
-def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None) -> str:
-    """The report of one analysed film (``report_dir``: where it will be written, for the player's link)."""
+def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None,
+                frames: list[dict[str, bytes]] | None = None) -> str:
+    """The report of one analysed film (``report_dir``: where it will be written, for the player's
+    link; ``frames``: each shot's pictures as :func:`.frames.shot_frames` makes them, when made already)."""
     from ..analysis.statistics import film_statistics
     from ..web import charts
     from ..web.templating import environment, static_text
+    from .frames import shot_frames
     from .writers import timecode
 
+    if frames is None:
+        frames = [shot_frames(s) for s in film.shots]
     shots = []
-    for s in film.shots:
+    for s, pictures in zip(film.shots, frames, strict=True):
         probs = [p for p in (s.scale_prob, s.movement_prob) if p is not None]
         shots.append({
             "shot": s.index, "start_time": s.start_time, "end_time": s.end_time, "duration": s.duration,
@@ -98,8 +95,7 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None)
             "scale_probs": s.scale_probs, "movement_probs": s.movement_probs, "motion": s.motion,
             "short": s.short, "timecode": timecode(s.start_frame, film.fps), "confidence": min(probs, default=1.0),
             "low": bool(probs) and min(probs) < charts.LOW_CONFIDENCE,
-            "first": _thumb(s.first_frame if s.first_frame is not None else s.thumbnail),
-            "last": _thumb(s.last_frame if s.last_frame is not None else s.thumbnail)})
+            "first": _data_uri(pictures.get("first")), "last": _data_uri(pictures.get("last"))})
     total = film.duration
     context = {
         "name": Path(film.path).name, "shots": shots, "duration": film.duration, "fps": film.fps,

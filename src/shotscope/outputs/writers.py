@@ -151,18 +151,22 @@ def fcpxml_text(film: FilmAnalysis, title: str) -> str:
 
 def write_outputs(film: FilmAnalysis, out_dir: str | Path) -> dict[str, Path]:
     """All files for one film, each written atomically; shots.json last (it marks the film done)."""
+    from ..files import atomic_write_bytes
+    from .frames import FRAMES_FILE, frames_zip, shot_frames
     from .report import report_html
 
     out_dir = Path(out_dir)
     title = Path(film.path).name
+    frames = [shot_frames(s) for s in film.shots]  # encoded once: the report and frames.zip
+    atomic_write_bytes(out_dir / FRAMES_FILE, frames_zip(film, frames))
     files = {
         "csv": (out_dir / "shots.csv", csv_text(film)),
         "edl": (out_dir / "shots.edl", edl_text(film, title)),
         "otio": (out_dir / "shots.otio", otio_text(film, title)),
         "fcpxml": (out_dir / "shots.xml", fcpxml_text(film, title)),
-        "report": (out_dir / "report.html", report_html(film, out_dir)),
+        "report": (out_dir / "report.html", report_html(film, out_dir, frames)),
         "json": (out_dir / "shots.json", json_text(film)),
     }
     for path, text in files.values():
         atomic_write_text(path, text)
-    return {k: p for k, (p, _) in files.items()}
+    return {"frames": out_dir / FRAMES_FILE, **{k: p for k, (p, _) in files.items()}}

@@ -39,6 +39,7 @@ from starlette.templating import Jinja2Templates
 from ..archive.database import Archive, shot_key
 from ..errors import DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+from ..outputs.frames import FRAMES_FILE, KINDS, read_frame
 from . import charts
 
 HERE = Path(__file__).parent
@@ -167,8 +168,10 @@ class ArchiveSite:
         total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
         proxy = self.proxy_file(film)
         playable = proxy is not None or self.film_file(film) is not None
+        pictures = playable or (self.archive.folder / film["folder"] / FRAMES_FILE).is_file()
         context = {
             "film": film, "shots": shots, "title": Path(film["path"]).name, "playable": playable,
+            "pictures": pictures,
             "proxy": proxy is not None, "mime": media_type(proxy or Path(film["path"])),
             # a copy made since the browser last asked gets a new address (not the old answer from its cache)
             "media_src": f"/media/{film['id']}" + (f"?copy={proxy.stat().st_mtime_ns}" if proxy else ""),
@@ -238,9 +241,12 @@ class ArchiveSite:
     async def thumbnail(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
         shot, which = request.path_params["shot"], request.path_params["which"]
-        if which not in ("first", "middle", "last"):
+        if which not in KINDS:
             raise HTTPException(404, "a thumbnail is first, middle or last")
-        # frames are decoded on a few threads of their own: a table scrolled through asks for dozens
+        stored = await run_in_threadpool(read_frame, self.archive.folder / film["folder"], shot, which)
+        if stored is not None:  # the picture analyze kept (frames.zip): nothing to decode
+            return Response(stored, media_type="image/webp", headers={"Cache-Control": "max-age=3600"})
+        # else (a folder from before frames.zip) frames are decoded on a few threads of their own: a table scrolled through asks for dozens
         # at once, and on the shared ones they would keep the video's range requests waiting
         if self.decoding is None:
             self.decoding = anyio.CapacityLimiter(THUMBNAIL_DECODERS)
