@@ -364,6 +364,11 @@ def test_in_a_browser_a_film_it_cannot_play_says_so_until_it_has_a_copy(browser_
     until(page, "!document.getElementById('cannot-play').hidden")
     # thumbnails still work (made on first request: wait for the picture, not a fixed time)
     assert until(page, "document.querySelector('td.thumbs img').naturalWidth") > 0
+    page.goto(f"{url}/shots?film=old.avi")  # a search result of it, played where it is: the picture stays
+    page.click("#grid figure img.inline-play")
+    until(page, "document.querySelector('#grid img.unplayable')")
+    assert "cannot play the film from here" in page.inner_text("#message")
+    assert page.locator("#grid video").count() == 0
     assert main(["proxy", str(out), "-q"]) == 0
     assert "1 playable copies made" in capsys.readouterr().out  # only the AVI: the MP4s play as they are
     page.goto(f"{url}/film/{old}")
@@ -375,6 +380,9 @@ def test_in_a_browser_a_film_it_cannot_play_says_so_until_it_has_a_copy(browser_
     assert 1.25 <= t < 2.5
     until(page, "document.getElementById('player').paused")
     assert page.evaluate("document.getElementById('cannot-play').hidden") and page.errors == []
+    page.goto(f"{url}/shots?film=old.avi")  # and its search results play where they are
+    page.click("#grid figure img.inline-play")
+    until(page, "(() => { const v = document.querySelector('#grid video'); return v && v.currentTime > 0; })()")
 
 
 def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):

@@ -195,6 +195,12 @@ document.querySelectorAll("img.inline-play").forEach((img) => {
     clip.src = `/media/${card.dataset.film}#t=${card.dataset.start},${card.dataset.end}`;
     clip.muted = true; clip.controls = true; clip.autoplay = true;
     clip.className = "inline";
+    clip.addEventListener("error", () => {  // not here, or not a format this browser plays: the picture back
+      clip.replaceWith(img);
+      img.classList.add("unplayable");
+      say(`${img.alt}: this browser cannot play the film from here (moved, or a format it cannot play: `
+        + "shotscope proxy makes a copy it can)");
+    });
     img.replaceWith(clip);
   });
 });
