@@ -9,7 +9,6 @@ import os
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..analysis.film import FilmAnalysis, Shot
@@ -22,6 +21,8 @@ WIDTH = 160  # pixels: the report and the web app show them at 112 (sharper on d
 def encode(picture: np.ndarray | None) -> bytes | None:
     """An RGB picture as a WebP of :data:`WIDTH` pixels (a third smaller than JPEG at the same
     quality on real footage)."""
+    import cv2  # here: the web app reads frames.zip without it
+
     if picture is None:
         return None
     h, w = picture.shape[:2]
