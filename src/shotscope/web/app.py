@@ -246,8 +246,8 @@ class ArchiveSite:
         stored = await run_in_threadpool(read_frame, self.archive.folder / film["folder"], shot, which)
         if stored is not None:  # the picture analyze kept (frames.zip): nothing to decode
             return Response(stored, media_type="image/webp", headers={"Cache-Control": "max-age=3600"})
-        # else (a folder from before frames.zip) frames are decoded on a few threads of their own: a table scrolled through asks for dozens
-        # at once, and on the shared ones they would keep the video's range requests waiting
+        # a folder from before frames.zip: decoded, on a few threads of their own (a table scrolled
+        # through asks for dozens at once; on the shared ones they kept the video's range requests waiting)
         if self.decoding is None:
             self.decoding = anyio.CapacityLimiter(THUMBNAIL_DECODERS)
         path = await anyio.to_thread.run_sync(self._thumbnail, film, shot, which, limiter=self.decoding)
@@ -390,6 +390,7 @@ def serving(app: Starlette, host: str = "127.0.0.1", timeout: float = 20.0) -> I
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
             raise RuntimeError(f"the web app did not start on {host}:{port}")
         time.sleep(0.05)
     try:
