@@ -272,3 +272,26 @@ def test_write_outputs_writes_each_file_with_its_text_and_shots_json_last(tmp_pa
     # the report's player finds the film by a path relative to the report's folder
     link = quote(Path(os.path.relpath(Path(film.path).absolute(), out.absolute())).as_posix())
     assert link.startswith("..") and f'src="{link}"' in report
+
+
+def test_frames_read_back_from_frames_zip_as_stored_and_anew_when_it_is_replaced(tmp_path):
+    """The web app's thumbnails: each picture read back as written, the new ones after the film is
+    analysed again (the zip replaced), and None for a missing picture or a zip cut short."""
+    from shotscope.outputs.frames import FRAMES_FILE, frames_zip, read_frame
+
+    film = make_film()
+    pictures = [{"first": b"first %d" % k, "middle": b"middle %d" % k, "last": b"last %d" % k}
+                for k in range(len(film.shots))]
+    (tmp_path / FRAMES_FILE).write_bytes(frames_zip(film, pictures))
+    for shot, stored in zip(film.shots, pictures, strict=True):
+        for kind, data in stored.items():
+            assert read_frame(tmp_path, shot.index, kind) == data
+    assert read_frame(tmp_path, 99, "first") is None
+    again = [{"first": b"new first frame %d" % k} for k in range(len(film.shots))]  # analysed again
+    (tmp_path / FRAMES_FILE).write_bytes(frames_zip(film, again))
+    assert read_frame(tmp_path, film.shots[0].index, "first") == b"new first frame 0"
+    assert read_frame(tmp_path, film.shots[0].index, "middle") is None
+    whole = (tmp_path / FRAMES_FILE).read_bytes()
+    (tmp_path / FRAMES_FILE).write_bytes(whole[: len(whole) // 2])  # cut short: no directory
+    assert read_frame(tmp_path, film.shots[0].index, "first") is None
+    assert read_frame(tmp_path / "nowhere", 0, "first") is None
