@@ -388,6 +388,31 @@ def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_
     assert signal.getsignal(signal.SIGINT) is before  # the handler given back
 
 
+def test_a_ctrl_c_just_after_a_films_folder_is_swapped_in_counts_that_film(films, tmp_path, monkeypatch):
+    """Ctrl-C between a film's folder swapped in and its count (its directory's fsync is there): the
+    film is whole in place, so the interrupted run's record counts it, and the next run reuses it."""
+    import shotscope.analysis.batch as batch
+
+    real_swap = batch.swap_in_dir
+
+    def swap_then_ctrl_c(built, target):
+        real_swap(built, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "swap_in_dir", swap_then_ctrl_c)
+    out = tmp_path / "out"
+    geometry = AnalyzeSettings(movement="geometry")
+    with pytest.raises(KeyboardInterrupt):
+        batch.analyze_many([str(films)], out, settings=geometry, progress=False)
+    placed = [p.parent for p in out.glob("*/provenance.json") if not p.parent.name.startswith(".")]
+    runs = json.loads((out / RUNS_FILE).read_text())
+    assert len(placed) == 1 and (runs[-1]["status"], runs[-1]["done"]) == ("interrupted", 1)
+    monkeypatch.undo()
+    result = batch.analyze_many([str(films)], out, settings=geometry, progress=False)
+    assert result.skipped == [f for f in sorted(films.iterdir()) if output_dir_for(f, out) == placed[0]]
+    assert len(result.done) == 2
+
+
 def _names(folders) -> list[str]:
     """Film names of films and of their folders (named name-HASH)."""
     return sorted(p.stem if p.suffix else p.name.rsplit("-", 1)[0] for p in folders)

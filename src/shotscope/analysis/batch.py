@@ -307,6 +307,14 @@ def run_job(job: FilmJob, model, settings, detector, progress: bool | None = Fal
     return analysis.integrity
 
 
+def written_by(job: FilmJob, record: RunRecord) -> bool:
+    """Whether the film folder in place is the one ``record``'s run wrote for ``job``: made from the
+    same film, model and settings, and written since the run started."""
+    stored = read_provenance(job.target)
+    return (stored is not None and str(stored.get("written", "")) >= record.entry["started"]
+            and why_stale(stored, job.provenance) is None)
+
+
 def finish_job(result: BatchResult, record: RunRecord, job: FilmJob, integrity: dict[str, Any] | None = None,
                error: str | None = None) -> None:
     """Record one film's outcome in the run's result and record."""
@@ -347,12 +355,17 @@ def analyze_many(inputs: list[str], out: str | os.PathLike, model=None, *, setti
                         raise KeyboardInterrupt
                     bar.set_postfix_str(job.film.name[:30], refresh=False)
                     try:
-                        integrity = run_job(job, model, plan.settings, plan.detector, progress)
-                    except Exception as exc:  # one film's failure, whatever it is, never stops the archive
-                        log.debug("%s failed:\n%s", job.film, traceback.format_exc())
-                        finish_job(result, record, job, error=describe_failure(exc, job.film))
-                        continue
-                    finish_job(result, record, job, integrity)
+                        try:
+                            integrity = run_job(job, model, plan.settings, plan.detector, progress)
+                        except Exception as exc:  # one film's failure, whatever it is, never stops the archive
+                            log.debug("%s failed:\n%s", job.film, traceback.format_exc())
+                            finish_job(result, record, job, error=describe_failure(exc, job.film))
+                            continue
+                        finish_job(result, record, job, integrity)
+                    except KeyboardInterrupt:  # it may fall between the film's folder swapped in and its count
+                        if job.target not in result.done and written_by(job, record):
+                            finish_job(result, record, job)
+                        raise
         status = "done"
     finally:
         record.close(status)
