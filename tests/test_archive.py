@@ -18,6 +18,8 @@ from shotscope.analysis.batch import output_dir_for
 from shotscope.archive.database import MIGRATIONS, SCHEMA_VERSION
 from shotscope.data.synthetic import make_film
 
+LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
+
 GEO = ["--movement", "geometry", "-q"]
 
 
@@ -326,7 +328,7 @@ def test_a_correction_does_not_land_on_another_shot_after_new_cuts(archive, tmp_
 
     from shotscope.web import create_app
 
-    client = TestClient(create_app(out))
+    client = TestClient(create_app(out), base_url=LOCAL)
     film_id = int(Archive(out).films().set_index("folder").loc[one.name, "id"])
     assert [h["applies"] for h in client.get(f"/film/{film_id}/corrections").json()] == [False, False]
     assert "not applied: the film was cut differently since" in client.get(f"/film/{film_id}").text
@@ -442,6 +444,9 @@ def _many_film_folders(archive, out, copies: int) -> list[str]:
         data = json.loads((target / "shots.json").read_text())
         data["file"] = f"films/copy{k:03d}.mp4"
         (target / "shots.json").write_text(json.dumps(data))
+        provenance = json.loads((target / "provenance.json").read_text())  # the two agree on the film
+        provenance["film"]["path"] = str(archive / data["file"])
+        (target / "provenance.json").write_text(json.dumps(provenance))
         names.append(target.name)
     return names
 
@@ -483,7 +488,7 @@ def test_a_bulk_index_holds_what_one_by_one_holds(archive, tmp_path, monkeypatch
     assert Archive(bulk).index(full=True).read == 78
     corrected = Archive(bulk).shots(corrected=True)
     assert corrected[["shot", "movement"]].values.tolist() == [[1, "Push"]]
-    assert corrected["film"].tolist() == ["films/copy010.mp4"]
+    assert corrected["film"].tolist() == [str(archive / "films/copy010.mp4")]  # where provenance says it is
     assert list(work.iterdir()) == []
     with sqlite3.connect(bulk / "shotscope.db") as con:  # loaded through a rollback journal, then WAL again
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

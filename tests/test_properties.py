@@ -17,7 +17,7 @@ from shotscope.analysis.statistics import film_statistics
 from shotscope.data.manifest import read_manifest, write_manifest
 from shotscope.data.records import ClipRecord
 from shotscope.labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
-from shotscope.outputs.writers import timecode, timeline_rate
+from shotscope.outputs.timelines import timecode, timeline_rate
 from shotscope.video.sampling import reduced_size, sample_times
 
 FAST = settings(max_examples=150, deadline=None)

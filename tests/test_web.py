@@ -22,6 +22,8 @@ from shotscope.labels import SCALE_LABELS
 from shotscope.video.decode import write_video
 from shotscope.web import create_app, serving
 
+LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
+
 EVIL = 'evil"><img src=x onerror=alert(1)>.mp4'
 
 
@@ -57,7 +59,7 @@ def csrf_of(page: str) -> str:
 
 
 def test_pages_charts_and_range_requests(site):
-    client = TestClient(create_app(site))
+    client = TestClient(create_app(site), base_url=LOCAL)
     one = film_id(site, "one.mp4")
     films = client.get("/")
     assert films.status_code == 200 and "one.mp4" in films.text and "two.mp4" in films.text
@@ -123,7 +125,7 @@ def test_the_film_page_shows_what_the_model_hesitated_between(site):
     import re
 
     one = film_id(site, "one.mp4")
-    page = TestClient(create_app(site)).get(f"/film/{one}").text
+    page = TestClient(create_app(site), base_url=LOCAL).get(f"/film/{one}").text
     said = [html.unescape(t) for t in re.findall(r'<i class="probs" role="img" title="([^"]*)"', page)]
     shots = Archive(site).shots(film="one.mp4", details=True)
     assert len(said) == len(shots) == 3  # movement only: this archive's movement is the geometry's
@@ -142,13 +144,13 @@ def test_the_film_page_shows_what_the_model_hesitated_between(site):
     "/media/-1", "/film/1e3",
 ])
 def test_no_url_reaches_the_file_system_as_a_path(site, url):
-    response = TestClient(create_app(site)).get(url)
+    response = TestClient(create_app(site), base_url=LOCAL).get(url)
     assert response.status_code in (400, 404), (url, response.status_code)
     assert "root:" not in response.text and "import " not in response.text and "SQLite" not in response.text
 
 
 def test_film_names_and_notes_cannot_inject_script(copy):
-    client = TestClient(create_app(copy))
+    client = TestClient(create_app(copy), base_url=LOCAL)
     evil = film_id(copy, EVIL)
     page = client.get(f"/film/{evil}")
     note = "<script>alert('note')</script>"
@@ -167,7 +169,7 @@ def test_film_names_and_notes_cannot_inject_script(copy):
 
 
 def test_writes_need_the_csrf_token_and_read_only_refuses_them(copy):
-    client = TestClient(create_app(copy))
+    client = TestClient(create_app(copy), base_url=LOCAL)
     one = film_id(copy, "one.mp4")
     body = {"film": one, "shot": 1, "field": "scale", "value": "CS"}
     assert client.post("/api/correct", json=body).status_code == 403
@@ -178,7 +180,7 @@ def test_writes_need_the_csrf_token_and_read_only_refuses_them(copy):
     assert client.post("/api/correct", content=b"{", headers={"X-CSRF-Token": token}).status_code == 400
     assert client.post("/api/correct", json=body, headers={"X-CSRF-Token": token}).status_code == 200
     assert Archive(copy).shots(corrected=True)["scale"].tolist() == ["CS"]
-    read_only = TestClient(create_app(copy, read_only=True))
+    read_only = TestClient(create_app(copy, read_only=True), base_url=LOCAL)
     page = read_only.get(f"/film/{one}").text
     assert "select class=\"correct\"" not in page and "read-only" in page
     answer = read_only.post("/api/correct", json=body, headers={"X-CSRF-Token": csrf_of(page)})
@@ -186,7 +188,7 @@ def test_writes_need_the_csrf_token_and_read_only_refuses_them(copy):
 
 
 def test_a_token_guards_every_page_when_one_is_set(site):
-    client = TestClient(create_app(site, token="s3cret"), follow_redirects=False)
+    client = TestClient(create_app(site, token="s3cret"), base_url=LOCAL, follow_redirects=False)
     for url in ("/", "/film/1", "/media/1", "/static/app.js", "/shots/export.csv"):
         assert client.get(url).status_code == 401, url
     assert client.get("/?token=wrong").status_code == 401
@@ -197,7 +199,7 @@ def test_a_token_guards_every_page_when_one_is_set(site):
 
 def test_two_browsers_correcting_one_shot_last_write_wins_both_recorded(copy):
     one = film_id(copy, "one.mp4")
-    first, second = TestClient(create_app(copy)), TestClient(create_app(copy))
+    first, second = TestClient(create_app(copy), base_url=LOCAL), TestClient(create_app(copy), base_url=LOCAL)
     for client, value in ((first, "Motion"), (second, "Pull")):
         token = csrf_of(client.get(f"/film/{one}").text)
         assert client.post("/api/correct", json={"film": one, "shot": 2, "field": "movement", "value": value},
@@ -431,7 +433,7 @@ def test_thumbnails_are_the_pictures_analyze_kept_even_with_the_film_elsewhere(c
     moved = tmp_path / "elsewhere.mp4"
     Path(films.loc[folder, "path"]).rename(moved)
     try:
-        client = TestClient(create_app(copy))
+        client = TestClient(create_app(copy), base_url=LOCAL)
         page = client.get(f"/film/{two}").text
         assert "playback is off." in page and page.count(f'src="/thumb/{two}/') == 2 * 2  # first + last, 2 shots
         for shot in (0, 1):
@@ -481,7 +483,7 @@ def test_thumbnails_decode_a_few_at_a_time_and_the_video_does_not_wait(copy, tmp
     one = film_id(site, "one.mp4")
 
     async def scroll_while_playing():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL) as client:
             thumbs = [asyncio.create_task(client.get(f"/thumb/{one}/{k % 3}/{('first', 'last')[k % 2]}"))
                       for k in range(4 * THUMBNAIL_DECODERS)]
             await asyncio.sleep(0.05)
@@ -563,7 +565,7 @@ def test_shots_link_to_their_own_folder_when_two_folders_hold_one_film(copy):
     assert len(ids) == 2
     shots = Archive(copy).shots(film="one.mp4")
     assert set(shots["film_id"]) == ids and len(shots) == 6
-    page = TestClient(create_app(copy)).get("/shots", params={"film": "one.mp4"}).text
+    page = TestClient(create_app(copy), base_url=LOCAL).get("/shots", params={"film": "one.mp4"}).text
     linked = {int(part.split('"', 1)[0]) for part in page.split('data-film="')[1:]}
     assert linked == ids
 

@@ -20,7 +20,7 @@ import pytest
 from shotscope.analysis.film import FilmAnalysis, Shot
 from shotscope.analysis.statistics import film_statistics
 from shotscope.labels import MOVEMENT_LABELS, SCALE_LABELS
-from shotscope.outputs import writers
+from shotscope.outputs import timelines, writers
 
 NTSC = 30000 / 1001
 
@@ -45,20 +45,20 @@ def make_film(fps: float = 25.0, path: str = "/films/été one.mp4") -> FilmAnal
 @pytest.mark.parametrize("fps, rate", [(24.0, 24.0), (25.0, 25.0), (NTSC, NTSC), (50.0, 50.0),
                                        (23.5, 24.0), (35.0, 24.0), (36.0, 60.0), (37.0, 60.0), (29.97, 24.0)])
 def test_timeline_rate_keeps_smpte_rates_and_places_others_on_24_or_60(fps, rate):
-    assert writers.timeline_rate(fps) == pytest.approx(rate)
+    assert timelines.timeline_rate(fps) == pytest.approx(rate)
 
 
 def test_timecodes_at_the_film_rate_and_by_seconds_on_a_substitute_rate():
-    assert writers.timecode(0, 25.0) == "00:00:00:00"
-    assert writers.timecode(25 * 3661 + 5, 25.0) == "01:01:01:05"
-    assert writers.timecode(1799, NTSC) == "00:00:59;29"  # drop-frame: frames 0 and 1 of minute 1 skipped
-    assert writers.timecode(1800, NTSC) == "00:01:00;02"
+    assert timelines.timecode(0, 25.0) == "00:00:00:00"
+    assert timelines.timecode(25 * 3661 + 5, 25.0) == "01:01:01:05"
+    assert timelines.timecode(1799, NTSC) == "00:00:59;29"  # drop-frame: frames 0 and 1 of minute 1 skipped
+    assert timelines.timecode(1800, NTSC) == "00:01:00;02"
     # 23.5 fps is on a 24 fps timeline by seconds: frame 47 is 2.0 s
-    assert writers.timecode(47, 23.5) == "00:00:02:00"
-    assert writers.timecode(48, 23.5) == "00:00:02:01"  # 2.043 s -> frame 49 of 24 fps, rounded
-    t = writers._time(47, 23.5)
+    assert timelines.timecode(47, 23.5) == "00:00:02:00"
+    assert timelines.timecode(48, 23.5) == "00:00:02:01"  # 2.043 s -> frame 49 of 24 fps, rounded
+    t = timelines.frame_time(47, 23.5)
     assert (t.value, t.rate) == (48, 24.0)
-    t = writers._time(47, 25.0)
+    t = timelines.frame_time(47, 25.0)
     assert (t.value, t.rate) == (47, 25.0)
 
 
@@ -136,25 +136,25 @@ def test_json_writes_numpy_numbers_as_numbers():
 
 def test_clip_and_marker_names_carry_the_labels():
     film = make_film()
-    assert [writers._clip_name(s) for s in film.shots] == ["CS Push", "Static", "LS", "shot 3"]
-    assert [writers._marker_name(s) for s in film.shots] == ["CS 0.81 Push 0.60", "Static 0.90", "LS 0.00",
+    assert [timelines.clip_name(s.scale, s.movement, s.index) for s in film.shots] == ["CS Push", "Static", "LS", "shot 3"]
+    assert [timelines.marker_name(s) for s in film.shots] == ["CS 0.81 Push 0.60", "Static 0.90", "LS 0.00",
                                                              "shot 3"]
-    assert writers._marker_name(Shot(7, 0, 1, 0.0, 0.1, movement="Pull")) == "Pull 0.00"
+    assert timelines.marker_name(Shot(7, 0, 1, 0.0, 0.1, movement="Pull")) == "Pull 0.00"
 
 
 def test_safe_title_turns_control_characters_into_spaces():
-    assert writers.safe_title("a\tb\nc\x1bd\x7fe~") == "a b c d e~"
-    assert writers.safe_title(" \x00x\x1f ") == "x"
-    assert writers.safe_title("\n\t") == "untitled"
-    assert writers.safe_title("") == "untitled"
-    assert writers.safe_title("Ça tourne!") == "Ça tourne!"
+    assert timelines.safe_title("a\tb\nc\x1bd\x7fe~") == "a b c d e~"
+    assert timelines.safe_title(" \x00x\x1f ") == "x"
+    assert timelines.safe_title("\n\t") == "untitled"
+    assert timelines.safe_title("") == "untitled"
+    assert timelines.safe_title("Ça tourne!") == "Ça tourne!"
 
 
 # --- the timeline and its three formats ---------------------------------------------------------
 
 def test_timeline_has_a_clip_per_shot_with_range_marker_and_metadata():
     film = make_film()
-    tl = writers.timeline(film, "my\nfilm")
+    tl = timelines.film_timeline(film, "my\nfilm")
     assert tl.name == "my film"
     assert len(tl.tracks) == 1
     track = tl.tracks[0]
@@ -183,9 +183,9 @@ def test_timeline_has_a_clip_per_shot_with_range_marker_and_metadata():
 
 
 def test_marker_colours_follow_the_scale():
-    assert writers.SCALE_MARKER_COLOURS == {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN",
+    assert timelines.SCALE_MARKER_COLOURS == {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN",
                                             "LS": "BLUE"}
-    assert set(writers.SCALE_MARKER_COLOURS.values()) <= {c for c in dir(otio.schema.MarkerColor)
+    assert set(timelines.SCALE_MARKER_COLOURS.values()) <= {c for c in dir(otio.schema.MarkerColor)
                                                           if c.isupper()}
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from .analysis.film import AnalyzeSettings, FilmAnalysis, analyze
+from .files import cache_dir
 from .outputs.writers import write_outputs
 
 DEMO_SHOTS = [
@@ -15,10 +16,6 @@ DEMO_SHOTS = [
     ("MS", "Motion", 44), ("LS", "Pull", 36),
 ]
 TRAIN_OVERRIDES = ["train.epochs=12", "train.progress=true", "train.logging_steps=50"]
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("SHOTSCOPE_CACHE", Path.home() / ".cache" / "shotscope"))
 
 
 def demo_film(root: Path) -> Path:

@@ -29,6 +29,11 @@ class DataError(ShotscopeError):
     """A label file, manifest or dataset tree is wrong; the message says where."""
 
 
+class ArchiveUnavailable(DataError):
+    """The archive database cannot be read or written as asked (a full disk, a read-only file or
+    medium, a damaged database); the message names the file and what to do."""
+
+
 class ShotscopeWarning(UserWarning):
     """Something about the user's data worth knowing (damage met while decoding, frames repeated)."""
 

@@ -22,6 +22,12 @@ TEMP_MARK = ".shotscope-tmp"  # in the names of folders being built (left behind
 OLD_MARK = ".shotscope-old"  # in the names of replaced folders not yet removed
 
 
+def cache_dir() -> Path:
+    """The user's shotscope cache: ``$SHOTSCOPE_CACHE``, else ``~/.cache/shotscope`` (the demo's
+    model, thumbnails of read-only archives)."""
+    return Path(os.environ.get("SHOTSCOPE_CACHE") or Path.home() / ".cache" / "shotscope")
+
+
 def ensure_dir(path: str | os.PathLike, what: str = "folder", probe: bool = False) -> Path:
     """Create the folder ``path`` if needed (and with ``probe``, prove a file can be made in it);
     a file in its place, or a folder that cannot be made or written, is a DataError saying so."""

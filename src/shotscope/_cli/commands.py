@@ -513,6 +513,8 @@ def add_index(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
     p.add_argument("--full", action="store_true",
                    help="read every film folder anew (default: only the folders new or changed since the last index)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="a new database for a damaged one: the old file is kept aside, its corrections carried over")
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -523,7 +525,12 @@ def run_index(args: argparse.Namespace) -> int:
     if folder.is_dir() and not (folder / DB_FILE).exists() and not film_folders(folder):
         raise DataError(f"{folder}: no film folders here (folders with shots.json, as `shotscope analyze -o "
                         f"{folder}` writes them); no database made")
-    archive = Archive(folder)
+    if args.rebuild:
+        archive, aside, carried = Archive.rebuild(folder)
+        if aside is not None:
+            log.warning("the old database is kept as %s; %d corrections carried over", aside, carried)
+    else:
+        archive = Archive(folder)
     report = archive.index(progress=_progress(args), full=args.full)
     print(f"{report.films} films indexed in {archive.path} ({report.read} read, {report.unchanged} unchanged, "
           f"{report.removed} gone)")
@@ -556,13 +563,15 @@ def add_search(p: argparse.ArgumentParser) -> None:
 def run_search(args: argparse.Namespace) -> int:
     import sys
 
-    from ..archive.database import TIMELINE_ADAPTERS, Archive, timeline_text
+    from ..archive.database import Archive
     from ..errors import DataError
+    from ..outputs.timelines import TIMELINE_ADAPTERS, supercut_text
 
     kind = Path(args.out).suffix.lower().lstrip(".") if args.out else None
     if kind is not None and kind not in TIMELINE_ADAPTERS:  # before the search: a typo costs nothing
         raise DataError(f"{args.out}: the timeline must end in .edl, .otio or .xml")
-    shots = Archive(args.archive, create=False).shots(
+    archive = Archive(args.archive, create=False)
+    shots = archive.shots(
         scale=args.scale, movement=args.movement, min_duration=args.min_duration, max_duration=args.max_duration,
         min_confidence=args.min_confidence, film=args.film,
         corrected=None if args.corrected is None else args.corrected == "yes")
@@ -570,7 +579,10 @@ def run_search(args: argparse.Namespace) -> int:
         from ..files import atomic_write_text
 
         target = check_output_file(args.out)
-        atomic_write_text(target, timeline_text(shots, "shotscope search", kind))
+        text, missing = supercut_text(shots, "shotscope search", kind, archive.film_file)
+        atomic_write_text(target, text)
+        for film in missing:
+            log.warning("%s: not on this machine; its clips in %s link to where it was analysed", film, target)
         if shots.empty:
             log.warning("no shots match these filters: %s is an empty timeline", target)
         else:
@@ -659,15 +671,21 @@ def add_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     p.add_argument("--token", default=None,
                    help="the token other machines must give (generated and printed when --host is not local)")
-    p.add_argument("--read-only", action="store_true", help="no corrections: watch, search and export only")
+    p.add_argument("--read-only", action="store_true",
+                   help="no corrections, and nothing written into the archive: watch, search and export only")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another host name the server answers to (a DNS name or a reverse proxy's); repeatable")
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from ..archive.database import Archive
     from ..web import serve
+    from ..web.app import check_token
 
-    Archive(args.archive, create=False)  # a clear error before the server starts
-    serve(args.archive, host=args.host, port=args.port, read_only=args.read_only, token=args.token)
+    check_token(args.token, args.host)  # before anything is opened
+    Archive(args.archive, create=False, read_only=args.read_only)  # a clear error before the server starts
+    serve(args.archive, host=args.host, port=args.port, read_only=args.read_only, token=args.token,
+          allow_hosts=tuple(args.allow_host))
     return 0
 
 
@@ -724,7 +742,7 @@ def add_demo(p: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo as demo
-    from ..outputs.writers import timecode
+    from ..outputs.timelines import timecode
 
     result, report = demo(args.out, progress=_progress(args))
     print(f"\n{Path(result.path).name}: {len(result.shots)} shots")

@@ -12,7 +12,7 @@ import logging
 import sys
 
 from .. import __version__
-from ..errors import ShotscopeError
+from ..errors import ArchiveUnavailable, ShotscopeError
 from .commands import COMMANDS
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("shotscope")
     try:
         return int(args.run(args) or 0)
+    except ArchiveUnavailable as exc:  # a full disk, a read-only medium, a damaged database: the command failed
+        print(f"shotscope: error: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
     except ShotscopeError as exc:
         print(f"shotscope: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

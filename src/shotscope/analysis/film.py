@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import DataError, VideoDecodeError
+from ..labels import MOVEMENT_LABELS
 from ..video.cuts import CutDetector, make_detector
 from ..video.decode import DecodedFrame, VideoBackend, open_video
 from ..video.sampling import reduced_size, sample_times
@@ -419,10 +420,11 @@ class _ShotLabeller:
             shot.scale_prob = round(float(s_p.max()), 4)
             if self.settings.movement == "geometry":
                 continue
-            if self.settings.movement == "fused":
-                m_p = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion))
-            shot.movement_probs = {k: round(float(v), 4) for k, v in zip(cfg.movement_labels, m_p, strict=True)}
-            shot.movement = cfg.movement_labels[int(np.argmax(m_p))]
+            names = cfg.movement_labels
+            if self.settings.movement == "fused":  # the combiner answers in shotscope's order
+                m_p, names = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion)), MOVEMENT_LABELS
+            shot.movement_probs = {k: round(float(v), 4) for k, v in zip(names, m_p, strict=True)}
+            shot.movement = names[int(np.argmax(m_p))]
             shot.movement_prob = round(float(np.max(m_p)), 4)
 
     def finish(self) -> list[Shot]:

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from ..errors import DataError
+from ..errors import ArchiveUnavailable, DataError
 from ..provenance import PROVENANCE_FILE
 
 log = logging.getLogger(__name__)
@@ -112,31 +112,116 @@ MIGRATIONS: dict[int, str] = {
 SAME_SHOT_SECONDS = 0.005  # a correction's shot and the shot now under its number: the same times (ms rounding)
 
 
-class Archive:
-    """An analysed archive (a folder ``analyze -o`` wrote) and its database."""
+_TABLES = ("films", "shots", "corrections", "meta")  # what a database of the current schema holds
+_DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+MAX_PATTERN = 1000  # characters of a film pattern (SQLite refuses longer GLOB patterns, slowly)
 
-    def __init__(self, folder: str | os.PathLike, create: bool = True):
+
+def database_error(path: Path, exc: BaseException) -> ArchiveUnavailable:
+    """A failure of SQLite on the archive database as one line a user can act on (never the SQL)."""
+    cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__ or exc.__context__ or exc
+    name = getattr(cause, "sqlite_errorname", "") or ""
+    text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    if "Execution failed on sql" in text:  # pandas' wrapper: its message holds the whole statement
+        text = text.rsplit(": ", 1)[-1]
+    folder = path.parent
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return ArchiveUnavailable(f"{path}: the disk is full; nothing was changed: free some space and run "
+                                  "the command again")
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return ArchiveUnavailable(f"{path}: cannot be written (a read-only file, folder or medium); nothing was "
+                                  "changed: `shotscope serve --read-only` shows it as it is, or copy the archive "
+                                  "somewhere writable")
+    if name in _DAMAGED or "malformed" in text or "not a database" in text or "no such table" in text \
+            or "no such column" in text:
+        return ArchiveUnavailable(f"{path}: the archive database is damaged ({text}): `shotscope index {folder} "
+                                  "--rebuild` builds it anew from the film folders (the damaged file is kept "
+                                  "aside, the corrections it still holds are carried over)")
+    if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED") or "locked" in text:
+        return ArchiveUnavailable(f"{path}: another program has held the database for over 30 s ({text}); try "
+                                  "again when it is done")
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return ArchiveUnavailable(f"{path}: cannot be opened ({text}): check that the folder can be read (and "
+                                  "written, unless served with --read-only)")
+    if name.startswith("SQLITE_IOERR") or "disk I/O error" in text:
+        return ArchiveUnavailable(f"{path}: the disk failed while reading or writing it ({text}); nothing was "
+                                  "changed: check the medium and run the command again")
+    return ArchiveUnavailable(f"{path}: the archive database failed ({text})")
+
+
+def _guarded(method):
+    """An Archive method whose SQLite failures become :func:`database_error` lines."""
+    import functools
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ArchiveUnavailable:
+            raise
+        except (sqlite3.Error, _pandas_database_error()) as exc:
+            raise database_error(self.path, exc) from None
+
+    return run
+
+
+def _pandas_database_error() -> type[BaseException]:
+    try:
+        from pandas.errors import DatabaseError
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return sqlite3.Error
+    return DatabaseError
+
+
+class Archive:
+    """An analysed archive (a folder ``analyze -o`` wrote) and its database.
+
+    ``read_only``: nothing is written, not a byte (read-only media, ``serve --read-only``): the
+    database is opened read-only, through the write-ahead log while another program writes to it,
+    else as an immutable file; an older schema is not migrated but refused."""
+
+    def __init__(self, folder: str | os.PathLike, create: bool = True, read_only: bool = False):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DataError(f"{self.folder}: no such archive folder (the -o folder of shotscope analyze)")
         self.path = self.folder / DB_FILE
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        self._checked: dict[tuple, str] = {}  # film_video's checks, by the file's state
+        if (read_only or not create) and not self.path.exists():
             raise DataError(f"{self.path}: no archive database here; build it with `shotscope index {self.folder}`")
-        self._migrate()
+        try:
+            self._migrate()
+        except (sqlite3.Error, _pandas_database_error()) as exc:
+            raise database_error(self.path, exc) from None
 
     def connect(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, timeout=30)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.OperationalError:  # locked: another connection has it open in a rollback journal
-                pass  # (after a bulk index, or as another tool left it): it works as it is; a later one sets WAL
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL's own advice: safe, and no sync at each commit
-            db.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: about a millisecond at any size
-            db.execute("PRAGMA foreign_keys=ON")
+            if self.read_only:
+                db = self._connect_read_only()
+            else:
+                db = sqlite3.connect(self.path, timeout=30)
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:  # locked: another connection has it open in a rollback journal
+                    pass  # (after a bulk index, or as another tool left it): works as it is; a later one sets WAL
+                db.execute("PRAGMA synchronous=NORMAL")  # WAL's own advice: safe, and no sync at each commit
+                db.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: about a millisecond at any size
+                db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
-            raise DataError(f"{self.path}: cannot open the archive database ({exc})") from None
+            raise database_error(self.path, exc) from None
         db.row_factory = sqlite3.Row
+        return db
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read-only: through the WAL while a writer has one open (its -wal file is there: readers
+        share its index, which SQLite keeps beside it anyway), else immutable (nothing is created
+        beside the file: read-only media, a finished archive)."""
+        from urllib.parse import quote
+
+        live = Path(f"{self.path}-wal").exists()
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro" + ("" if live else "&immutable=1")
+        db = sqlite3.connect(uri, uri=True, timeout=30)
+        db.execute("PRAGMA query_only=ON")
         return db
 
     def _migrate(self) -> None:
@@ -149,7 +234,14 @@ class Archive:
             if version > SCHEMA_VERSION:
                 raise DataError(f"{self.path}: made by a newer shotscope (schema {version}); update shotscope")
             if version == SCHEMA_VERSION:
+                have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                missing = [t for t in _TABLES if t not in have]
+                if missing:
+                    raise sqlite3.DatabaseError(f"no such table: {', '.join(missing)}")
                 return
+            if self.read_only:
+                raise DataError(f"{self.path}: made by an older shotscope (schema {version}); read-only, it cannot "
+                                f"be brought up to date: open it once writable (`shotscope index {self.folder}`)")
             try:
                 with db:
                     db.execute("BEGIN IMMEDIATE")
@@ -167,7 +259,35 @@ class Archive:
                 raise DataError(f"{self.path}: cannot bring the archive database from schema {version} to "
                                 f"{SCHEMA_VERSION} ({exc}); it is left as it was") from None
 
+    @classmethod
+    def rebuild(cls, folder: str | os.PathLike) -> tuple[Archive, Path | None, int]:
+        """A new database for a damaged one (``index --rebuild``): the old file (with its -wal and
+        -shm) is kept aside as ``shotscope.db.damaged-<time>``, the corrections it still holds are
+        carried into a new one, which :meth:`index` then fills from the film folders. Returns the new
+        archive (not yet indexed), where the old file went (None: there was none) and the corrections
+        carried over."""
+        import datetime as dt
+
+        folder = Path(folder)
+        path = folder / DB_FILE
+        aside = None
+        if path.exists():
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            aside = path.with_name(f"{DB_FILE}.damaged-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{path}{suffix}").exists():
+                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+        archive = cls(folder)
+        rows = _salvage_corrections(aside) if aside is not None else []
+        if rows:
+            with closing(archive.connect()) as db, db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note, start_time, "
+                               "end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return archive, aside, len(rows)
+
     # --- writing --------------------------------------------------------------------------
+    @_guarded
     def add_film(self, folder: str | os.PathLike) -> None:
         """Put one film folder's results into the database (replacing what it held for that folder)."""
         with closing(self.connect()) as db, db:
@@ -180,6 +300,7 @@ class Archive:
                 log.warning("%s", reason)
             db.execute("ANALYZE shots")  # the statistics the planner needs to use the search index well
 
+    @_guarded
     def index(self, progress: bool | None = False, full: bool = False) -> IndexReport:
         """Bring the database in step with the film folders: read the folders that are new or changed
         since they were indexed (size and modification time of their files), drop the ones that are
@@ -268,6 +389,7 @@ class Archive:
         return IndexReport(len(read), len(folders) - len(todo), len(gone), skipped, stale)
 
     # --- corrections ------------------------------------------------------------------------
+    @_guarded
     def correct(self, film: str, shot: int, field: str, value: str, note: str | None = None) -> dict[str, Any]:
         """Set a shot's ``scale`` or ``movement`` (``film``: its folder, path or a glob matching one
         film). The prediction is kept; every correction is recorded with its time (the last wins)."""
@@ -281,20 +403,25 @@ class Archive:
         if value not in labels:
             raise DataError(f"{field} {value!r}: expected one of {', '.join(labels)}")
         folder = self._film_folder(film)
-        current = self.shots(film_folder=folder)
-        row = current[current["shot"] == shot]
-        if row.empty:
-            raise DataError(f"{film}: no shot {shot} (the film has shots 0-{len(current) - 1})")
-        old = row.iloc[0][field]
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with closing(self.connect()) as db, db:
+            # the label it replaces is read under the write lock: two corrections of one shot at once
+            # each record the label the other left (read before the lock, both said the first one's)
+            db.execute("BEGIN IMMEDIATE")
+            found = db.execute("SELECT id, path, shots FROM films WHERE folder = ?", (folder,)).fetchone()
+            row = None if found is None or not 0 <= shot < 1 << SHOT_BITS else db.execute(
+                f"SELECT start_time, end_time, {field} FROM shots WHERE id = ?", (shot_key(found["id"], shot),)).fetchone()
+            if row is None:
+                raise DataError(f"{film}: no shot {shot}" + (f" (the film has shots 0-{found['shots'] - 1})"
+                                                              if found is not None and found["shots"] else ""))
+            old = row[field]
             db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note, start_time, "
                        "end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (folder, shot, field, old, value, at, note, float(row.iloc[0]["start_time"]),
-                        float(row.iloc[0]["end_time"])))
+                       (folder, shot, field, old, value, at, note, float(row["start_time"]), float(row["end_time"])))
             _apply_corrections(db, folder, shot)
-        return {"film": row.iloc[0]["film"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
+        return {"film": found["path"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
 
+    @_guarded
     def corrections(self, film_folder: str) -> list[dict[str, Any]]:
         """A film folder's corrections, oldest first: shot, field, old and new value, when (UTC), note,
         and ``applies``: made on the shot now under its number (not when the film was analysed
@@ -307,6 +434,7 @@ class Archive:
                      "at": r["at"], "note": r["note"],
                      "applies": film is not None and _fits(r, _shot_times(db, film["id"], r["idx"]))} for r in rows]
 
+    @_guarded
     def _film_folder(self, film: str) -> str:
         with closing(self.connect()) as db:
             rows = db.execute("SELECT folder, path FROM films").fetchall()
@@ -325,6 +453,26 @@ class Archive:
                 return candidate
         return None
 
+    def film_video(self, film: dict[str, Any]) -> tuple[Path | None, str]:
+        """The video of a film row, checked to be the one its provenance names: the file it names
+        (symbolic links resolved) is a regular file with a video's name, of the size and content
+        (SHA-256 of its ends) analysed, and PyAV finds a video stream in it. (path, "") when it is;
+        (None, why not) otherwise. The check is cached per file state (size, modification time)."""
+        found = self.film_file(film["path"])
+        if found is None:
+            return None, f"the video of {Path(film['path']).name} is not where it was analysed ({film['path']})"
+        try:
+            path = found.resolve(strict=True)
+            st = path.stat()
+        except OSError as exc:
+            return None, f"{found}: {exc.strerror or exc}"
+        key = (str(path), st.st_size, st.st_mtime_ns, film.get("size"), film.get("sha256_edges"))
+        if key not in self._checked:
+            self._checked[key] = _check_video(path, st, film)
+        why = self._checked[key]
+        return (None, why) if why else (path, "")
+
+    @_guarded
     def export_labels(self, path: str | os.PathLike) -> int:
         """The corrected shots as a manifest (path, start, end, scale, movement) that ``train`` and
         ``fit-fusion`` read; a label nobody corrected is left empty (not taught as truth)."""
@@ -341,6 +489,7 @@ class Archive:
         return len(records)
 
     # --- reading --------------------------------------------------------------------------
+    @_guarded
     def films(self):
         """One row per film: path, duration, shots, average and median shot length, status."""
         import pandas as pd
@@ -350,6 +499,7 @@ class Archive:
                 "SELECT id, folder, path, duration, fps, shots, average_shot_length, median_shot_length, status "
                 "FROM films ORDER BY path", db)
 
+    @_guarded
     def shots(self, *, scale: str | None = None, movement: str | None = None, min_duration: float | None = None,
               max_duration: float | None = None, min_confidence: float | None = None, film: str | None = None,
               corrected: bool | None = None, film_folder: str | None = None, limit: int | None = None,
@@ -364,6 +514,8 @@ class Archive:
         and the picture's motion evidence (``motion``), as dicts."""
         import pandas as pd
 
+        if film is not None and len(film) > MAX_PATTERN:
+            raise DataError(f"the film pattern has {len(film):,} characters; at most {MAX_PATTERN} are taken")
         where, args = [], []
         for clause, value in (("s.scale = ?", scale), ("s.movement = ?", movement), ("f.folder = ?", film_folder),
                               ("s.duration >= ?", min_duration), ("s.duration <= ?", max_duration),
@@ -377,7 +529,7 @@ class Archive:
         condition = " WHERE " + " AND ".join(where) if where else ""
         # the films table only where a filter names it: label and length filters stay in the index
         source = "shots s" + (f" JOIN {_FILM_JOIN}" if film is not None or film_folder is not None else "")
-        columns = ("SELECT f.path AS film, s.film_id, f.fps, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
+        columns = ("SELECT f.path AS film, s.film_id, f.fps, f.duration AS film_duration, s.idx AS shot, s.start_frame, s.end_frame, s.start_time, "
                    "s.end_time, s.duration, s.scale, s.scale_prob, s.movement, s.movement_prob, s.movement_source, "
                    "s.short, s.scale_corrected, s.movement_corrected, s.scale_predicted, s.movement_predicted"
                    + (", s.scale_probs, s.movement_probs, s.motion" if details else "") + f" FROM shots s JOIN {_FILM_JOIN}")
@@ -398,6 +550,7 @@ class Archive:
             frame[column] = [json.loads(text) if text else None for text in frame[column]]
         return frame
 
+    @_guarded
     def stats(self):
         """One row per film: shots, average and median shot length, and per label its share of
         shots and of screen time and its average shot length (``scale_CS_shots``, ``scale_CS_time``,
@@ -507,6 +660,21 @@ def _text(raw: msgspec.Raw, empty: str) -> str:
     return empty if text == "null" else text
 
 
+def _salvage_corrections(path: Path) -> list[tuple]:
+    """The corrections a damaged database still holds, in the order made ([] when none can be read)."""
+    from urllib.parse import quote
+
+    try:
+        with closing(sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)) as db:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(corrections)")}
+            times = "start_time, end_time" if {"start_time", "end_time"} <= columns else "NULL, NULL"
+            return db.execute(f"SELECT folder, idx, field, old_value, new_value, at, note, {times} FROM corrections "
+                              "ORDER BY id").fetchall()
+    except sqlite3.Error as exc:
+        log.warning("%s: no corrections could be read from it (%s)", path, exc)
+        return []
+
+
 def _schema_version(db: sqlite3.Connection) -> int:
     """The database's schema version; 0 for a new (empty) database."""
     if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
@@ -542,8 +710,9 @@ def read_film_folder(folder: str | os.PathLike, archive: Path, film_id: int = 0)
         stats = _text(data.statistics, "{}")
         lengths = _decode_lengths(stats) or _Lengths()
         film = provenance.get("film") or {}
+        location = _film_location(data.file, film.get("path"), folder)
         status = "done" if (data.integrity or _Integrity()).status == "ok" else "damaged"
-        film_row = (data.file, film.get("size"), film.get("sha256_edges"), data.duration, data.fps, data.width,
+        film_row = (location, film.get("size"), film.get("sha256_edges"), data.duration, data.fps, data.width,
                     data.height, len(data.shots), lengths.average_shot_length, lengths.median_shot_length, status,
                     bytes(data.model).decode(), json.dumps(provenance.get("settings")), stats,
                     provenance.get("written"), stamp)
@@ -561,9 +730,61 @@ def read_film_folder(folder: str | os.PathLike, archive: Path, film_id: int = 0)
     return os.path.relpath(folder, archive), film_row, shot_rows
 
 
+def _film_location(named: str | None, recorded: str | None, folder: Path) -> str:
+    """Where a film folder's film is: the absolute path its provenance recorded (shots.json's own
+    may be relative to wherever analyze ran; it is only a fallback for folders without one).
+    Refused (ValueError: the folder is skipped with the reason) when it is no video's name: the
+    web app would serve that file."""
+    location = recorded or named
+    if not location:
+        raise ValueError("it names no film")
+    if not is_video_name(location):
+        raise ValueError(f"its film {location!r} is not a video file (by its name); shotscope serves only videos")
+    return location
+
+
 def shot_key(film_id: int, shot: int) -> int:
-    """The row id of a film's shot in the ``shots`` table."""
+    """The row id of a film's shot in the ``shots`` table (a shot index past ``SHOT_BITS`` would
+    name a shot of the next film: refused)."""
+    if not 0 <= shot < 1 << SHOT_BITS or film_id < 0:
+        raise ValueError(f"shot {shot} of film {film_id}: outside the archive's numbering")
     return (film_id << SHOT_BITS) | shot
+
+
+# what a film's video may be called (FFmpeg's video containers): /media serves nothing else
+VIDEO_SUFFIXES = frozenset(
+    [".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".m2v", ".mpv", ".ts", ".mts", ".m2ts", ".tsv", ".vob", ".ogv", ".ogg", ".ogm", ".wmv", ".asf", ".flv", ".f4v", ".3gp", ".3g2", ".mxf", ".dv", ".dif", ".y4m", ".nut", ".rm", ".rmvb", ".divx", ".xvid", ".h264", ".264", ".hevc", ".h265", ".265", ".ivf", ".gif", ".apng", ".mjpeg", ".mjpg", ".avs", ".yuv", ".r3d", ".braw", ".cine", ".wtv", ".dvr-ms", ".amv", ".mod", ".tod"])
+
+
+def is_video_name(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def _check_video(path: Path, st: os.stat_result, film: dict[str, Any]) -> str:
+    """Why ``path`` is not the film of this row ('' when it is); see :meth:`Archive.film_video`."""
+    import stat as stat_module
+
+    import av
+
+    from ..provenance import film_fingerprint
+
+    if not stat_module.S_ISREG(st.st_mode):
+        return f"{path}: not a regular file"
+    if not is_video_name(path):
+        return f"{path}: not a video file (by its name)"
+    if film.get("size") is None or film.get("sha256_edges") is None:
+        return f"{path}: the archive does not say what the film analysed was (no size or hash in its provenance)"
+    if st.st_size != film["size"]:
+        return f"{path}: not the film analysed ({st.st_size} bytes, the film had {film['size']})"
+    try:
+        if film_fingerprint(path)["sha256_edges"] != film["sha256_edges"]:
+            return f"{path}: not the film analysed (its content changed since)"
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return f"{path}: no video stream in it"
+    except (OSError, av.error.FFmpegError) as exc:
+        return f"{path}: cannot be read as a video ({exc})"
+    return ""
 
 
 def _write_shard(items: list[tuple[Path, int]], shard: str, archive: Path, table: str) -> list[tuple | str]:
@@ -715,48 +936,3 @@ def _restate_shares(db: sqlite3.Connection, film_id: int) -> None:
     stats.update(scale=label_shares(shots, "scale", SCALE_LABELS),
                  movement=label_shares(shots, "movement", MOVEMENT_LABELS))
     db.execute("UPDATE films SET statistics = ? WHERE id = ?", (json.dumps(stats, separators=(",", ":")), film_id))
-
-
-def timeline_of(shots, title: str):
-    """An OpenTimelineIO timeline of the given shots (rows of :meth:`Archive.shots`): a supercut an
-    editor opens, each clip pointing at its film and range."""
-    import opentimelineio as otio
-
-    from ..outputs.writers import safe_title, timeline_rate
-
-    tl = otio.schema.Timeline(name=safe_title(title))
-    track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
-    tl.tracks.append(track)
-    for row in shots.itertuples():
-        rate = timeline_rate(row.fps)
-
-        def at(frame: int, fps: float = row.fps, rate: float = rate):
-            return otio.opentime.RationalTime(frame if rate == fps else round(frame / fps * rate), rate)
-
-        start = at(row.start_frame)
-        clip = otio.schema.Clip(
-            name=" ".join(str(x) for x in (row.scale, row.movement) if x) or f"shot {row.shot}",
-            media_reference=otio.schema.ExternalReference(target_url=Path(row.film).resolve().as_uri()),
-            source_range=otio.opentime.TimeRange(start, at(row.end_frame) - start))
-        clip.metadata["shotscope"] = {"film": row.film, "shot": int(row.shot)}
-        track.append(clip)
-    return tl
-
-
-TIMELINE_ADAPTERS = {"edl": "cmx_3600", "otio": "otio_json", "xml": "fcp_xml"}  # OpenTimelineIO's, by suffix
-
-
-def timeline_text(shots, title: str, kind: str) -> str:
-    """The given shots as a timeline file's text: ``kind`` edl (CMX 3600), otio or xml (FCP 7). No
-    shots make an empty timeline (OpenTimelineIO's EDL writer fails on an empty track: its header)."""
-    import opentimelineio as otio
-
-    from ..outputs.writers import safe_title
-
-    adapter = TIMELINE_ADAPTERS.get(kind)
-    if adapter is None:
-        raise DataError(f"a timeline is {', '.join(TIMELINE_ADAPTERS)}, not {kind!r}")
-    if kind == "edl" and shots.empty:
-        return f"TITLE: {safe_title(title)}\n\n"
-    return otio.adapters.write_to_string(timeline_of(shots, title), adapter)
-

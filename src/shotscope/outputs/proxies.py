@@ -21,6 +21,21 @@ def proxy_path(archive: str | os.PathLike, folder: str) -> Path:
     return Path(archive) / PROXY_DIR / f"{Path(folder).name}.mp4"
 
 
+def is_proxy(path: Path, archive: str | os.PathLike) -> bool:
+    """Whether ``path`` is a playable copy this archive may serve: a regular file (not a link) in its
+    copies folder, itself no link, beginning as an MP4 does (``ftyp``)."""
+    import stat
+
+    folder = Path(archive) / PROXY_DIR
+    try:
+        if folder.is_symlink() or not stat.S_ISREG(path.lstat().st_mode) or path.parent != folder:
+            return False
+        with path.open("rb") as fh:
+            return fh.read(8)[4:8] == b"ftyp"
+    except OSError:
+        return False
+
+
 def browser_plays(path: str | os.PathLike, codec: str | None) -> bool:
     """Whether browsers play this file as it is (by its container and video codec)."""
     return Path(path).suffix.lower() in PLAYABLE_CONTAINERS and (codec or "").lower() in PLAYABLE_CODECS

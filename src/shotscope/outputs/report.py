@@ -82,7 +82,7 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None,
     from ..web import charts
     from ..web.templating import environment, static_text
     from .frames import shot_frames
-    from .writers import timecode
+    from .timelines import timecode
 
     if frames is None:
         frames = [shot_frames(s) for s in film.shots]

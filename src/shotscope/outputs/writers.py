@@ -1,5 +1,5 @@
 """Output files for one analysed film: shots.csv, shots.json, an EDL (CMX 3600), an OTIO timeline
-and FCP 7 XML (the last three through OpenTimelineIO and its adapters)."""
+and FCP 7 XML (the last three made by :mod:`.timelines`), frames.zip and report.html."""
 
 from __future__ import annotations
 
@@ -11,32 +11,7 @@ from pathlib import Path
 from ..analysis.film import FilmAnalysis
 from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
-
-
-def timeline_rate(fps: float) -> float:
-    """The film's rate when SMPTE timecode supports it; else a 24 fps (or 60 fps) timeline."""
-    import opentimelineio as otio
-
-    if otio.opentime.RationalTime.is_valid_timecode_rate(fps):
-        return fps
-    return 24.0 if fps < 36 else 60.0
-
-
-def _time(frame: int, fps: float):
-    """Frame ``frame`` of the film as a RationalTime on the timeline's rate."""
-    import opentimelineio as otio
-
-    rate = timeline_rate(fps)
-    return otio.opentime.RationalTime(frame if rate == fps else round(frame / fps * rate), rate)
-
-
-def timecode(frame: int, fps: float) -> str:
-    """SMPTE timecode as OpenTimelineIO writes it (drop-frame for 29.97 and 59.94; films at other
-    rates on a 24 or 60 fps timeline), so the CSV agrees with the EDL."""
-    import opentimelineio as otio
-
-    t = _time(frame, fps)
-    return otio.opentime.to_timecode(t, t.rate)
+from .timelines import film_timeline, timecode, timeline_rate, timeline_text
 
 
 def csv_text(film: FilmAnalysis) -> str:
@@ -80,73 +55,19 @@ def _compact(value) -> str:
     return json.dumps(value, separators=(",", ":"), default=float, ensure_ascii=False)
 
 
-def _clip_name(s) -> str:
-    parts = [p for p in (s.scale, s.movement) if p]
-    return " ".join(parts) or f"shot {s.index}"
-
-
-def _marker_name(s) -> str:
-    parts = []
-    if s.scale:
-        parts.append(f"{s.scale} {s.scale_prob or 0:.2f}")
-    if s.movement:
-        parts.append(f"{s.movement} {s.movement_prob or 0:.2f}")
-    return " ".join(parts) or f"shot {s.index}"
-
-
-# marker colours editors see on the timeline, one per scale
-SCALE_MARKER_COLOURS = {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN", "LS": "BLUE"}
-
-
-def safe_title(name: str) -> str:
-    """A file name fit for line-based formats (EDL titles and comments): control characters
-    (newlines, tabs, escapes) become spaces."""
-    return "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in name).strip() or "untitled"
-
-
-def timeline(film: FilmAnalysis, title: str):
-    """An OpenTimelineIO timeline: one clip per shot named by its labels, a coloured marker with
-    the labels and their probabilities, and every shot field in the clip's metadata."""
-    import opentimelineio as otio
-
-    fps = film.fps
-    tl = otio.schema.Timeline(name=safe_title(title))
-    track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
-    tl.tracks.append(track)
-    media = otio.schema.ExternalReference(
-        target_url=Path(film.path).resolve().as_uri(),
-        available_range=otio.opentime.TimeRange(_time(0, fps), _time(film.frame_count, fps)))
-    for s in film.shots:
-        start = _time(s.start_frame, fps)
-        clip = otio.schema.Clip(name=_clip_name(s), media_reference=media,
-                                source_range=otio.opentime.TimeRange(start, _time(s.end_frame, fps) - start))
-        clip.metadata["shotscope"] = {k: v for k, v in s.to_dict().items() if k != "motion"}
-        clip.markers.append(otio.schema.Marker(
-            name=_marker_name(s), color=SCALE_MARKER_COLOURS.get(s.scale, "RED"),
-            marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(0, start.rate))))
-        track.append(clip)
-    return tl
-
-
 def otio_text(film: FilmAnalysis, title: str) -> str:
-    import opentimelineio as otio
-
-    return otio.adapters.write_to_string(timeline(film, title), "otio_json")
+    return timeline_text(film_timeline(film, title), "otio")
 
 
 def edl_text(film: FilmAnalysis, title: str) -> str:
-    """CMX 3600 through OpenTimelineIO's adapter: an event per shot, labels in the clip name,
-    a LOC marker with the labels and probabilities."""
-    import opentimelineio as otio
-
-    return otio.adapters.write_to_string(timeline(film, title), "cmx_3600")
+    """CMX 3600: an event per shot, labels in the clip name, a LOC marker with the labels and
+    probabilities."""
+    return timeline_text(film_timeline(film, title), "edl")
 
 
 def fcpxml_text(film: FilmAnalysis, title: str) -> str:
-    """Final Cut Pro 7 XML (imports into Premiere Pro, DaVinci Resolve, Avid) through OpenTimelineIO."""
-    import opentimelineio as otio
-
-    return otio.adapters.write_to_string(timeline(film, title), "fcp_xml")
+    """Final Cut Pro 7 XML (imports into Premiere Pro, DaVinci Resolve, Avid)."""
+    return timeline_text(film_timeline(film, title), "xml")
 
 
 def write_outputs(film: FilmAnalysis, out_dir: str | Path) -> dict[str, Path]:

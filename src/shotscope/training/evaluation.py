@@ -137,23 +137,41 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
             if kept else np.zeros((0, len(move_labels)))
     else:
         final = net if net is not None else np.zeros((0, len(move_labels)))
+    if source in ("geometry", "fused"):  # the estimate and the combiner answer in shotscope's order
+        move_labels = list(MOVEMENT_LABELS)
     return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
                        list(model.config.scale_labels) if model is not None else None, move_labels)
 
 
-def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:
-    from ..labels import SCALE_LABELS
+def in_taxonomy(probs: np.ndarray, labels: list[str], taxonomy: list[str], what: str) -> np.ndarray:
+    """Predicted ids (argmax of ``probs``, columns named ``labels`` in the model's own order) as ids
+    of ``taxonomy`` (shotscope's order, the one the data's labels use); -1 for a name outside it."""
+    index = {name: i for i, name in enumerate(taxonomy)}
+    unknown = [name for name in labels if name not in index]
+    if unknown and len(unknown) == len(labels):
+        from ..errors import DataError
 
-    has = len(preds.records) > 0
-    scale_true = np.array([r.scale for r in preds.records])
-    scale_pred = preds.scale_probs.argmax(-1) if has and preds.scale_probs.size else []
-    if model is None:  # geometry alone: no scale predictions, so no scale numbers
+        raise DataError(f"the model's {what} labels ({', '.join(labels)}) are none of {', '.join(taxonomy)}: "
+                        "it cannot be scored on this data")
+    ids = np.array([index.get(name, -1) for name in labels])
+    return ids[probs.argmax(-1)] if len(probs) else np.zeros(0, int)
+
+
+def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> dict[str, Any]:
+    """The field's metrics of ``preds`` against their records' labels. Both are compared by name:
+    the records' labels are in shotscope's order, the model answers in its own config's order
+    (a model may list its labels in another order, as ``predict`` shows)."""
+    from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+
+    scale_true = np.array([r.scale for r in preds.records], int)
+    if model is None or not preds.scale_probs.size:  # geometry alone: no scale predictions, so no scale numbers
         scale_true = np.full(len(preds.records), -100)
         scale_pred = np.zeros(len(preds.records), int)
-    return multitask_metrics(
-        scale_true, scale_pred, np.array([r.movement for r in preds.records]),
-        preds.movement_probs.argmax(-1) if has else [],
-        preds.scale_labels or list(SCALE_LABELS), preds.movement_labels)
+    else:
+        scale_pred = in_taxonomy(preds.scale_probs, preds.scale_labels or list(SCALE_LABELS), SCALE_LABELS, "scale")
+    movement_pred = in_taxonomy(preds.movement_probs, preds.movement_labels, MOVEMENT_LABELS, "movement")
+    return multitask_metrics(scale_true, scale_pred, np.array([r.movement for r in preds.records], int),
+                             movement_pred, list(SCALE_LABELS), list(MOVEMENT_LABELS))
 
 
 def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,

@@ -3,10 +3,14 @@
 Pages: films (sortable), one film (player, strips, charts, shot table, corrections by mouse or
 keys), shots (the search filters, a grid that plays inline, export), compare (films side by side).
 
-Safety: binds 127.0.0.1 unless told otherwise; another host needs a token (``--token``, generated
-and printed when not given); every write needs the page's CSRF token; ``read_only`` refuses writes.
-Video is served with HTTP range requests, only for films registered in the archive: a URL names a
-film by its number in the database, never by a path.
+Safety (docs/reliability.md, "The web app's security model"): binds 127.0.0.1 unless told
+otherwise; another host needs a token of at least :data:`MIN_TOKEN` characters (``--token``,
+generated and printed when not given); only the host names it was started for are answered (a page
+elsewhere that rebinds its own name to this machine gets 421); every write needs the page's CSRF
+token and, from a browser, this server's own Origin; ``read_only`` refuses writes and writes no
+byte. Video is served with HTTP range requests, only the film the archive's provenance names
+(resolved, a video, of the size and content analysed): a URL names a film by its number in the
+database, never by a path.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..archive.database import Archive, shot_key
+from ..archive.database import Archive, ArchiveUnavailable, shot_key
 from ..errors import DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from ..outputs.frames import FRAMES_FILE, KINDS, read_frame
@@ -44,7 +48,7 @@ from . import charts
 
 HERE = Path(__file__).parent
 TOKEN_COOKIE = "shotscope_token"
-THUMB_DIR = ".shotscope-thumbs"
+THUMB_DIR = "thumbnails"  # under the user's cache (shotscope.files.cache_dir)
 MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
         ".mkv": "video/x-matroska", ".ogv": "video/ogg", ".avi": "video/x-msvideo", ".mpg": "video/mpeg",
         ".mpeg": "video/mpeg", ".ts": "video/mp2t"}
@@ -55,6 +59,11 @@ SECURITY_HEADERS = {
 }
 
 
+MIN_TOKEN = 16  # characters a token needs off this machine (a generated one has 32)
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+MAX_ID = (1 << 40) - 1  # film numbers (SQLite's integers hold 63 bits; a shot key shifts the film by 20)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -62,6 +71,64 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_wildcard(host: str) -> bool:
+    """0.0.0.0 or :: (every address of this machine)."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def served_names(host: str, extra: tuple[str, ...] = ()) -> set[str]:
+    """The host names (``Host`` header, without port) a server bound to ``host`` answers to: the
+    loopback names, ``host`` itself, and for 0.0.0.0 / :: this machine's names and addresses; plus
+    ``extra`` (``serve --allow-host``)."""
+    import socket
+
+    names = {*LOOPBACK_NAMES, host.strip("[]").lower(), *(e.strip("[]").lower() for e in extra)}
+    if is_wildcard(host):
+        for name in {socket.gethostname(), socket.getfqdn()}:
+            names.add(name.lower())
+            try:
+                names.update(info[4][0].split("%")[0] for info in socket.getaddrinfo(name, None))
+            except OSError:
+                pass
+    return {n for n in names if n and not is_wildcard(n)}
+
+
+def host_name(netloc: str) -> str | None:
+    """The host of a ``Host`` header or an origin's netloc, lower-case, without port or brackets;
+    None when it is no valid one."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit("//" + netloc)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    return parts.hostname or None
+
+
+def check_token(token: str | None, host: str) -> None:
+    """Refuse a token that guards nothing: empty (an unset shell variable), or short off loopback."""
+    if token is None:
+        return
+    if not token.strip():
+        raise DataError("--token is empty (an unset variable?): give a token of at least "
+                        f"{MIN_TOKEN} characters, or leave --token out to have one generated")
+    if not is_loopback(host) and len(token) < MIN_TOKEN:
+        raise DataError(f"--token has {len(token)} characters: off this machine ({host}) a token needs at least "
+                        f"{MIN_TOKEN}; leave --token out to have one generated")
+
+
+def bounded_id(value: Any, what: str, limit: int = MAX_ID) -> int:
+    """A film or shot number from a URL or a request body: a whole number 0..limit (no float, no
+    bool, no string of digits past the limit), else HTTP 404 (in a URL) or 422 (a body's)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise HTTPException(422, f"{what} must be a whole number from 0 to {limit}, not {str(value)[:40]!r}")
+    return value
 
 
 def media_type(path: Path) -> str:
@@ -88,7 +155,7 @@ class ArchiveSite:
     """The pages and the API over one archive folder."""
 
     def __init__(self, folder: str | os.PathLike, read_only: bool = False):
-        self.archive = Archive(folder, create=False)
+        self.archive = Archive(folder, create=False, read_only=read_only)
         self.read_only = read_only
         self.decoding: anyio.CapacityLimiter | None = None  # made in the server's event loop
         self.csrf = secrets.token_urlsafe(32)
@@ -102,6 +169,8 @@ class ArchiveSite:
     def film_row(self, film_id: int) -> dict[str, Any]:
         from contextlib import closing
 
+        if not 0 <= film_id <= MAX_ID:
+            raise HTTPException(404, f"no film {str(film_id)[:24]} in this archive")
         with closing(self.archive.connect()) as db:
             row = db.execute("SELECT * FROM films WHERE id = ?", (film_id,)).fetchone()
         if row is None:
@@ -109,9 +178,9 @@ class ArchiveSite:
         return dict(row)
 
     def film_file(self, film: dict[str, Any]) -> Path | None:
-        """Where the film's video is (see :meth:`Archive.film_file`). Only paths from the database
-        are ever opened."""
-        return self.archive.film_file(film["path"])
+        """The film's video, checked to be the one analysed (see :meth:`Archive.film_video`). Only
+        paths from the database are ever opened."""
+        return self.archive.film_video(film)[0]
 
     def shot_rows(self, folder: str, details: bool = False) -> list[dict[str, Any]]:
         return plain(self.archive.shots(film_folder=folder, details=details).to_dict("records"))
@@ -192,7 +261,7 @@ class ArchiveSite:
                            filters=filters, query=query, title="Shots")
 
     async def export(self, request: Request) -> Response:
-        from ..archive.database import TIMELINE_ADAPTERS, timeline_text
+        from ..outputs.timelines import TIMELINE_ADAPTERS, supercut_text
 
         kind = request.path_params["kind"]
         if kind != "csv" and kind not in TIMELINE_ADAPTERS:
@@ -202,9 +271,12 @@ class ArchiveSite:
         if kind == "csv":
             return Response(shots.to_csv(index=False), media_type="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="shots.csv"'})
-        text = await run_in_threadpool(timeline_text, shots, "shotscope selection", kind)
-        return Response(text, media_type="application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="shots.{kind}"'})
+        text, missing = await run_in_threadpool(supercut_text, shots, "shotscope selection", kind,
+                                                self.archive.film_file)
+        headers = {"Content-Disposition": f'attachment; filename="shots.{kind}"'}
+        if missing:  # the clips link to where these films were analysed; not on this machine now
+            headers["X-Shotscope-Missing-Films"] = str(len(missing))
+        return Response(text, media_type="application/octet-stream", headers=headers)
 
     async def compare_page(self, request: Request) -> Response:
         try:
@@ -224,18 +296,22 @@ class ArchiveSite:
 
     # --- media ---------------------------------------------------------------------------------
     def proxy_file(self, film: dict[str, Any]) -> Path | None:
-        """The film's playable copy (``shotscope proxy``), when it has one."""
-        from ..outputs.proxies import proxy_path
+        """The film's playable copy (``shotscope proxy``), when it has one: a regular MP4 file in the
+        archive's copies folder, not a link to elsewhere."""
+        from ..outputs.proxies import is_proxy, proxy_path
 
         path = proxy_path(self.archive.folder, film["folder"])
-        return path if path.is_file() else None
+        return path if is_proxy(path, self.archive.folder) else None
 
     async def media(self, request: Request) -> Response:
-        """The film's video for the player: its playable copy when there is one, else the file."""
+        """The film's video for the player: its playable copy when there is one, else the film the
+        archive analysed (checked: :meth:`Archive.film_video`)."""
         film = self.film_row(request.path_params["film_id"])
-        path = self.proxy_file(film) or self.film_file(film)
+        path = self.proxy_file(film)
         if path is None:
-            raise HTTPException(404, f"the video of film {film['id']} is not where it was analysed")
+            path, why = await run_in_threadpool(self.archive.film_video, film)
+            if path is None:
+                raise HTTPException(404, f"film {film['id']}: {why}")
         return FileResponse(path, media_type=media_type(path))
 
     async def thumbnail(self, request: Request) -> Response:
@@ -243,6 +319,8 @@ class ArchiveSite:
         shot, which = request.path_params["shot"], request.path_params["which"]
         if which not in KINDS:
             raise HTTPException(404, "a thumbnail is first, middle or last")
+        if not 0 <= shot < (film["shots"] or 0):
+            raise HTTPException(404, f"film {film['id']} has no shot {str(shot)[:24]}")
         stored = await run_in_threadpool(read_frame, self.archive.folder / film["folder"], shot, which)
         if stored is not None:  # the picture analyze kept (frames.zip): nothing to decode
             return Response(stored, media_type="image/webp", headers={"Cache-Control": "max-age=3600"})
@@ -261,21 +339,26 @@ class ArchiveSite:
         import cv2
         import numpy as np
 
-        from ..files import atomic_write_bytes
+        from ..files import atomic_write_bytes, cache_dir
         from ..video.decode import open_video
         from ..video.sampling import reduced_size
 
-        key = hashlib.sha1(f"{film['folder']}|{film['sha256_edges']}".encode()).hexdigest()[:16]
-        target = self.archive.folder / THUMB_DIR / f"{key}-{shot}-{which}.jpg"
-        if target.is_file():
-            return target
         with closing(self.archive.connect()) as db:
             row = db.execute("SELECT start_time, end_time FROM shots WHERE id = ?",
                              (shot_key(film["id"], shot),)).fetchone()
-        source = self.film_file(film)
-        if row is None or source is None:
-            raise HTTPException(404, "no such shot, or its video is missing")
+        if row is None:
+            raise HTTPException(404, f"film {film['id']} has no shot {shot}")
         start, end = row["start_time"], row["end_time"]
+        # kept in the user's cache, not in the archive (which may be read-only, or served read-only):
+        # by archive, folder, film content and the shot's times (a film analysed again with other cuts)
+        key = hashlib.sha256(f"{self.archive.folder.resolve()}|{film['folder']}|{film['sha256_edges']}|"
+                             f"{start:.3f}|{end:.3f}".encode()).hexdigest()[:24]
+        target = cache_dir() / THUMB_DIR / f"{key}-{which}.jpg"
+        if target.is_file():
+            return target
+        source, why = self.archive.film_video(film)
+        if source is None:
+            raise HTTPException(404, why)
         t = {"first": start, "middle": (start + end) / 2, "last": max(start, end - 0.1)}[which]
         try:
             with open_video(source) as video:
@@ -285,7 +368,7 @@ class ArchiveSite:
         except (DataError, IndexError, OSError) as exc:
             raise HTTPException(404, f"no frame at {t:.2f} s ({exc})") from None
         ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 80])
-        target.parent.mkdir(exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, buf.tobytes())
         return target
 
@@ -298,16 +381,24 @@ class ArchiveSite:
             return JSONResponse({"error": "missing or wrong CSRF token; reload the page"}, status_code=403)
         try:
             body = await request.json()
-            film = self.film_row(int(body["film"]))
-            shot, field, value = int(body["shot"]), str(body["field"]), str(body["value"])
+            film_id, shot, field, value = body["film"], body["shot"], body["field"], body["value"]
             note = body.get("note")
-        except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": "expected JSON {film, shot, field, value[, note]}"}, status_code=400)
+            if not all(isinstance(v, str) for v in (field, value)) or not isinstance(note, (str, type(None))):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return JSONResponse({"error": "expected JSON {film, shot, field, value[, note]}: film and shot whole "
+                                          "numbers, the others text"}, status_code=400)
+        try:
+            film = self.film_row(bounded_id(film_id, "film"))
+            shot = bounded_id(shot, "shot", (1 << 20) - 1)
+        except HTTPException as exc:
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         try:
             done = await run_in_threadpool(self.archive.correct, film["folder"], shot, field, value,
-                                           None if note is None else str(note)[:2000])
-        except DataError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+                                           None if note is None else note[:2000])
+        except DataError as exc:  # a label unknown, no such shot; or the database cannot take it
+            status = 503 if isinstance(exc, ArchiveUnavailable) else 400
+            return JSONResponse({"error": str(exc)}, status_code=status)
         return JSONResponse(plain([done])[0])
 
     async def history(self, request: Request) -> Response:
@@ -315,8 +406,13 @@ class ArchiveSite:
         return JSONResponse(await run_in_threadpool(self.archive.corrections, film["folder"]))
 
 
-def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str | None = None) -> Starlette:
-    """The web app over an archive folder (``shotscope analyze -o`` output with its database)."""
+def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str | None = None,
+               hosts: set[str] | None = None) -> Starlette:
+    """The web app over an archive folder (``shotscope analyze -o`` output with its database).
+    ``hosts``: the host names it answers to (default: this machine's loopback names; see
+    :func:`served_names`)."""
+    check_token(token, "localhost")
+    allowed = {h.lower() for h in (hosts or served_names("127.0.0.1"))}
     site = ArchiveSite(folder, read_only=read_only)
     routes = [
         Route("/", site.films_page),
@@ -334,7 +430,26 @@ def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str
     async def on_error(request: Request, exc: HTTPException) -> Response:
         return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
 
+    async def on_data_error(request: Request, exc: DataError) -> Response:
+        """Input the archive refuses (400), or a database that cannot serve it now (503): the reason,
+        never a traceback or SQL."""
+        status = 503 if isinstance(exc, ArchiveUnavailable) else 400
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return PlainTextResponse(str(exc), status_code=status)
+
     async def guard(request: Request, call_next):
+        # DNS rebinding: a page of another site whose name now points here reaches this server with
+        # its own name as Host; only the names this server was started for are answered
+        host = host_name(request.headers.get("host", ""))
+        if host not in allowed:
+            return PlainTextResponse(f"this server answers to {', '.join(sorted(allowed))}, not "
+                                     f"{(host or 'no host')[:60]!r} (start it with --allow-host NAME for another "
+                                     "name)", status_code=421)
+        if request.method not in ("GET", "HEAD"):
+            why = cross_origin(request)
+            if why:
+                return PlainTextResponse(why, status_code=403)
         if token is not None:
             given = request.query_params.get("token")
             if given is not None and hmac.compare_digest(given.encode(), token.encode()):
@@ -351,20 +466,41 @@ def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str
             response.headers.setdefault(key, value)
         return response
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: on_error},
+    app = Starlette(routes=routes, exception_handlers={HTTPException: on_error, DataError: on_data_error},
                     middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
     app.state.site = site
     return app
 
 
+def cross_origin(request: Request) -> str:
+    """Why a write comes from another site ('' when it does not): a browser names the page that
+    sent it (``Origin``, else ``Sec-Fetch-Site``); it must be this server, by the name it was asked
+    for. A client that names none (a script with the CSRF token) is let through."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(origin)
+        if origin == "null" or parts.scheme not in ("http", "https") or \
+                parts.netloc.lower() != request.headers.get("host", "").lower():
+            return f"a write from another site ({origin[:80]}) is refused; use this server's own pages"
+        return ""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return f"a write from another site (Sec-Fetch-Site: {site[:40]}) is refused; use this server's own pages"
+    return ""
+
+
 def serve(folder: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
-          token: str | None = None, log_level: str = "warning") -> None:
-    """Run the web app until interrupted. Another host than this machine needs a token."""
+          token: str | None = None, allow_hosts: tuple[str, ...] = (), log_level: str = "warning") -> None:
+    """Run the web app until interrupted. Another host than this machine needs a token (of at least
+    :data:`MIN_TOKEN` characters); ``allow_hosts``: more names it answers to (a DNS name, a proxy's)."""
     import uvicorn
 
+    check_token(token, host)
     if token is None and not is_loopback(host):
         token = secrets.token_urlsafe(24)
-    app = create_app(folder, read_only=read_only, token=token)
+    app = create_app(folder, read_only=read_only, token=token, hosts=served_names(host, allow_hosts))
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"shotscope: serving {Path(folder)} at http://{shown}:{port}/" + (f"?token={token}" if token else "")
           + (" (read-only)" if read_only else "") + "  (Ctrl-C stops)", flush=True)
