@@ -125,10 +125,17 @@ def database_error(path: Path, exc: BaseException) -> ArchiveUnavailable:
     if "Execution failed on sql" in text:  # pandas' wrapper: its message holds the whole statement
         text = text.rsplit(": ", 1)[-1]
     folder = path.parent
-    if name == "SQLITE_FULL" or "disk is full" in text:
+    try:
+        fs = os.statvfs(folder)
+        read_only_medium, full = bool(fs.f_flag & os.ST_RDONLY), fs.f_bavail * fs.f_frsize < (1 << 20)
+    except OSError:
+        read_only_medium = full = False
+    # SQLite says "disk is full" for the database file, but a log or index it cannot grow is an I/O error
+    if name == "SQLITE_FULL" or "disk is full" in text or (full and (name.startswith("SQLITE_IOERR") or
+                                                                       "disk I/O error" in text)):
         return ArchiveUnavailable(f"{path}: the disk is full; nothing was changed: free some space and run "
                                   "the command again")
-    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or read_only_medium:
         return ArchiveUnavailable(f"{path}: cannot be written (a read-only file, folder or medium); nothing was "
                                   "changed: `shotscope serve --read-only` shows it as it is, or copy the archive "
                                   "somewhere writable")

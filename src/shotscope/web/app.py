@@ -481,7 +481,7 @@ def cross_origin(request: Request) -> str:
         from urllib.parse import urlsplit
 
         parts = urlsplit(origin)
-        if origin == "null" or parts.scheme not in ("http", "https") or \
+        if origin == "null" or parts.scheme != request.url.scheme or \
                 parts.netloc.lower() != request.headers.get("host", "").lower():
             return f"a write from another site ({origin[:80]}) is refused; use this server's own pages"
         return ""
