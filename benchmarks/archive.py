@@ -27,12 +27,11 @@ import numpy as np
 from _common import best_of, machine, write_section
 from shotscope import Archive, __version__
 from shotscope.analysis.film import AnalyzeSettings, FilmAnalysis, Shot
-from shotscope.analysis.motion import MotionEstimate
-from shotscope.archive.database import _decode_shots_json as decode_shots_json
-from shotscope.archive.database import _write_shard as write_shard
+from shotscope.archive.ingest import decode_shots_json, write_shard
 from shotscope.labels import MOVEMENT_LABELS, SCALE_LABELS
 from shotscope.outputs.writers import json_text
 from shotscope.provenance import make_provenance
+from shotscope.sources.geometry import MotionEstimate
 
 LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
 

@@ -25,7 +25,8 @@ import torch
 from _common import machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.synthetic import SynthSettings, generate, make_film, split_manifest
-from shotscope.model.inference import compile_model, precision_name, resolve_precision
+from shotscope.devices import precision_name, resolve_precision
+from shotscope.model.inference import compile_model
 
 
 def model_dir(root: Path, tiny: bool) -> Path:

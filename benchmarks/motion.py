@@ -17,11 +17,11 @@ from sklearn.metrics import f1_score, recall_score
 
 from _common import machine, write_section
 from shotscope import load_model
-from shotscope.analysis.fusion import fit_fusion
 from shotscope.data import read_manifest
 from shotscope.data.synthetic import SynthSettings, generate, split_manifest
 from shotscope.labels import MOVEMENT_LABELS
 from shotscope.training.evaluation import predict_records
+from shotscope.training.fusion import fit_fusion
 from shotscope.training.trainer import TINY_CONFIG, train
 
 TEST = SynthSettings(width=320, height=180, frames=20, fps=24, pan_speed=(0.006, 0.016), zoom_total=(1.15, 1.5),
@@ -107,7 +107,7 @@ were right; the confusion matrix rows are the true Static, Motion, Pull, Push.
 
 Before this estimate, geometry scored 1.00 on the generated clips but 0.48 accuracy on the real
 development set (Motion read as Push/Pull, Static read as Motion). The estimate now tells the
-camera from the subjects by the frame's border (see `shotscope.analysis.motion`). Goals on the real set:
+camera from the subjects by the frame's border (see `shotscope.sources.geometry`). Goals on the real set:
 accuracy >= 0.80, Static and Motion F1 >= 0.6, Push/Pull answers right at least half the time;
 generated sets >= 0.95 macro-F1. The real set is small and from one music video (Push 2,
 Pull 1): it shows failure modes, it does not prove the thresholds, which were set from the

@@ -15,10 +15,10 @@ import opentimelineio as otio
 import pytest
 
 import shotscope
-from shotscope.analysis.batch import analyze_many, output_dir_for
 from shotscope.analysis.film import AnalyzeSettings
 from shotscope.data.synthetic import make_film
 from shotscope.outputs.writers import write_outputs
+from shotscope.runs.batch import analyze_many, output_dir_for
 
 from .conftest import real_video
 
@@ -237,10 +237,10 @@ def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):
 
 
 def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model):
-    from shotscope.analysis.film import _ShotBuffer
+    from shotscope.analysis.shot_frames import ShotBuffer
     from shotscope.video.decode import DecodedFrame
 
-    buf = _ShotBuffer(keep=8)
+    buf = ShotBuffer(keep=8)
     for i in range(1000):
         if buf.wants(i):
             buf.add(DecodedFrame(i, i / 24, None))
@@ -255,7 +255,7 @@ def test_long_shot_gets_several_views_from_a_bounded_buffer(tmp_path, tiny_model
 
 
 def test_movement_source_auto(film, tiny_model):
-    from shotscope.analysis.fusion import MovementFusion
+    from shotscope.sources.fusion import MovementFusion
 
     path, _ = film
     assert shotscope.analyze(path, tiny_model, progress=False).shots[0].movement_source == "model"

@@ -16,23 +16,14 @@ import pytest
 
 import shotscope
 from shotscope import DataError
-from shotscope.analysis.film import (
-    GEOMETRY_FRAMES,
-    GEOMETRY_SIDE,
-    AnalyzeSettings,
-    _Converter,
-    _ModelWorker,
-    _positions,
-    _ShotBuffer,
-    _ShotLabeller,
-    _views_for,
-    check_integrity,
-    model_input_side,
-    read_ahead,
-    resolve_movement,
-    resolve_settings,
-)
+from shotscope.analysis.film import check_integrity
+from shotscope.analysis.labelling import ModelWorker, ShotLabeller
+from shotscope.analysis.results import AnalyzeSettings, resolve_settings
+from shotscope.analysis.shot_frames import Converter, ShotBuffer, positions, views_for
 from shotscope.model.preprocessing import PreprocessConfig
+from shotscope.sources.geometry import GEOMETRY_FRAMES, GEOMETRY_SIDE
+from shotscope.sources.selection import model_input_side, resolve_movement
+from shotscope.threads import read_ahead
 from shotscope.video.cuts import CutDetector
 from shotscope.video.decode import DecodedFrame, open_video
 
@@ -144,7 +135,7 @@ def _frames(indices, fps=25.0):
 
 
 def test_the_shot_buffer_thins_by_doubling_its_stride_and_splits_at_cuts():
-    buf = _ShotBuffer(keep=4)
+    buf = ShotBuffer(keep=4)
     kept = []
     for i in range(40):
         if buf.wants(i):
@@ -156,11 +147,11 @@ def test_the_shot_buffer_thins_by_doubling_its_stride_and_splits_at_cuts():
     done = buf.split(20)
     assert [f.index for f in done] == [0, 8, 16] and [f.index for f in buf.items] == [24, 32]
     assert buf.stride == 1
-    empty = _ShotBuffer(keep=2)
+    empty = ShotBuffer(keep=2)
     empty.stride = 4
     assert empty.wants(3)  # an empty buffer takes the next frame whatever the stride
     assert buf.wants(33) and buf.split(100) and buf.items == []
-    every = _ShotBuffer(keep=8)
+    every = ShotBuffer(keep=8)
     for i in range(10):
         every.add(DecodedFrame(i, i / 25, None))
     assert [f.index for f in every.split(5)] == [0, 1, 2, 3, 4]  # the frame on the cut opens the next shot
@@ -181,18 +172,18 @@ def test_the_frame_side_sampled_for_each_model(tiny_model):
 
 def test_long_shots_get_more_views_up_to_the_limit():
     st = AnalyzeSettings(long_shot_seconds=4.0, max_views=3)
-    assert [_views_for(d, st) for d in (0.5, 4.0, 4.01, 7.99, 8.0, 11.9, 12.0, 60.0)] == [1, 1, 2, 2, 3, 3, 3, 3]
-    assert _views_for(100.0, AnalyzeSettings(long_shot_seconds=4.0, max_views=5)) == 5
+    assert [views_for(d, st) for d in (0.5, 4.0, 4.01, 7.99, 8.0, 11.9, 12.0, 60.0)] == [1, 1, 2, 2, 3, 3, 3, 3]
+    assert views_for(100.0, AnalyzeSettings(long_shot_seconds=4.0, max_views=5)) == 5
 
 
 def test_positions_spread_views_over_the_kept_frames():
-    one = _positions(32, 8, 1)
+    one = positions(32, 8, 1)
     assert one.shape == (1, 8) and one[0, 0] >= 0 and one.max() <= 31 and (np.diff(one[0]) > 0).all()
-    three = _positions(32, 4, 3)
+    three = positions(32, 4, 3)
     assert three.shape == (3, 4) and len({tuple(r) for r in three}) == 3
-    assert _positions(3, 8, 1).max() == 2  # fewer frames than wanted: repeats, never past the end
-    assert _positions(8, 8, 1).tolist() == [list(range(8))]  # as many as wanted: each once, from the first
-    assert (_positions(1, 4, 2) == 0).all()
+    assert positions(3, 8, 1).max() == 2  # fewer frames than wanted: repeats, never past the end
+    assert positions(8, 8, 1).tolist() == [list(range(8))]  # as many as wanted: each once, from the first
+    assert (positions(1, 4, 2) == 0).all()
 
 
 class FakeVideo:
@@ -209,15 +200,15 @@ class FakeVideo:
 
 def test_the_converter_converts_each_kept_frame_once():
     video = FakeVideo()
-    conv = _Converter(video, (12, 8))
+    conv = Converter(video, (12, 8))
     items = _frames(range(0, 40, 2))
     clip = conv.sample(items, 4, 2)
     assert clip.shape == (2, 4, 8, 12, 3) and clip.dtype == np.uint8
     assert [int(clip[v, t, 0, 0, 0]) for v in range(2) for t in range(4)] == \
-        [items[i].index for i in _positions(len(items), 4, 2).ravel()]
+        [items[i].index for i in positions(len(items), 4, 2).ravel()]
     calls = video.calls
     conv.sample(items, 4, 2)
-    assert video.calls == calls == len(set(_positions(len(items), 4, 2).ravel()))
+    assert video.calls == calls == len(set(positions(len(items), 4, 2).ravel()))
 
 
 # --- the labeller --------------------------------------------------------------------------------
@@ -225,7 +216,7 @@ def test_the_converter_converts_each_kept_frame_once():
 def _labeller(model, movement="model", batch_size=8, size=(32, 32)):
     settings = AnalyzeSettings(movement=movement, batch_size=batch_size, long_shot_seconds=4.0,
                                short_shot_seconds=0.75)
-    return _ShotLabeller(model, settings, 4, _Converter(FakeVideo(), size))
+    return ShotLabeller(model, settings, 4, Converter(FakeVideo(), size))
 
 
 def test_the_labeller_labels_by_argmax_and_keeps_shot_facts(tiny_model):
@@ -284,7 +275,7 @@ def test_thumbnails_pick_the_most_detailed_of_three_frames():
             return (rng.integers(0, level + 1, (h, w, 3))).astype(np.uint8)
 
     size = (480, 270)  # three times the thumbnail: area averaging and bilinear sampling differ
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Fade(), size))
+    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, Converter(Fade(), size))
     items = _frames(range(12))  # picks 3, 6, 9: the ninth is the most detailed
     lab.add(0, 12, 0.0, 0.5, items)
     (shot,) = lab.finish()
@@ -314,7 +305,7 @@ def test_the_thumbnail_is_one_of_the_frames_at_a_quarter_half_and_three_quarters
             level = 255 if frame.index == detailed else 0
             return np.random.default_rng(frame.index).integers(0, level + 1, (h, w, 3)).astype(np.uint8)
 
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(Peak(), (320, 180)))
+    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, Converter(Peak(), (320, 180)))
     lab.add(0, 12, 0.0, 0.5, _frames(range(12)))  # twelve frames: 3, 6 and 9 are the candidates
     (shot,) = lab.finish()
     assert shot.thumbnail.std() > 10  # the textured one (the others are black), wherever of the three it is
@@ -322,15 +313,15 @@ def test_the_thumbnail_is_one_of_the_frames_at_a_quarter_half_and_three_quarters
 
 def test_thumbnails_keep_the_films_shape_when_the_model_sees_a_square():
     # the wider of the two is the lower one: the thumbnails come from the wider, in the film's shape
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (224, 224)),
-                        _Converter(FakeVideo(), (320, 180)))
+    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, Converter(FakeVideo(), (224, 224)),
+                        Converter(FakeVideo(), (320, 180)))
     lab.add(0, 12, 0.0, 0.5, _frames(range(12)))
     (shot,) = lab.finish()
     assert shot.thumbnail.shape == shot.first_frame.shape == (90, 160, 3)
 
 
 def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
-    import shotscope.analysis.film as analysis
+    import shotscope.analysis.labelling as analysis
 
     seen = []
 
@@ -340,19 +331,19 @@ def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
                                to_dict=lambda: {"label": "Pull"})
 
     monkeypatch.setattr(analysis, "estimate_movement", fake_estimate)
-    geo = _Converter(FakeVideo(), (24, 16))
-    lab = _ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, _Converter(FakeVideo(), (12, 8)), geo)
+    geo = Converter(FakeVideo(), (24, 16))
+    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, Converter(FakeVideo(), (12, 8)), geo)
     lab.add(0, 40, 0.0, 1.6, _frames(range(40)))
     lab.add(40, 41, 1.6, 1.64, _frames([40]))
     shots = lab.finish()
     assert seen[0][0] == (GEOMETRY_FRAMES, 16, 24, 3) and seen[1][0] == (2, 16, 24, 3)
-    assert seen[0][1] == [i / 25 for i in _positions(40, 16, 1)[0]]
+    assert seen[0][1] == [i / 25 for i in positions(40, 16, 1)[0]]
     assert (shots[0].movement, shots[0].movement_prob, shots[0].motion) == ("Pull", 0.6123, {"label": "Pull"})
     assert shots[0].thumbnail.shape == (107, 160, 3)  # from the larger pictures
 
 
 def test_fused_movement_comes_from_the_combiner(tiny_model, monkeypatch):
-    from shotscope.analysis.motion import MotionEstimate
+    from shotscope.sources.geometry import MotionEstimate
 
     got = []
 
@@ -382,7 +373,7 @@ def test_with_geometry_the_model_gives_the_scale_only(tiny_model, monkeypatch):
 
 def test_the_model_worker_runs_batches_in_order_and_hands_errors_back():
     done = []
-    worker = _ModelWorker(done.append)
+    worker = ModelWorker(done.append)
     for k in range(5):
         worker.submit([k])
     worker.close()
@@ -394,7 +385,7 @@ def test_the_model_worker_runs_batches_in_order_and_hands_errors_back():
         done.append(batch)
 
     done.clear()
-    worker = _ModelWorker(fail)
+    worker = ModelWorker(fail)
     worker.submit(["bad"])
     deadline = time.monotonic() + 10
     while worker.error is None and time.monotonic() < deadline:  # the thread has run it
@@ -414,7 +405,7 @@ def test_after_a_failure_the_worker_drains_what_waits_so_closing_never_blocks():
         gate.wait(10)
         raise ValueError("the model failed")
 
-    worker = _ModelWorker(fails, depth=2)
+    worker = ModelWorker(fails, depth=2)
     worker.submit(1)
     assert started.wait(10)
     worker.submit(2)
@@ -438,7 +429,7 @@ def test_an_aborted_worker_drops_what_waits_and_says_nothing():
         gate.wait(10)
         ran.append(batch)
 
-    worker = _ModelWorker(slow, depth=2)
+    worker = ModelWorker(slow, depth=2)
     worker.submit(1)
     assert started.wait(10)  # the first batch is running
     worker.submit(2)
@@ -450,7 +441,7 @@ def test_an_aborted_worker_drops_what_waits_and_says_nothing():
     def fail(batch):
         raise RuntimeError("x")
 
-    broken = _ModelWorker(fail)
+    broken = ModelWorker(fail)
     broken.submit(1)
     broken.close(abort=True)  # an abort raises nothing
 
@@ -527,7 +518,7 @@ def test_the_model_worker_bounds_what_waits_and_drops_it_after_a_failure_or_an_a
         gate.wait(10)
         ran.append(batch)
 
-    worker = _ModelWorker(gated)
+    worker = ModelWorker(gated)
     assert worker.thread.daemon and worker.thread.name == "shotscope-model"  # never holds the process at exit
     worker.submit(1)
     assert started.wait(10)
@@ -552,7 +543,7 @@ def test_the_model_worker_bounds_what_waits_and_drops_it_after_a_failure_or_an_a
             raise ValueError("the model failed")
         ran.append(batch)
 
-    worker = _ModelWorker(fails_first)
+    worker = ModelWorker(fails_first)
     for k in (1, 2, 3):
         worker.submit(k)
     gate.set()
@@ -564,7 +555,7 @@ def test_the_model_worker_bounds_what_waits_and_drops_it_after_a_failure_or_an_a
     # an abort drops the waiting batches: only the running one finishes
     gate.clear()
     started.clear()
-    worker = _ModelWorker(gated)
+    worker = ModelWorker(gated)
     worker.submit("running")
     assert started.wait(10)
     worker.submit("waiting")
@@ -657,12 +648,12 @@ def test_analyze_uses_its_settings_and_keeps_fewer_frames_of_larger_pictures(tmp
 
     kept = []
 
-    class Buffer(analysis._ShotBuffer):
+    class Buffer(analysis.ShotBuffer):
         def __init__(self, keep):
             kept.append(keep)
             super().__init__(keep)
 
-    monkeypatch.setattr(analysis, "_ShotBuffer", Buffer)
+    monkeypatch.setattr(analysis, "ShotBuffer", Buffer)
     small, large = _flat_film(tmp_path / "small.mp4", 160, 90), _flat_film(tmp_path / "large.mp4", 2560, 1440)
     for path, keep_frames in ((small, 64), (large, 64), (large, 10)):
         analysis.analyze(path, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry",
@@ -678,12 +669,12 @@ def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp
 
     sizes = []
 
-    class Converter(analysis._Converter):
+    class Converter(analysis.Converter):
         def __init__(self, video, size):
             sizes.append(size)
             super().__init__(video, size)
 
-    monkeypatch.setattr(analysis, "_Converter", Converter)
+    monkeypatch.setattr(analysis, "Converter", Converter)
     film = _flat_film(tmp_path / "film.mp4", 640, 360, frames=12)
     shots = analysis.analyze(film, tiny_model, detector=_Recorder(),
                              settings=AnalyzeSettings(movement="geometry")).shots
@@ -878,13 +869,13 @@ def test_a_shots_kept_frames_are_every_stride_th_from_its_first_in_a_range(tmp_p
     import shotscope.analysis.film as analysis
 
     given = []
-    real_add = analysis._ShotLabeller.add
+    real_add = analysis.ShotLabeller.add
 
     def add(self, start, end, t0, t1, items):
         given.append([f.index for f in items])
         real_add(self, start, end, t0, t1, items)
 
-    monkeypatch.setattr(analysis._ShotLabeller, "add", add)
+    monkeypatch.setattr(analysis.ShotLabeller, "add", add)
     path = _flat_film(tmp_path / "film.mp4", 64, 48, frames=80, fps=25)
     analysis.analyze(path, None, detector=_Recorder(), progress=False,
                      settings=AnalyzeSettings(movement="geometry", start=0.44, keep_frames=8))

@@ -14,9 +14,9 @@ import pytest
 
 from shotscope import Archive, DataError
 from shotscope._cli.main import main
-from shotscope.analysis.batch import output_dir_for
-from shotscope.archive.database import MIGRATIONS, SCHEMA_VERSION
+from shotscope.archive.schema import MIGRATIONS, SCHEMA_VERSION
 from shotscope.data.synthetic import make_film
+from shotscope.runs.batch import output_dir_for
 
 LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
 
@@ -373,7 +373,7 @@ def test_a_version_1_database_is_migrated_with_its_corrections(archive, tmp_path
 def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     """The schema's steps run in one transaction: a step failing after others (SQLite's statements
     that change tables included) leaves schema 1 as it was, so the next open migrates it whole."""
-    import shotscope.archive.database as database
+    import shotscope.archive.schema as database
 
     _version_1_database(tmp_path / "shotscope.db")
     monkeypatch.setitem(database.MIGRATIONS, 4, MIGRATIONS[4] + "; INSERT INTO no_such_table VALUES (1)")

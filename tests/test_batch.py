@@ -14,23 +14,12 @@ from pathlib import Path
 import pytest
 
 from shotscope import DataError
-from shotscope.analysis.batch import (
-    ERRORS_FILE,
-    RUNS_FILE,
-    BatchResult,
-    FilmJob,
-    RunRecord,
-    _no_bar,
-    expand_inputs,
-    finish_job,
-    output_dir_for,
-    parse_shard,
-    plan_archive,
-    run_job,
-    write_film_folder,
-)
 from shotscope.analysis.film import AnalyzeSettings
+from shotscope.console import no_bar
 from shotscope.provenance import PROVENANCE_FILE
+from shotscope.runs.batch import expand_inputs, output_dir_for, parse_shard, plan_archive
+from shotscope.runs.jobs import BatchResult, FilmJob, finish_job, run_job, write_film_folder
+from shotscope.runs.records import ERRORS_FILE, RUNS_FILE, RunRecord
 
 from .conftest import Terminal
 from .test_writers import make_film as made_by_hand
@@ -103,7 +92,7 @@ def test_shards(monkeypatch):
 
 
 def test_progress_bar_choice():
-    assert (_no_bar(None), _no_bar(True), _no_bar(False)) == (None, False, True)
+    assert (no_bar(None), no_bar(True), no_bar(False)) == (None, False, True)
 
 
 # --- the run's records ---------------------------------------------------------------------------
@@ -274,7 +263,7 @@ def test_the_plan_reuses_what_is_current_and_says_why_it_redoes_the_rest(films, 
 
 
 def test_an_output_folder_that_cannot_take_files_is_refused_before_any_work(tmp_path):
-    from shotscope.analysis.batch import check_output_dir
+    from shotscope.runs.batch import check_output_dir
 
     assert check_output_dir(tmp_path / "new" / "out") == tmp_path / "new" / "out"
     (tmp_path / "file").write_text("x")
@@ -286,7 +275,7 @@ def test_an_output_folder_that_cannot_take_files_is_refused_before_any_work(tmp_
 
 
 def test_the_plan_records_what_it_was_given(films, tmp_path, tiny_model, monkeypatch):
-    import shotscope.analysis.batch as batch
+    import shotscope.runs.batch as batch
     from shotscope.video.cuts import make_detector
 
     out = tmp_path / "out"
@@ -365,7 +354,7 @@ def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_
     there must still stop the archive (before the next film), recorded as interrupted."""
     import signal
 
-    import shotscope.analysis.batch as batch
+    import shotscope.runs.batch as batch
 
     ran = []
 
@@ -391,15 +380,16 @@ def test_a_ctrl_c_that_python_lost_still_stops_the_run_between_films(films, tmp_
 def test_a_ctrl_c_just_after_a_films_folder_is_swapped_in_counts_that_film(films, tmp_path, monkeypatch):
     """Ctrl-C between a film's folder swapped in and its count (its directory's fsync is there): the
     film is whole in place, so the interrupted run's record counts it, and the next run reuses it."""
-    import shotscope.analysis.batch as batch
+    import shotscope.runs.batch as batch
+    import shotscope.runs.jobs as jobs
 
-    real_swap = batch.swap_in_dir
+    real_swap = jobs.swap_in_dir
 
     def swap_then_ctrl_c(built, target):
         real_swap(built, target)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch, "swap_in_dir", swap_then_ctrl_c)
+    monkeypatch.setattr(jobs, "swap_in_dir", swap_then_ctrl_c)
     out = tmp_path / "out"
     geometry = AnalyzeSettings(movement="geometry")
     with pytest.raises(KeyboardInterrupt):
@@ -423,12 +413,12 @@ def test_an_archive_run_analyses_reuses_redoes_and_shards_as_asked(films, tmp_pa
     """analyze_many end to end on three small films and a file that is not one: each film's folder,
     the failure recorded and the rest carried on, a second run reusing what is current, force
     redoing it, a shard taking its share, the run's model, settings and detector in every folder."""
-    from shotscope.analysis.batch import analyze_many
+    from shotscope.runs.batch import analyze_many
 
     out = tmp_path / "out"
     bad = _touch(tmp_path / "broken.mp4")
     geometry = AnalyzeSettings(movement="geometry", short_shot_seconds=0.25)
-    with caplog.at_level(logging.DEBUG, logger="shotscope.analysis.batch"):
+    with caplog.at_level(logging.DEBUG, logger="shotscope.runs.batch"):
         first = analyze_many([str(films), str(bad)], out, settings=geometry, detector="content", progress=False)
     told = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{bad} failed:\n")]
     assert len(told) == 1 and "Traceback (most recent call last)" in told[0]  # the whole story, for --verbose

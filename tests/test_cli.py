@@ -17,8 +17,8 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
+from shotscope.runs.batch import output_dir_for
 
 from .conftest import real_video
 
@@ -88,7 +88,7 @@ def test_same_clip_same_labels_through_predict_evaluate_and_analyze(model_dir, t
     import shutil
 
     from shotscope._cli.main import main
-    from shotscope.analysis.fusion import MovementFusion
+    from shotscope.sources.fusion import MovementFusion
 
     def run(*args) -> str:
         assert main(list(map(str, args))) == 0, capsys.readouterr().err
@@ -189,8 +189,8 @@ def test_hugging_face_loading_restores_everything_and_pipeline_runs(model_dir, f
     from transformers import AutoModel, pipeline
 
     import shotscope as lib
-    from shotscope.analysis.fusion import MovementFusion
     from shotscope.model.preprocessing import PreprocessConfig
+    from shotscope.sources.fusion import MovementFusion
 
     folder = tmp_path / "m"
     shutil.copytree(model_dir, folder)

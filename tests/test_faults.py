@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from shotscope._cli.main import main
-from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
+from shotscope.runs.batch import output_dir_for
 
 from .conftest import TINY
 from .faults import cut_short, damage_middle, faststart_copy, read_only_dir, small_disk
@@ -259,7 +259,7 @@ CASES: dict[str, Case] = {
                                         "movement_fusion.json: not a valid movement combiner"),
     "model-fusion-shape": _model_case(
         lambda m: (m / "movement_fusion.json").write_text(json.dumps(
-            {"features": __import__("shotscope.analysis.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 15] * 3,
+            {"features": __import__("shotscope.sources.fusion", fromlist=["FEATURES"]).FEATURES, "coef": [[0.0] * 15] * 3,
              "intercept": [0.0] * 3, "mean": [0.0] * 15, "scale": [1.0] * 15})),
         "fitted on other features"),
     # --- manifests (predict reads them; a bad line is skipped and named) -------------------------

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from shotscope import load_model
-from shotscope.analysis.fusion import MovementFusion
-from shotscope.analysis.motion import estimate_movement
+from shotscope.sources.fusion import MovementFusion
+from shotscope.sources.geometry import estimate_movement
 from tests.test_motion import SETTINGS, _clip, _times
 
 
@@ -44,9 +44,9 @@ def test_fit_fusion_decodes_once_and_scores(tiny_model, tmp_path):
     from dataclasses import replace
 
     from shotscope import DataError
-    from shotscope.analysis.fusion import fit_fusion
     from shotscope.data import read_manifest
     from shotscope.data.synthetic import generate
+    from shotscope.training.fusion import fit_fusion
 
     tiny_model.config.num_frames = 4
     records, _ = read_manifest(generate(tmp_path / "s", 16, settings=replace(SETTINGS, frames=8), progress=False))
@@ -67,11 +67,11 @@ def test_fit_fusion_report_equals_an_independent_cross_validation(tiny_model, tm
 
     from sklearn.model_selection import StratifiedKFold
 
-    from shotscope.analysis.fusion import fit_fusion
     from shotscope.data import read_manifest
     from shotscope.data.synthetic import generate
     from shotscope.labels import MOVEMENT_LABELS
     from shotscope.training.evaluation import predict_records
+    from shotscope.training.fusion import fit_fusion
 
     tiny_model.config.num_frames = 4
     records, _ = read_manifest(generate(tmp_path / "s", 28, settings=replace(SETTINGS, frames=8), progress=False))
@@ -108,8 +108,8 @@ def test_fit_fusion_report_equals_an_independent_cross_validation(tiny_model, tm
 
 
 def _estimates(n: int, seed: int = 0):
-    from shotscope.analysis.motion import MotionEstimate
     from shotscope.labels import MOVEMENT_LABELS
+    from shotscope.sources.geometry import MotionEstimate
 
     rng = np.random.default_rng(seed)
     out = []
@@ -126,7 +126,7 @@ def test_the_combiner_is_a_balanced_logistic_regression_on_standardised_features
     their mean and deviation; combine = its softmax; classes absent from the fit are never chosen."""
     from sklearn.linear_model import LogisticRegression
 
-    from shotscope.analysis.fusion import _features
+    from shotscope.sources.fusion import _features
 
     rng = np.random.default_rng(1)
     ests = _estimates(40)
@@ -162,7 +162,7 @@ def test_combine_is_a_softmax_that_never_overflows():
     coef = np.random.default_rng(2).normal(size=(4, 15))
     mean, scale, intercept = np.full(15, 0.3), np.full(15, 2.0), np.array([900.0, 0.0, -5.0, 899.0])
     fusion = MovementFusion(coef, intercept, mean, scale)
-    from shotscope.analysis.fusion import _features
+    from shotscope.sources.fusion import _features
 
     net = np.array([0.7, 0.1, 0.1, 0.1])
     z = coef @ ((_features(net, ests[0]) - mean) / scale) + intercept
@@ -178,7 +178,7 @@ def test_a_saved_combiner_loads_back_and_a_bad_one_is_refused_with_its_reason(tm
     import json
 
     from shotscope import ModelLoadError
-    from shotscope.analysis.fusion import FEATURES, FUSION_FILE
+    from shotscope.sources.fusion import FEATURES, FUSION_FILE
 
     rng = np.random.default_rng(3)
     fusion = MovementFusion(rng.normal(size=(4, 15)), rng.normal(size=4), rng.normal(size=15), rng.random(15) + 0.5)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from shotscope import DataError
+from shotscope import DataError, devices
 from shotscope.model import inference
 from shotscope.model.inference import (
     autocast,
@@ -67,10 +67,10 @@ def test_precision_choices_on_each_device(gpus, monkeypatch):
     for choice, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp16", torch.float16)):
         assert resolve_precision(choice, "cpu") == dtype
         assert resolve_precision(choice, torch.device("cpu")) == dtype
-    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", "cpu") == resolve_precision(device="cpu") == torch.bfloat16
     assert resolve_precision("auto", "mps") == torch.float32
-    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: False)
     assert resolve_precision("auto", "cpu") == torch.float32
     gpus(1, bf16=True)
     assert resolve_precision("auto", "cuda") == torch.bfloat16
@@ -176,7 +176,7 @@ def test_defaults_and_the_device_the_model_is_on(monkeypatch, tiny_config):
     from shotscope import ShotScopeModel
 
     assert resolve_device() == torch.device("cpu")
-    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision() == torch.bfloat16  # auto, on the CPU
     with torch.device("meta"):
         elsewhere = ShotScopeModel(tiny_config)

@@ -385,7 +385,7 @@ def test_config_problems_are_listed_together_and_cut_to_a_line(saved):
 
 
 def test_a_model_folder_brings_its_preprocessing_at_the_models_size_and_its_combiner(saved, tiny_model):
-    from shotscope.analysis.fusion import MovementFusion
+    from shotscope.sources.fusion import MovementFusion
 
     (saved / "preprocessor_config.json").write_text(json.dumps({"do_center_crop": False}))
     assert load_model(saved).preprocess_config.image_size == 32  # no size in the file: the model's

@@ -252,7 +252,7 @@ def _hub_cache(root, tiny_model, repo="someone/tiny"):
     combiner; v1: center crop, no combiner), as a download would have left it."""
     import numpy as np
 
-    from shotscope.analysis.fusion import MovementFusion
+    from shotscope.sources.fusion import MovementFusion
 
     folder = root / f"models--{repo.replace('/', '--')}"
     for ref, commit, pre, fusion in (("main", "a" * 40, PreprocessConfig(image_size=32, resize_mode="letterbox"), True),

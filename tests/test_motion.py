@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shotscope.analysis.motion import FEATURE_NAMES, MotionThresholds, estimate_movement
 from shotscope.data.synthetic import SynthSettings, camera_move, compose_scene, photographs
+from shotscope.sources.geometry import FEATURE_NAMES, MotionThresholds, estimate_movement
 
 SETTINGS = SynthSettings(width=192, height=112, frames=12, fps=12)
 
@@ -179,7 +179,7 @@ def test_repeated_frames_are_not_pairs():
 
 
 def test_the_tracked_grid_covers_the_frame_evenly():
-    from shotscope.analysis.motion import GRID, _grid
+    from shotscope.sources.geometry import GRID, _grid
 
     pts = _grid(180, 320)
     assert pts.shape == (GRID[0] * GRID[1], 1, 2) and pts.dtype == np.float32
@@ -194,7 +194,7 @@ def test_the_tracked_grid_covers_the_frame_evenly():
 def test_pair_motion_between_two_frames():
     import cv2
 
-    from shotscope.analysis.motion import pair_motion
+    from shotscope.sources.geometry import pair_motion
 
     frames = _warped(2, 3.0, -1.0)
     a, b = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames)
@@ -219,7 +219,7 @@ def _gray_pair(first, second):
 def test_each_corner_of_the_border_has_its_own_zoom():
     """Only the lower right quarter of the picture expands (a subject coming toward the camera
     there): that corner's radial change is the zoom's, the other three stay near 0."""
-    from shotscope.analysis.motion import pair_motion
+    from shotscope.sources.geometry import pair_motion
 
     still, zoomed = _warped(2, scale=1.05)[0], _warped(2, scale=1.05)[1]
     mixed = still.copy()
@@ -235,7 +235,7 @@ def test_points_off_the_camera_motion_by_more_than_a_pixel_are_outliers():
     camera's (identity) motion; moving 0.5 px it is within the 1 px tolerance."""
     import cv2
 
-    from shotscope.analysis.motion import GRID, _grid, pair_motion
+    from shotscope.sources.geometry import GRID, _grid, pair_motion
 
     base = _warped(1)[0]
     pts = _grid(180, 320).reshape(-1, 2)
@@ -275,7 +275,7 @@ def test_evidence_from_fewer_pairs_is_less_sure():
     assert part.quality < whole.quality == 1.0
     assert part.confidence < whole.confidence
     # the answer is the rule's on the shot's evidence, quality included (a twelfth of a second a pair)
-    from shotscope.analysis.motion import MotionThresholds, MovementEvidence, classify_evidence
+    from shotscope.sources.geometry import MotionThresholds, MovementEvidence, classify_evidence
 
     span = part.quality * part.pairs / 12
     label, probs = classify_evidence(MovementEvidence(part.still, part.zoom, part.agreement, part.residual,
@@ -308,7 +308,7 @@ def test_over_a_long_shot_the_drift_is_weighed_against_the_zoom_in_widths():
 def _evidence(**kw):
     """Evidence of a zoom exactly at every threshold (the border drifting 1 / 0.4 of the zoom's shift
     of it), a border just short of still; ``kw`` changes one piece."""
-    from shotscope.analysis.motion import DRIFT_SHARE, MovementEvidence
+    from shotscope.sources.geometry import DRIFT_SHARE, MovementEvidence
 
     th = MotionThresholds()
     at_thresholds = dict(still=th.still - 0.05, zoom=th.zoom, agreement=th.agreement, residual=th.zoom_fit,
@@ -319,7 +319,7 @@ def _evidence(**kw):
 
 
 def test_each_rule_holds_at_its_threshold_and_fails_just_past_it():
-    from shotscope.analysis.motion import DRIFT_SHARE, decide_movement
+    from shotscope.sources.geometry import DRIFT_SHARE, decide_movement
 
     th = MotionThresholds()
     assert decide_movement(_evidence(still=th.still), th) == "Static"
@@ -338,7 +338,7 @@ def test_each_rule_holds_at_its_threshold_and_fails_just_past_it():
 
 
 def test_scores_count_each_margin_in_its_unit():
-    from shotscope.analysis.motion import DRIFT_SHARE, SCORE_UNITS, movement_scores
+    from shotscope.sources.geometry import DRIFT_SHARE, SCORE_UNITS, movement_scores
 
     th = MotionThresholds()
     base = movement_scores(_evidence(), th)  # a zoom exactly at every threshold scores 0
@@ -366,7 +366,7 @@ def test_scores_count_each_margin_in_its_unit():
 
 
 def test_probabilities_are_the_softmax_of_the_clipped_scores_scaled_by_quality():
-    from shotscope.analysis.motion import classify_evidence, movement_scores
+    from shotscope.sources.geometry import classify_evidence, movement_scores
 
     th = MotionThresholds()
     for ev in (_evidence(), _evidence(zoom=5.0, still=0.0), _evidence(zoom=-5.0, still=0.0, quality=0.5),
@@ -388,7 +388,7 @@ def test_probabilities_are_the_softmax_of_the_clipped_scores_scaled_by_quality()
 def test_frames_are_shrunk_by_area_and_enlarged_bilinearly_to_the_work_width():
     import cv2
 
-    from shotscope.analysis.motion import _gray
+    from shotscope.sources.geometry import _gray
 
     stripes = np.zeros((40, 1280, 3), np.uint8)
     stripes[:, ::4] = 255  # one bright column in four: averaged by area, missed by sampling

@@ -18,15 +18,15 @@ import torch
 from safetensors.torch import load_file
 
 import shotscope
-from shotscope.analysis.batch import analyze_many
 from shotscope.analysis.film import FilmAnalysis, Shot
-from shotscope.analysis.fusion import MovementFusion
 from shotscope.analysis.statistics import film_statistics
 from shotscope.data.records import ClipRecord
 from shotscope.data.synthetic import SynthSettings, generate, make_film, split_manifest
 from shotscope.labels import MOVEMENT_LABELS
 from shotscope.model.inference import predict_probs
 from shotscope.outputs.writers import write_outputs
+from shotscope.runs.batch import analyze_many
+from shotscope.sources.fusion import MovementFusion
 from shotscope.training.evaluation import predict_records, spatial_crops
 from shotscope.training.trainer import TINY_CONFIG, train
 from shotscope.video.sampling import sample_times
@@ -198,7 +198,7 @@ def test_three_crops_are_three_different_squares_and_their_mean(film, tiny_model
     record = ClipRecord(str(film), start=0.0, end=1.2)
     three = predict_records(tiny_model, [record], crops=3, progress=False)
     one = predict_records(tiny_model, [record], crops=1, progress=False)
-    from shotscope.analysis.film import model_input_side
+    from shotscope.sources.selection import model_input_side
     from shotscope.video.sampling import sample_frames
 
     clip = sample_frames(str(film), tiny_model.num_frames, 0.0, 1.2, short_side=model_input_side(tiny_model)).frames

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shotscope.analysis.film import FilmAnalysis, Shot, _positions
+from shotscope.analysis.film import FilmAnalysis, Shot
+from shotscope.analysis.shot_frames import positions
 from shotscope.analysis.statistics import film_statistics
 from shotscope.data.manifest import read_manifest, write_manifest
 from shotscope.data.records import ClipRecord
@@ -39,7 +40,7 @@ def test_sample_times_stay_inside_the_clip_evenly_and_views_interleave(start, sp
 @FAST
 @given(k=st.integers(1, 500), n=st.integers(1, 64), views=st.integers(1, 4))
 def test_positions_among_kept_frames_are_valid_and_ordered(k, n, views):
-    pos = _positions(k, n, views)
+    pos = positions(k, n, views)
     assert pos.shape == (views, n) and pos.min() >= 0 and pos.max() <= k - 1
     assert (np.diff(pos, axis=1) >= 0).all()
     if k >= n:  # enough frames: no frame repeats within a view

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from shotscope.analysis.batch import analyze_many, output_dir_for
-from shotscope.analysis.distributed import CRASH_ONCE_ENV
 from shotscope.data.synthetic import make_film
+from shotscope.runs.batch import analyze_many, output_dir_for
+from shotscope.runs.distributed import CRASH_ONCE_ENV
 
 ray = pytest.importorskip("ray")  # installed by the dev extra: CI runs these
 

@@ -103,7 +103,7 @@ def test_pages_charts_and_range_requests(site):
 def test_a_feature_of_many_shots_keeps_its_colours():
     """1,500 shots in a strip: slivers are drawn without the white boundary and the hatching that
     would wash them out; a long shot among them keeps both; every shot stays clickable."""
-    from shotscope.web import charts
+    from shotscope.views import charts
 
     shots, t = [], 0.0
     for k in range(1500):
@@ -390,7 +390,7 @@ def test_in_a_browser_a_film_it_cannot_play_says_so_until_it_has_a_copy(browser_
 def test_in_a_browser_the_report_plays_its_film_and_filters_its_shots(site, page, tmp_path):
     """report.html, opened from disk: the film plays beside it (a relative link), a click plays one
     shot to its end, the current shot is highlighted, the table filters and sorts."""
-    from shotscope.analysis.batch import output_dir_for
+    from shotscope.runs.batch import output_dir_for
 
     report = output_dir_for(site.parent / "films" / "one.mp4", site) / "report.html"
     html = report.read_text()

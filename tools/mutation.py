@@ -243,27 +243,27 @@ JUDGED: dict[str, str] = {
     "shotscope.video.sampling.x__collect__mutmut_24": "equivalent: as above",
     "shotscope.video.sampling.x_sample_frames__mutmut_30": "equivalent here: any end past the file finds no frame, the "
     "same error either way",
-    "shotscope.analysis.fusion.x__features__mutmut_7": "equivalent: probabilities are never above 1, so the upper clip bound never acts",
-    "shotscope.analysis.fusion.x__features__mutmut_12": "equivalent: as above",
-    "shotscope.analysis.fusion.x__features__mutmut_16": "equivalent: as above",
-    "shotscope.analysis.fusion.x__features__mutmut_21": "equivalent: as above",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_10": "equivalent: one estimate per clip, always",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_13": "equivalent: as above",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_26": "equivalent: C=1.0 is scikit-learn's default",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_30": "equivalent: the solver converges long before 2000 iterations",
-    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_9": "equivalent: codec names are case-insensitive",
-    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_12": "equivalent: JSON numbers load as the same values; every use of them is float arithmetic",
-    "shotscope.analysis.fusion.xǁMovementFusionǁload__mutmut_14": "equivalent: as above",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_37": "equivalent: num_classes defaults to the four movement classes",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_105": "equivalent: on (clips, classes) probabilities axis 1 is axis -1",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
+    "shotscope.sources.fusion.x__features__mutmut_7": "equivalent: probabilities are never above 1, so the upper clip bound never acts",
+    "shotscope.sources.fusion.x__features__mutmut_12": "equivalent: as above",
+    "shotscope.sources.fusion.x__features__mutmut_16": "equivalent: as above",
+    "shotscope.sources.fusion.x__features__mutmut_21": "equivalent: as above",
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_10": "equivalent: one estimate per clip, always",
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_13": "equivalent: as above",
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_26": "equivalent: C=1.0 is scikit-learn's default",
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_30": "equivalent: the solver converges long before 2000 iterations",
+    "shotscope.sources.fusion.xǁMovementFusionǁload__mutmut_9": "equivalent: codec names are case-insensitive",
+    "shotscope.sources.fusion.xǁMovementFusionǁload__mutmut_12": "equivalent: JSON numbers load as the same values; every use of them is float arithmetic",
+    "shotscope.sources.fusion.xǁMovementFusionǁload__mutmut_14": "equivalent: as above",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_37": "equivalent: num_classes defaults to the four movement classes",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_105": "equivalent: on (clips, classes) probabilities axis 1 is axis -1",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_1": "equivalent: the batch size changes how clips are grouped, not "
     "their probabilities (tested: labels do not depend on the batch size)",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_6": "equivalent: progress display only",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_12": "equivalent: progress display only",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_14": "equivalent: movement='model' is predict_records' default",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_13": "equivalent: as above (the default batch size)",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_6": "equivalent: progress display only",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_12": "equivalent: progress display only",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_14": "equivalent: movement='model' is predict_records' default",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_57": "equivalent: which warnings are shown, not what is computed",
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_14": "equivalent: the two lists always have one entry per "
     "clip (strict only guards a bug elsewhere)",
     "shotscope.outputs.writers.x__time__mutmut_7": "equivalent: at the film's own rate round(frame / fps * fps) is the "
     "frame itself",
@@ -348,33 +348,33 @@ JUDGED: dict[str, str] = {
     "shotscope.model.loading.x_load_model__mutmut_63": "equivalent for square inputs, the only kind VideoMAE checkpoints "
     "have (the model's own image_size reads the first side)",
     "shotscope.model.loading.x_read_config_dict__mutmut_9": "equivalent: codec names are case-insensitive",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_9": "equivalent: integer positions divided by 12.0 are floats",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_11": "equivalent: as above",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_15": "equivalent: times given as whole numbers compare and "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_9": "equivalent: integer positions divided by 12.0 are floats",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_11": "equivalent: as above",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_15": "equivalent: times given as whole numbers compare and "
     "subtract as floats do",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_17": "equivalent: as above",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_69": "equivalent: without pairs nothing is found, and that case "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_17": "equivalent: as above",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_69": "equivalent: without pairs nothing is found, and that case "
     "returns before the quality is used",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_112": "equivalent: the first frame is always frame 0 and a shot "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_112": "equivalent: the first frame is always frame 0 and a shot "
     "that reaches here has two frames or more",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_123": "equivalent: as above",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_132": "equivalent: a shot that reaches here has a pair found, "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_123": "equivalent: as above",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_132": "equivalent: a shot that reaches here has a pair found, "
     "so its span is above 0",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_141": "equivalent: as above",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_143": "equivalent: as above",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_160": "equivalent: the median of no values is NaN, as given",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_167": "equivalent: float('NAN') is NaN",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_141": "equivalent: as above",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_143": "equivalent: as above",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_160": "equivalent: the median of no values is NaN, as given",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_167": "equivalent: float('NAN') is NaN",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_126": "equivalent: a motion exactly at the still limit has measure 0",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_60": "equivalent: a forward-backward error exactly 0.5 px has "
     "measure 0",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_255": "equivalent: a zoom of 0 never passes the zoom threshold "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_255": "equivalent: a zoom of 0 never passes the zoom threshold "
     "above, so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_278": "equivalent: a softmax does not change when a constant is "
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_278": "equivalent: a softmax does not change when a constant is "
     "added to every logit (subtracting the largest only keeps exp in range, and the logits are clipped to 20)",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_311": "equivalent: always four labels and four probabilities",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_314": "equivalent: as above",
-    "shotscope.analysis.motion.x_estimate_movement__mutmut_317": "equivalent: as above",
-    "shotscope.analysis.motion.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_311": "equivalent: always four labels and four probabilities",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_314": "equivalent: as above",
+    "shotscope.sources.geometry.x_estimate_movement__mutmut_317": "equivalent: as above",
+    "shotscope.sources.geometry.x__grid__mutmut_41": "equivalent: numpy reads a negative size as 'the rest', whichever",
 
     # analysis
     **{f"shotscope.analysis.film.xǁ_ShotLabellerǁ_label_batch__mutmut_{k}": "equivalent: zip's strict only guards; the "
@@ -386,28 +386,28 @@ JUDGED: dict[str, str] = {
     "shotscope.analysis.film.x_analyze__mutmut_23": "equivalent: as above",
 
     # motion, after the decision moved into its own functions
-    "shotscope.analysis.motion.x_classify_evidence__mutmut_25": "equivalent: a softmax does not change when a constant is "
+    "shotscope.sources.geometry.x_classify_evidence__mutmut_25": "equivalent: a softmax does not change when a constant is "
     "added to every logit (the logits are clipped to 20, so exp stays in range either way)",
-    **{f"shotscope.analysis.motion.x_classify_evidence__mutmut_{k}": "equivalent: zip's strict only guards; always four "
+    **{f"shotscope.sources.geometry.x_classify_evidence__mutmut_{k}": "equivalent: zip's strict only guards; always four "
        "labels and four probabilities" for k in (36, 39, 40)},
-    "shotscope.analysis.motion.x_decide_movement__mutmut_19": "equivalent: a zoom of 0 never passes a zoom threshold above 0, "
+    "shotscope.sources.geometry.x_decide_movement__mutmut_19": "equivalent: a zoom of 0 never passes a zoom threshold above 0, "
     "so 'zoom >= 0' and 'zoom > 0' agree wherever they are asked",
-    "shotscope.analysis.motion.x__gray__mutmut_11": "equivalent: a frame already at the work width is not resized at all",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_11": "equivalent: OpenCV's default pyramid depth is 3, as given",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_13": "equivalent: as above",
-    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "equivalent: numpy reads any negative size as 'the rest'"
+    "shotscope.sources.geometry.x__gray__mutmut_11": "equivalent: a frame already at the work width is not resized at all",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_11": "equivalent: OpenCV's default pyramid depth is 3, as given",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_13": "equivalent: as above",
+    **{f"shotscope.sources.geometry.x_pair_motion__mutmut_{k}": "equivalent: numpy reads any negative size as 'the rest'"
        for k in (57, 69, 76)},
-    "shotscope.analysis.motion.x_pair_motion__mutmut_90": "equivalent: no grid point lies exactly a quarter of the frame from "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_90": "equivalent: no grid point lies exactly a quarter of the frame from "
     "the centre (the grid's spacing is not a divisor of it)",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_95": "equivalent: as above",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_99": "equivalent: half of an even min_points (12 by default) is the same "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_95": "equivalent: as above",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_99": "equivalent: half of an even min_points (12 by default) is the same "
     "number divided either way",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_141": "equivalent: the grid has no point within 1.4 px of the centre "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_141": "equivalent: the grid has no point within 1.4 px of the centre "
     "(an even number of points each way), so no squared radius is under 2",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_175": "equivalent: RANSAC is estimateAffinePartial2D's default method",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_175": "equivalent: RANSAC is estimateAffinePartial2D's default method",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_180": "equivalent: with the at least 12 points kept above, a similarity "
     "is always found, so there are always inliers",
-    "shotscope.analysis.motion.x_pair_motion__mutmut_185": "equivalent: as above",
+    "shotscope.sources.geometry.x_pair_motion__mutmut_185": "equivalent: as above",
 
     # video
     **{f"shotscope.video.decode.xǁPyAVBackendǁ_rewind__mutmut_{k}": "equivalent: a seek to time 0 (or before the first packet) lands on the first "
@@ -488,16 +488,16 @@ JUDGED: dict[str, str] = {
     "frame more only for picture sizes within 0.05 % of a boundary",
     "shotscope.analysis.film.x_analyze__mutmut_84": "equivalent for films: as above",
     # motion: the tracker's tuning (no rule a test can state on generated pictures; measured on real shots)
-    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: the Lucas-Kanade window and pyramid depth; a "
+    **{f"shotscope.sources.geometry.x_pair_motion__mutmut_{k}": "tuning: the Lucas-Kanade window and pyramid depth; a "
        "slightly other window tracks the same generated motions (the effect is measured on real shots in "
        "docs/benchmarks.md)" for k in (10, 12, 15, 16, 29, 39)},
-    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: which points are trackable (the minimum-eigenvalue "
+    **{f"shotscope.sources.geometry.x_pair_motion__mutmut_{k}": "tuning: which points are trackable (the minimum-eigenvalue "
        "test); generated pictures are textured enough either way" for k in (21, 27)},
-    "shotscope.analysis.motion.x_pair_motion__mutmut_61": "tuning: the forward-backward tolerance (0.5 px); generated "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_61": "tuning: the forward-backward tolerance (0.5 px); generated "
     "motions track back within either",
-    **{f"shotscope.analysis.motion.x_pair_motion__mutmut_{k}": "tuning: a minimum count of points, moved by one (or a third instead of a half); no "
+    **{f"shotscope.sources.geometry.x_pair_motion__mutmut_{k}": "tuning: a minimum count of points, moved by one (or a third instead of a half); no "
        "generated picture lands exactly on it" for k in (62, 98, 100, 163, 164)},
-    "shotscope.analysis.motion.x_pair_motion__mutmut_171": "tuning: the outlier-robust fit (RANSAC) only decides which "
+    "shotscope.sources.geometry.x_pair_motion__mutmut_171": "tuning: the outlier-robust fit (RANSAC) only decides which "
     "points count as outliers of a fit that the generated motions match exactly",
     **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "equivalent: transformers reads None as "
        "False for these flags (tried: a file the cache lacks is 'none' either way)" for k in (16, 17)},
@@ -565,7 +565,7 @@ JUDGED: dict[str, str] = {
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_35": "equivalent: as above",
     f"{T}xǁShotScopeTrainerǁcreate_optimizer__mutmut_59": "equivalent: every group has its own learning rate, so "
     "the optimizer's default is never used",
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_51": "equivalent: any negative placeholder is 'not scored' (held_out >= 0)",
     **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: to_rgb reads display=None as False (`if not "
        "display`)" for k in (176,)},
     **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: this message is only ever made for a range; for a "
@@ -584,9 +584,9 @@ JUDGED: dict[str, str] = {
     **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "open (needs a network): only an HTTP "
        "error from the hub reaches the connection-error flag; offline, a file neither cached nor recorded missing "
        "raises only when both flags are set (see the note above)" for k in (22, 26)},
-    "shotscope.analysis.fusion.x_fit_fusion__mutmut_69": "open: the generated clips are scored alike by any split of "
+    "shotscope.sources.fusion.x_fit_fusion__mutmut_69": "open: the generated clips are scored alike by any split of "
     "them, so no test on them can tell the folds' seed; it is what makes the printed figure the same run to run",
-    "shotscope.analysis.fusion.xǁMovementFusionǁfit__mutmut_27": "tuning: on standardised features the fit converges within "
+    "shotscope.sources.fusion.xǁMovementFusionǁfit__mutmut_27": "tuning: on standardised features the fit converges within "
     "scikit-learn's default 100 iterations in every test; 2000 is headroom for harder data",
     "shotscope.analysis.film.x_check_integrity__mutmut_27": "equivalent: with nothing expected, the decoded length (never "
     "negative) cannot fall below a negative bound",

@@ -11,7 +11,25 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
+
+FUSION_FILE = "movement_fusion.json"  # shotscope.sources.fusion.FUSION_FILE
+
+
+def _register_companions() -> None:
+    """The label sources' movement combiner travels with a saved model: read (and checked) with it,
+    written beside it. Wired here, at the top, so that the network's package knows no stage above it."""
+    from .model.companions import register
+
+    def load_fusion(folder):
+        from .sources.fusion import MovementFusion  # here: `import shotscope` stays light
+
+        return MovementFusion.load(folder)
+
+    register("movement_fusion", FUSION_FILE, load_fusion)
+
+
+_register_companions()
 
 _EXPORTS = {
     "AnalyzeSettings": "analysis.film", "FilmAnalysis": "analysis.film", "Shot": "analysis.film", "analyze": "analysis.film",
@@ -20,12 +38,12 @@ _EXPORTS = {
     "MOVEMENT_LABELS": "labels", "SCALE_LABELS": "labels",
     "PUBLISHED_BACKBONE": "model.loading", "PUBLISHED_MODEL": "model.loading", "from_backbone": "model.loading", "load_model": "model.loading",
     "ShotScopeConfig": "model.modeling", "ShotScopeModel": "model.modeling", "ShotScopeOutput": "model.modeling",
-    "estimate_movement": "analysis.motion",
+    "estimate_movement": "sources.geometry",
     "PreprocessConfig": "model.preprocessing", "preprocess": "model.preprocessing",
     "sample_frames": "video.sampling",
     "open_video": "video.decode",
     "write_outputs": "outputs.writers",
-    "analyze_many": "analysis.batch",
+    "analyze_many": "runs.batch",
     "Archive": "archive.database",
     "predict_records": "training.evaluation",
 }
@@ -76,9 +94,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
-    from .analysis.batch import analyze_many
     from .analysis.film import AnalyzeSettings, FilmAnalysis, Shot, analyze
-    from .analysis.motion import estimate_movement
     from .archive.database import Archive
     from .errors import DataError, ModelLoadError, ShotscopeError, ShotscopeWarning, VideoDecodeError
     from .labels import MOVEMENT_LABELS, SCALE_LABELS
@@ -86,6 +102,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from .model.modeling import ShotScopeConfig, ShotScopeModel, ShotScopeOutput
     from .model.preprocessing import PreprocessConfig, preprocess
     from .outputs.writers import write_outputs
+    from .runs.batch import analyze_many
+    from .sources.geometry import estimate_movement
     from .training.evaluation import predict_records
     from .video.decode import open_video
     from .video.sampling import sample_frames

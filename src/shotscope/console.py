@@ -72,3 +72,8 @@ def progress_choice(quiet: bool, forced: bool) -> bool | None:
     if quiet:
         return False
     return True if forced else None
+
+
+def no_bar(progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: None shows a bar only on a terminal; True/False force it."""
+    return None if progress is None else not progress

@@ -29,11 +29,11 @@ def demo_film(root: Path) -> Path:
 
 def demo_model(root: Path, config: Path | None = None, progress: bool | None = None) -> Path:
     """Train (once) a tiny model on synthetic clips and fit its movement combiner."""
-    from .analysis.fusion import fit_fusion
     from .data.manifest import read_manifest
     from .data.synthetic import SynthSettings, generate, split_manifest
     from .errors import ShotscopeError
     from .model.loading import load_model
+    from .training.fusion import fit_fusion
     from .training.trainer import TINY_CONFIG, train
 
     model_dir = root / "demo-model" / "model"

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .version import __version__
 
 PROVENANCE_FILE = "provenance.json"
 _EDGE = 1 << 20  # bytes hashed at each end of a film
@@ -36,10 +36,8 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
     if model is None:
         return None
     digest = getattr(model, "weights_sha256", None)
-    if digest is None and getattr(model, "weights_dir", None) is not None:
-        from .model.loading import weights_digest
-
-        digest = model.weights_sha256 = weights_digest(model.weights_dir)  # once per loaded model
+    if digest is None and getattr(model, "weights_files", None):
+        digest = model.weights_sha256 = files_digest(model.weights_files)  # once per loaded model
     if digest is None:  # a model built in memory: hash its tensors
         import torch
 
@@ -65,6 +63,13 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def files_digest(files: list[Path]) -> str:
+    """SHA-256 of one file, or of several files' digests together (a model's weight shards)."""
+    if len(files) == 1:
+        return file_sha256(files[0])
+    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
 
 
 def make_provenance(film: str | os.PathLike, model: Any, settings: dict[str, Any],

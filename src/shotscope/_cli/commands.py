@@ -85,8 +85,8 @@ def frames_or_seconds(text: str) -> str:
 
 
 def shard(text: str) -> str:
-    from ..analysis.batch import parse_shard
     from ..errors import DataError
+    from ..runs.batch import parse_shard
 
     try:
         parse_shard(text)
@@ -155,8 +155,8 @@ def _load(args: argparse.Namespace):
 
 def check_output_file(path: str | Path) -> Path:
     """A file can be written at ``path``: not a directory, its folder creatable and writable."""
-    from ..analysis.batch import check_output_dir
     from ..errors import DataError
+    from ..runs.batch import check_output_dir
 
     path = Path(path)
     if path.is_dir():
@@ -201,9 +201,9 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from ..analysis.batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
-    from ..analysis.film import AnalyzeSettings
+    from ..analysis.results import AnalyzeSettings
     from ..errors import DataError
+    from ..runs.batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
     from ..video.cuts import make_detector
 
     settings = AnalyzeSettings(movement=args.movement, batch_size=args.batch_size, start=args.start, end=args.end)
@@ -239,10 +239,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def _records_for_prediction(items: list[str]):
-    from ..analysis.batch import expand_inputs
     from ..data.manifest import read_manifest
     from ..data.records import ClipRecord
     from ..errors import DataError
+    from ..runs.batch import expand_inputs
 
     records, missing, skipped = [], {}, 0
     for item in items:
@@ -365,7 +365,7 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ..analysis.batch import check_output_dir
+    from ..runs.batch import check_output_dir
     from ..training.config import DEFAULTS
     from ..training.evaluation import (
         evaluate_distributed,
@@ -413,9 +413,10 @@ def add_fit_fusion(p: argparse.ArgumentParser) -> None:
 
 
 def run_fit_fusion(args: argparse.Namespace) -> int:
-    from ..analysis.fusion import FUSION_FILE, fit_fusion
     from ..data.manifest import read_manifest
     from ..errors import DataError
+    from ..sources.fusion import FUSION_FILE
+    from ..training.fusion import fit_fusion
 
     if not Path(args.model).is_dir():
         raise DataError(f"{args.model}: fit-fusion saves the combiner into the model, so --model must be a local directory")
@@ -518,7 +519,9 @@ def add_index(p: argparse.ArgumentParser) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from ..archive.database import DB_FILE, Archive, film_folders
+    from ..archive.database import Archive
+    from ..archive.ingest import film_folders
+    from ..archive.schema import DB_FILE
     from ..errors import DataError
 
     folder = Path(args.archive)

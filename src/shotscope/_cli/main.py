@@ -11,8 +11,8 @@ import argparse
 import logging
 import sys
 
-from .. import __version__
 from ..errors import ArchiveUnavailable, ShotscopeError
+from ..version import __version__
 from .commands import COMMANDS
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -1,3 +1,3 @@
-"""Analysis: one film in one decoding pass (``film``), movement from geometry (``motion``) and its
-fusion with the network (``fusion``), film statistics (``statistics``), and many films: a folder each,
-resumable (``batch``), or on a Ray cluster (``distributed``)."""
+"""One film: its decoding pass (``film``), the frames of the shot being decoded (``shot_frames``),
+the labelling of each shot as it ends (``labelling``), what an analysis is made of (``results``)
+and the film's statistics (``statistics``)."""

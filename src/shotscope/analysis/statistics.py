@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
-from .film import FilmAnalysis
+from .results import FilmAnalysis
 
 
 def label_shares(shots: Sequence[Any], attr: str, labels: Sequence[str]) -> dict[str, dict[str, float]]:

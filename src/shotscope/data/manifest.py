@@ -9,33 +9,11 @@ import math
 from pathlib import Path
 
 from ..errors import DataError
-from ..files import atomic_write_text
+from ..files import atomic_write_text, read_text_any_encoding
 from ..labels import IGNORE_INDEX, MOVEMENT_ALIASES, MOVEMENT_LABELS, SCALE_LABELS
 from .records import ClipRecord, LoadReport
 
 FIELDS = ("path", "scale", "movement", "start", "end")
-
-
-def read_text_any_encoding(path: Path) -> str:
-    """Text of a file in UTF-8 (with or without a BOM), UTF-16/32 with a BOM, else Windows-1252
-    (which also reads Latin-1): the encodings spreadsheets and editors write."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
-                          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise DataError(f"{path}: starts with a {encoding} byte-order mark but is not {encoding} ({exc})") from None
-    if b"\x00" in raw[:4096]:
-        raise DataError(f"{path}: a binary file, not a text manifest")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
 
 
 def _rows(path: Path) -> list[tuple[int, dict]]:

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from .. import __version__
 from ..data.records import ClipRecord
 from ..files import atomic_write_text
+from ..version import __version__
 
 PROJECT_LICENSE = "apache-2.0"
 # licences of backbones people start from; a model fine-tuned from one inherits its terms

@@ -11,6 +11,8 @@ import torch
 from safetensors.torch import load_file
 
 from ..errors import ModelLoadError
+from ..provenance import files_digest
+from . import companions
 from .modeling import ShotScopeConfig, ShotScopeModel
 from .preprocessing import PreprocessConfig
 
@@ -154,16 +156,14 @@ def _load_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
     raise ModelLoadError(f"{model_dir}: no weights (model.safetensors) found")
 
 
+def weights_of(model_dir: Path) -> list[Path]:
+    """The files a model folder's weights are in (safetensors, their shards, else pytorch_model.bin)."""
+    return weight_files(model_dir) or [model_dir / "pytorch_model.bin"]
+
+
 def weights_digest(model_dir: Path) -> str:
     """SHA-256 of a model folder's weight files (one, or the shards' digests together)."""
-    from ..provenance import file_sha256
-
-    files = weight_files(model_dir) or [model_dir / "pytorch_model.bin"]
-    if len(files) == 1:
-        return file_sha256(files[0])
-    import hashlib
-
-    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+    return files_digest(weights_of(model_dir))
 
 
 def _shape_problems(model: ShotScopeModel, state: dict[str, torch.Tensor]) -> list[str]:
@@ -220,9 +220,7 @@ def load_model(
     # everything a model folder carries is read and checked before the weights are built
     preprocess = PreprocessConfig.load(model_dir, image_size=int(
         config.image_size[0] if isinstance(config.image_size, (list, tuple)) else config.image_size))
-    from ..analysis.fusion import MovementFusion
-
-    fusion = MovementFusion.load(model_dir)
+    extras = companions.load_all(model_dir)  # the movement combiner: checked here too
     state = _load_state_dict(model_dir)
     with torch.device("meta"):  # no random initialisation: the weights go straight in
         model = ShotScopeModel(config)
@@ -248,10 +246,11 @@ def load_model(
 
     set_precision(model, precision)
     model.preprocess_config = preprocess or PreprocessConfig(image_size=model.image_size)
-    model.movement_fusion = fusion
+    companions.attach(model, extras)
     model.source = str(name_or_path) if str(name_or_path) == str(model_dir) else f"{name_or_path} ({model_dir})"
     model.name_or_path = str(name_or_path)
-    model.weights_dir = model_dir  # hashed on demand (provenance of analyze's results), not at every load
+    model.weights_dir = model_dir
+    model.weights_files = weights_of(model_dir)  # hashed on demand (provenance of analyze's results), not at every load
     return model
 
 
@@ -313,5 +312,5 @@ def describe(model: ShotScopeModel) -> dict[str, Any]:
         "hidden_size": cfg.hidden_size,
         "layers": cfg.num_hidden_layers,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "movement_fusion": model.movement_fusion is not None,
+        **companions.described(model),
     }

@@ -17,6 +17,7 @@ from transformers import AutoConfig, AutoModel, PreTrainedModel, VideoMAEConfig,
 from transformers.utils import ModelOutput
 
 from ..labels import IGNORE_INDEX, MOVEMENT_LABELS, SCALE_LABELS
+from . import companions
 
 
 def _int_keys(mapping: dict | None) -> dict[int, str] | None:
@@ -123,10 +124,10 @@ class ShotScopeModel(ShotScopePreTrainedModel):
         self.scale_cf = nn.Linear(config.hidden_size, len(config.scale_id2label))
         self.movement_cf = nn.Linear(config.hidden_size, len(config.movement_id2label))
         # Preprocessing settings travel with the model (see shotscope.model.preprocessing);
-        # a fitted geometry/network combiner too (see shotscope.analysis.motion). Both are
+        # a fitted geometry/network combiner too (see shotscope.sources.geometry). Both are
         # written beside the weights by save_pretrained.
         self.preprocess_config = None
-        self.movement_fusion = None
+        companions.attach(self)  # what the stages above keep with the network (its movement combiner)
         self.source: str | None = None
         self.post_init()
 
@@ -171,12 +172,11 @@ class ShotScopeModel(ShotScopePreTrainedModel):
         return model
 
     def restore_extras(self, name_or_path: Any, revision: str | None = None, **hub: Any) -> None:
-        """The preprocessing settings and movement combiner beside the weights: from the folder, or
+        """The preprocessing settings and the companions (the movement combiner) beside the weights: from the folder, or
         for a hub id from the same cache and revision (``hub``: cache_dir, token, local_files_only,
         subfolder, as given to ``from_pretrained``)."""
         from pathlib import Path
 
-        from ..analysis.fusion import FUSION_FILE, MovementFusion
         from .preprocessing import PREPROCESSOR_FILE, PreprocessConfig
 
         folder = Path(name_or_path) / hub.get("subfolder", "")
@@ -185,21 +185,20 @@ class ShotScopeModel(ShotScopePreTrainedModel):
 
             found = [cached_file(str(name_or_path), f, revision=revision, _raise_exceptions_for_missing_entries=False,
                                  _raise_exceptions_for_connection_errors=False, **hub)
-                     for f in (PREPROCESSOR_FILE, FUSION_FILE)]
+                     for f in (PREPROCESSOR_FILE, *companions.filenames())]
             found = [f for f in found if f]
             folder = Path(found[0]).parent if found else None
         self.preprocess_config = (PreprocessConfig.load(folder, image_size=self.image_size) if folder else None) or \
             PreprocessConfig(image_size=self.image_size)
-        self.movement_fusion = MovementFusion.load(folder) if folder else None
+        companions.attach(self, companions.load_all(folder if folder else None))
         self.source = str(name_or_path)
 
     def save_pretrained(self, save_directory: Any, *args: Any, **kwargs: Any) -> None:
-        """Write config.json + model.safetensors, and the preprocessing and fusion settings."""
+        """Write config.json + model.safetensors, the preprocessing settings and the companions."""
         super().save_pretrained(save_directory, *args, **kwargs)
         if self.preprocess_config is not None:
             self.preprocess_config.save(save_directory)
-        if self.movement_fusion is not None:
-            self.movement_fusion.save(save_directory)
+        companions.save_all(self, save_directory)
         from .card import write_basic_card
 
         write_basic_card(save_directory, self)

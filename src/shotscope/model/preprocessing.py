@@ -18,7 +18,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -257,3 +257,11 @@ def augment_clip(
         frames = frames.flip(0)
         movement_label = reverse_movement_label(movement_label, movement_id2label, aug.reversible_movements)
     return frames, movement_label
+
+
+def input_side(model: Any) -> int:
+    """Short side the sampled frames need so the model's resize only ever shrinks them."""
+    pre = model.preprocess_config
+    if pre is not None and pre.resize_mode == "center_crop":
+        return pre.shortest_edge or pre.image_size
+    return pre.image_size if pre is not None else model.image_size

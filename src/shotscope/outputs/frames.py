@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.film import FilmAnalysis, Shot
+from ..analysis.results import FilmAnalysis, Shot
 
 FRAMES_FILE = "frames.zip"
 KINDS = ("first", "middle", "last")

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..analysis.film import FilmAnalysis
-from ..web.charts import MOVEMENT_COLOURS, SCALE_COLOURS, axis  # noqa: F401 - the palettes, re-exported
+from ..analysis.results import FilmAnalysis
+from ..views.charts import MOVEMENT_COLOURS, SCALE_COLOURS, axis  # noqa: F401 - the palettes, re-exported
 
 
 def _data_uri(picture: bytes | None) -> str:
@@ -79,8 +79,8 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None,
     """The report of one analysed film (``report_dir``: where it will be written, for the player's
     link; ``frames``: each shot's pictures as :func:`.frames.shot_frames` makes them, when made already)."""
     from ..analysis.statistics import film_statistics
-    from ..web import charts
-    from ..web.templating import environment, static_text
+    from ..views import charts
+    from ..views.templating import environment, static_text
     from .frames import shot_frames
     from .timelines import timecode
 

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from ..analysis.film import FilmAnalysis
+from ..analysis.results import FilmAnalysis
 from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from .timelines import film_timeline, timecode, timeline_rate, timeline_text

@@ -69,9 +69,10 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
     source). ``model`` may be None for geometry alone. Clips that fail are reported in
     ``errors`` and left out."""
-    from ..analysis.film import GEOMETRY_FRAMES, GEOMETRY_SIDE, model_input_side, read_ahead, resolve_movement
-    from ..analysis.motion import estimate_movement
     from ..labels import MOVEMENT_LABELS
+    from ..sources.geometry import GEOMETRY_FRAMES, GEOMETRY_SIDE, estimate_movement
+    from ..sources.selection import model_input_side, resolve_movement
+    from ..threads import read_ahead
     from ..video.decode import open_video
 
     source = resolve_movement(model, movement)

@@ -124,7 +124,7 @@ class TransNetCutDetector(CutDetector):
 
         import torch
 
-        from ..model.inference import resolve_precision
+        from ..devices import resolve_precision
 
         dtype = resolve_precision(self.precision, self.device)
         if dtype == torch.float32:
@@ -289,8 +289,8 @@ def _scene_list_csv(path: Path) -> list[float]:
     """PySceneDetect's ``list-scenes`` CSV (with or without its 'Timecode List' first line)."""
     import csv
 
-    from ..data.manifest import read_text_any_encoding
     from ..errors import DataError
+    from ..files import read_text_any_encoding
 
     lines = read_text_any_encoding(path).splitlines()
     if lines and lines[0].startswith("Timecode List"):

@@ -40,13 +40,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..archive.database import Archive, ArchiveUnavailable, shot_key
-from ..errors import DataError
+from ..archive.database import Archive
+from ..archive.schema import shot_key
+from ..errors import ArchiveUnavailable, DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from ..outputs.frames import FRAMES_FILE, KINDS, read_frame
-from . import charts
+from ..views import charts
 
-HERE = Path(__file__).parent
+VIEWS = Path(__file__).parents[1] / "views"  # the templates and static files the report shares
 TOKEN_COOKIE = "shotscope_token"
 THUMB_DIR = "thumbnails"  # under the user's cache (shotscope.files.cache_dir)
 MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
@@ -159,7 +160,7 @@ class ArchiveSite:
         self.read_only = read_only
         self.decoding: anyio.CapacityLimiter | None = None  # made in the server's event loop
         self.csrf = secrets.token_urlsafe(32)
-        from .templating import environment
+        from ..views.templating import environment
 
         env = environment()
         env.globals.update(read_only=read_only, csrf=self.csrf)
@@ -424,7 +425,7 @@ def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str
         Route("/media/{film_id:int}", site.media),
         Route("/thumb/{film_id:int}/{shot:int}/{which}", site.thumbnail),
         Route("/api/correct", site.correct, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/static", StaticFiles(directory=str(VIEWS / "static")), name="static"),
     ]
 
     async def on_error(request: Request, exc: HTTPException) -> Response:

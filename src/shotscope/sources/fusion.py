@@ -1,23 +1,23 @@
 """A small calibrated combiner of the network's movement probabilities and the geometric evidence.
 
-Multinomial logistic regression on [log p_network (4), log p_geometry (4), geometry features (5)], fitted on
-validation clips and saved beside the model as ``movement_fusion.json`` (plain numbers, no pickle).
+Multinomial logistic regression on [log p_network (4), log p_geometry (4), geometry features (7)], fitted on
+validation clips (:func:`shotscope.training.fusion.fit_fusion`) and saved beside the model as
+``movement_fusion.json`` (plain numbers, no pickle). It answers in shotscope's label order.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, ModelLoadError
+from ..errors import ModelLoadError
 from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS
-from .motion import FEATURE_NAMES, MotionEstimate
+from .geometry import FEATURE_NAMES, MotionEstimate
 
 FUSION_FILE = "movement_fusion.json"
 FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + \
@@ -87,40 +87,3 @@ class MovementFusion:
             raise ModelLoadError(f"{path}: fitted on other features than this shotscope computes; "
                                  "fit it again with `shotscope fit-fusion`")
         return fusion
-
-
-def fit_fusion(model, records, *, progress: bool | None = None, batch_size: int = 8,
-               folds: int = 5) -> tuple[MovementFusion, dict]:
-    """Fit the combiner on labelled clips (validation data). Returns it and the movement accuracy
-    of model / geometry / fused, the fused figure cross-validated (``folds``-fold, stratified):
-    each clip is scored by a combiner fitted without it."""
-    from sklearn.model_selection import StratifiedKFold
-
-    from ..training.evaluation import predict_records
-
-    preds = predict_records(model, [r for r in records if r.movement >= 0], progress=progress,
-                            batch_size=batch_size, movement="model", geometry=True)
-    labels = np.array([r.movement for r in preds.records])
-    if len(set(labels.tolist())) < 2:
-        raise DataError("fitting the movement combiner needs labelled clips of at least two movement classes")
-    net, ests = preds.network_movement_probs, preds.estimates
-    fusion = MovementFusion.fit(net, ests, labels, num_classes=len(MOVEMENT_LABELS))
-    k = min(folds, int(np.bincount(labels).max()))
-    held_out = np.full(len(labels), -1)
-    if k >= 2:
-        with warnings.catch_warnings():  # a class rarer than k: sklearn warns, the folds still work
-            warnings.simplefilter("ignore", UserWarning)
-            splits = list(StratifiedKFold(k, shuffle=True, random_state=0).split(net, labels))
-        for train_idx, test_idx in splits:
-            if len(set(labels[train_idx].tolist())) < 2:
-                continue
-            part = MovementFusion.fit(net[train_idx], [ests[i] for i in train_idx], labels[train_idx])
-            for i in test_idx:
-                held_out[i] = int(part.combine(net[i], ests[i]).argmax())
-    scored = held_out >= 0
-    geo = np.array([MOVEMENT_LABELS.index(e.label) for e in ests])
-    report = {"clips": len(labels), "model": float((net.argmax(-1) == labels).mean()),
-              "geometry": float((geo == labels).mean()),
-              "fused": float((held_out[scored] == labels[scored]).mean()) if scored.any() else None,
-              "folds": k if k >= 2 else 0}
-    return fusion, report

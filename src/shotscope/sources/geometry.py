@@ -33,6 +33,8 @@ import numpy as np
 from ..labels import MOVEMENT_LABELS
 
 GRID = (24, 14)  # tracked points across and down the frame
+GEOMETRY_SIDE = 180  # short side of the frames the estimate reads (analyze, predict and evaluate alike)
+GEOMETRY_FRAMES = 16  # frames it reads per shot (or per clip, in predict and evaluate)
 
 
 @dataclass
@@ -62,7 +64,7 @@ class MotionEstimate:
     agreement: float = 0.0
 
     def features(self) -> list[float]:
-        """The evidence as numbers, for a combiner (see shotscope.analysis.fusion)."""
+        """The evidence as numbers, for a combiner (see shotscope.sources.fusion)."""
         return [self.zoom, abs(self.zoom), self.pan, self.residual, self.quality, self.still, self.agreement]
 
     def to_dict(self) -> dict:

@@ -65,7 +65,7 @@ def _worker_model(spec: Any):
         return spec[1]
     key = spec[1:]
     if key not in _MODELS:
-        from ..model.inference import best_device
+        from ..devices import best_device
         from ..model.loading import load_model
 
         _MODELS[key] = load_model(spec[1], device=best_device(), precision=spec[2])
@@ -87,7 +87,7 @@ def _crash_once(film: Path) -> None:
 def _analyze_task(job, spec, settings, detector) -> dict[str, Any]:
     import copy
 
-    from .batch import run_job
+    from .jobs import run_job
 
     _crash_once(job.film)
     return run_job(job, _worker_model(spec), settings, copy.deepcopy(detector), progress=False)
@@ -98,8 +98,9 @@ def run_on_ray(plan, model, *, address: str | None = "local", progress: bool | N
     """Run the plan's jobs as Ray tasks; results and failures go into the plan's result and record."""
     from tqdm import tqdm
 
+    from ..console import no_bar
     from ..errors import describe_failure
-    from .batch import _no_bar, finish_job
+    from .jobs import finish_job
 
     ray = connect(address)
     gpus = ray.cluster_resources().get("GPU", 0)
@@ -108,7 +109,7 @@ def run_on_ray(plan, model, *, address: str | None = "local", progress: bool | N
         retry_exceptions=True)
     spec = ray.put(_model_spec(model))
     pending = {task.remote(job, spec, plan.settings, plan.detector): job for job in plan.jobs}
-    bar = tqdm(total=len(pending), desc="films", unit="film", disable=_no_bar(progress))
+    bar = tqdm(total=len(pending), desc="films", unit="film", disable=no_bar(progress))
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
