@@ -91,7 +91,8 @@ def test_cuts_labels_and_files_agree(film, model_dir, tmp_path):
 
 def test_geometry_movement_needs_no_model(film):
     path, _ = film
-    result = shotscope.analyze(path, model=None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    result = shotscope.analyze(path, model=None, settings=AnalyzeSettings(movement="geometry", scale="none"),
+                               progress=False)
     got = [s.movement for s in result.shots]
     want = [m for _, m, _ in SHOTS]
     assert sum(g == w for g, w in zip(got, want, strict=True)) >= 4, got
@@ -273,7 +274,7 @@ def test_report_reads_well(tmp_path):
     from shotscope.outputs.report import MOVEMENT_COLOURS, SCALE_COLOURS, report_html
 
     path = real_video("fades.mp4")
-    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry"), progress=False)
+    result = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="none"), progress=False)
     html = report_html(result)
     assert "Scale over the film" not in html and "Scale distribution" not in html  # no scale labels: no charts
     assert "Movement over the film" in html and "axis-svg" in html and ">0:00</text>" in html

@@ -70,7 +70,8 @@ def test_the_movement_source_each_model_gets(tiny_model):
     settings = AnalyzeSettings(max_views=2)
     resolved = resolve_settings(tiny_model, settings)
     assert (resolved.movement, resolved.max_views, settings.movement) == ("fused", 2, "auto")
-    assert resolve_settings(None, None) == AnalyzeSettings(movement="geometry")
+    assert resolve_settings(None, None) == AnalyzeSettings(movement="geometry", scale="people")
+    assert resolve_settings(tiny_model, None).scale == "model"
 
 
 # --- integrity ------------------------------------------------------------------------------------
@@ -275,7 +276,7 @@ def test_thumbnails_pick_the_most_detailed_of_three_frames():
             return (rng.integers(0, level + 1, (h, w, 3))).astype(np.uint8)
 
     size = (480, 270)  # three times the thumbnail: area averaging and bilinear sampling differ
-    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry"), 4, Converter(Fade(), size))
+    lab = ShotLabeller(None, AnalyzeSettings(movement="geometry", scale="none"), 4, Converter(Fade(), size))
     items = _frames(range(12))  # picks 3, 6, 9: the ninth is the most detailed
     lab.add(0, 12, 0.0, 0.5, items)
     (shot,) = lab.finish()
@@ -321,13 +322,13 @@ def test_thumbnails_keep_the_films_shape_when_the_model_sees_a_square():
 
 
 def test_geometry_reads_its_own_frames_and_up_to_sixteen(monkeypatch):
-    import shotscope.analysis.labelling as analysis
+    import shotscope.sources.geometry as analysis
 
     seen = []
 
     def fake_estimate(frames, times):
         seen.append((frames.shape, list(times)))
-        return SimpleNamespace(label="Pull", confidence=0.61234, probabilities={"Pull": 0.6},
+        return SimpleNamespace(label="Pull", confidence=0.61234, probabilities={"Pull": 0.61234},
                                to_dict=lambda: {"label": "Pull"})
 
     monkeypatch.setattr(analysis, "estimate_movement", fake_estimate)

@@ -125,7 +125,8 @@ def test_same_clip_same_labels_through_predict_evaluate_and_analyze(model_dir, t
 def test_predict_without_a_model_and_with_ranges(film, tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"path,start,end\n{film},0,1\n{film},1.0,2.25\n")
-    out = shotscope("predict", manifest, "--movement", "geometry", "--format", "csv", "-o", tmp_path / "p.csv")
+    out = shotscope("predict", manifest, "--movement", "geometry", "--scale", "none", "--format", "csv", "-o",
+                    tmp_path / "p.csv")
     assert out.returncode == 0 and out.stdout == "", out.stderr
     rows = list(csv.DictReader((tmp_path / "p.csv").read_text().splitlines()))
     assert [(r["start"], r["end"]) for r in rows] == [("0.0", "1.0"), ("1.0", "2.25")]

@@ -23,7 +23,7 @@ from .conftest import REAL_VIDEO_DIR, real_video
 def test_precision_choices(monkeypatch):
     assert resolve_precision("fp32", "cpu") == torch.float32
     assert resolve_precision("bf16", "cpu") == torch.bfloat16
-    import shotscope.model.inference as inference
+    import shotscope.devices as inference
 
     monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", "cpu") == torch.bfloat16

@@ -30,16 +30,16 @@ RESULTS = ROOT / "docs" / "mutation-results.json"
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "sampling": (["video/sampling.py"], ["test_properties.py", "test_video.py", "test_outcomes.py"]),
     "statistics": (["analysis/statistics.py"], ["test_properties.py", "test_outcomes.py"]),
-    "fusion": (["analysis/fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
-    "writers": (["outputs/writers.py"], ["test_writers.py", "test_properties.py"]),
+    "fusion": (["sources/fusion.py", "training/fusion.py"], ["test_fusion.py", "test_outcomes.py"]),
+    "writers": (["outputs/writers.py", "outputs/timelines.py"], ["test_writers.py", "test_properties.py"]),
     "preprocessing": (["model/preprocessing.py"], ["test_preprocessing.py", "test_properties.py"]),
-    "motion": (["analysis/motion.py"], ["test_motion.py"]),
+    "motion": (["sources/geometry.py"], ["test_motion.py"]),
     "inference": (["model/inference.py"], ["test_inference.py"]),
     "modeling": (["model/modeling.py"], ["test_model.py", "test_loading.py"]),
     "loading": (["model/loading.py"], ["test_loading.py", "test_model.py"]),
     "video": (["video/decode.py"], ["test_decoding.py", "test_video.py"]),
-    "analysis": (["analysis/film.py"], ["test_analysis_parts.py", "test_analysis.py"]),
-    "batch": (["analysis/batch.py"], ["test_batch.py", "test_ray.py"]),
+    "analysis": (["analysis/film.py", "analysis/labelling.py", "analysis/shot_frames.py", "analysis/results.py"], ["test_analysis_parts.py", "test_analysis.py"]),
+    "batch": (["runs/batch.py", "runs/jobs.py", "runs/records.py"], ["test_batch.py", "test_ray.py"]),
     "training": (["training/trainer.py"], ["test_trainer_parts.py", "test_outcomes.py"]),
 }
 
@@ -501,7 +501,7 @@ JUDGED: dict[str, str] = {
     "points count as outliers of a fit that the generated motions match exactly",
     **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "equivalent: transformers reads None as "
        "False for these flags (tried: a file the cache lacks is 'none' either way)" for k in (16, 17)},
-    "shotscope.analysis.batch.x_write_film_folder__mutmut_36": "equivalent here: the temporary folder is the run's own and "
+    "shotscope.runs.batch.x_write_film_folder__mutmut_36": "equivalent here: the temporary folder is the run's own and "
     "removes without error; ignore_errors only matters if removing fails, which root (CI) cannot be made to see",
     **{f"shotscope.analysis.film.x_analyze__mutmut_{k}": "equivalent: `last` is read only after a frame has set it (without frames the error comes "
        "first)" for k in (112, 113)},
@@ -518,11 +518,11 @@ JUDGED: dict[str, str] = {
     **{f"{V}_problem__mutmut_{k}": "equivalent in what users read: the warning's text, category and count are "
        "tested; stacklevel only picks the source line it is reported against, which mutmut's trampolines shift, "
        "so no test of it can run here" for k in (16, 17)},
-    "shotscope.analysis.batch.x_analyze_many__mutmut_36": "equivalent: tqdm puts the first bar at position 0 when none is given",
-    "shotscope.analysis.batch.x_analyze_many__mutmut_49": "equivalent: refresh=None reads as False",
-    "shotscope.analysis.batch.x_analyze_many__mutmut_52": "not worth a test (display): one more character of a film name "
+    "shotscope.runs.batch.x_analyze_many__mutmut_36": "equivalent: tqdm puts the first bar at position 0 when none is given",
+    "shotscope.runs.batch.x_analyze_many__mutmut_49": "equivalent: refresh=None reads as False",
+    "shotscope.runs.batch.x_analyze_many__mutmut_52": "not worth a test (display): one more character of a film name "
     "over 30 characters in the bar",
-    "shotscope.analysis.batch.x_analyze_many__mutmut_53": "equivalent in what is shown: the bar is drawn again at once instead of at its next tick",
+    "shotscope.runs.batch.x_analyze_many__mutmut_53": "equivalent in what is shown: the bar is drawn again at once instead of at its next tick",
     # training
     f"{T}x__training_args__mutmut_19": "equivalent: transformers sets greater_is_better from the metric's name "
     "(True for one not ending in 'loss')",
@@ -573,13 +573,13 @@ JUDGED: dict[str, str] = {
        for k in (224, 226, 229)},
     "shotscope.analysis.film.x_analyze__mutmut_293": "equivalent: every transformers model has name_or_path, so the "
     "default is never used",
-    **{f"shotscope.analysis.batch.x_analyze_many__mutmut_{k}": "open (needs a Ray cluster to join): without an address run_on_ray starts a local "
+    **{f"shotscope.runs.batch.x_analyze_many__mutmut_{k}": "open (needs a Ray cluster to join): without an address run_on_ray starts a local "
        "cluster, which is what the tests give it ('local'); a test joining an address would need a second cluster"
        for k in (26, 30)},
-    "shotscope.analysis.batch.x_analyze_many__mutmut_41": "equivalent: the archive's bar is made before any other, so tqdm places it at 0 anyway",
-    "shotscope.analysis.batch.x_analyze_many__mutmut_51": "not worth a test: the film's name is drawn at once instead of at the bar's next update (the same "
+    "shotscope.runs.batch.x_analyze_many__mutmut_41": "equivalent: the archive's bar is made before any other, so tqdm places it at 0 anyway",
+    "shotscope.runs.batch.x_analyze_many__mutmut_51": "not worth a test: the film's name is drawn at once instead of at the bar's next update (the same "
     "line, one redraw more)",
-    "shotscope.analysis.batch.x_analyze_many__mutmut_82": "open: a film's failures from shotscope name the film themselves (so no prefix is added either way); "
+    "shotscope.runs.batch.x_analyze_many__mutmut_82": "open: a film's failures from shotscope name the film themselves (so no prefix is added either way); "
     "only an unexpected exception type would show 'None:' for the film",
     **{f"shotscope.model.modeling.xǁShotScopeModelǁrestore_extras__mutmut_{k}": "open (needs a network): only an HTTP "
        "error from the hub reaches the connection-error flag; offline, a file neither cached nor recorded missing "

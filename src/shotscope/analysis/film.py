@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import VideoDecodeError
 from ..sources.geometry import GEOMETRY_FRAMES, GEOMETRY_SIDE
+from ..sources.people import PEOPLE_SIDE
 from ..sources.selection import model_input_side
 from ..threads import read_ahead
 from ..version import __version__
@@ -98,8 +99,13 @@ def analyze(
     keep = int(np.clip(settings.keep_frames * (1920 * 1080) / (info.stored_width * info.stored_height), 8,
                        settings.keep_frames))
     buffer = ShotBuffer(keep)
-    labeller = ShotLabeller(model, settings, n, Converter(video, keep_size),
-                             Converter(video, geo_size) if geo_size != keep_size else None)
+    people_size = reduced_size(info.width, info.height, PEOPLE_SIDE)
+    converters = {keep_size: Converter(video, keep_size)}  # one converter a size: a frame converted once
+    people_size = people_size if settings.scale == "people" else geo_size
+    for size in (geo_size, people_size):
+        if size not in converters:
+            converters[size] = Converter(video, size)
+    labeller = ShotLabeller(model, settings, n, converters[keep_size], converters[geo_size], converters[people_size])
     first, last, times = None, -1, {}  # first: the current shot's first frame
     start_index = None  # the first frame decoded (of the film or the range)
 

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ..labels import MOVEMENT_LABELS
-from ..sources.geometry import GEOMETRY_FRAMES, MotionEstimate, estimate_movement
-from .results import AnalyzeSettings, Shot
+from ..sources.base import Estimate, ShotSource
+from ..sources.combine import choose
+from ..sources.geometry import GeometrySource
+from ..sources.network import NetworkSource
+from ..sources.people import PeopleSource
+from .results import AnalyzeSettings, Shot, resolve_settings
 from .shot_frames import Converter, positions, views_for
 
 if TYPE_CHECKING:
@@ -18,18 +21,27 @@ if TYPE_CHECKING:
 
 
 class ShotLabeller:
-    """Labels finished shots in batches, so a film's frames are never all held at once."""
+    """Labels finished shots as they end: the per-shot sources at once, the network in batches on a
+    thread of its own (so a film's frames are never all held at once), the labels chosen in one
+    place (:func:`shotscope.sources.combine.choose`)."""
 
     def __init__(self, model: ShotScopeModel | None, settings: AnalyzeSettings, num_frames: int,
-                 convert: Converter, geometry: Converter | None = None):
-        """``convert`` makes the network's frames; ``geometry`` (default: the same) the frames the
-        geometric estimate reads, at :data:`GEOMETRY_SIDE` as predict and evaluate read them."""
+                 convert: Converter, geometry: Converter | None = None, people: Converter | None = None):
+        """``convert`` makes the network's frames; ``geometry`` and ``people`` (default: the same)
+        the frames those sources read, at their own sizes (as predict and evaluate read them)."""
+        settings = resolve_settings(model, settings)  # "auto" made concrete, as analyze makes it
         self.model, self.settings, self.n, self.convert = model, settings, num_frames, convert
-        self.geometry = geometry or convert
-        # thumbnails from the larger of the two
-        self.thumb = max((convert, self.geometry), key=lambda c: c.size[0])
+        self.geometry, self.people = geometry or convert, people or convert
+        self.sources: list[tuple[ShotSource, Converter]] = []
+        if settings.movement in ("geometry", "fused"):
+            self.sources.append((GeometrySource(), self.geometry))
+        if settings.scale == "people":
+            self.sources.append((PeopleSource(), self.people))
+        self.network = NetworkSource(model, settings.batch_size) if model is not None else None
+        # thumbnails from the largest frames converted
+        self.thumb = max((convert, *(c for _, c in self.sources)), key=lambda c: c.size[0])
         self.shots: list[Shot] = []
-        self.pending: list[tuple[Shot, np.ndarray]] = []
+        self.pending: list[tuple[Shot, np.ndarray, dict]] = []
         self.worker: ModelWorker | None = None
 
     def add(self, start: int, end: int, t0: float, t1: float, items: list) -> None:
@@ -37,6 +49,7 @@ class ShotLabeller:
         views = views_for(t1 - t0, st)
         shot = Shot(len(self.shots), start, end, t0, t1, short=(t1 - t0) < st.short_shot_seconds, views=views,
                     movement_source=st.movement)
+        answers: dict[str, dict[str, Estimate]] = {"scale": {}, "movement": {}}
         if items:
             # a representative frame: of three across the shot, the one with most detail (a shot
             # that fades in from black does not get a black thumbnail)
@@ -46,21 +59,39 @@ class ShotLabeller:
                                          interpolation=cv2.INTER_AREA)
             shot.thumbnail = small(mid)
             shot.first_frame, shot.last_frame = small(self.thumb(items[0])), small(self.thumb(items[-1]))
-            if st.movement in ("geometry", "fused"):
-                pos = positions(len(items), min(GEOMETRY_FRAMES, max(len(items), 2)), 1)[0]
-                est = estimate_movement(np.stack([self.geometry(items[i]) for i in pos]),
-                                        np.array([items[i].time for i in pos]))
-                shot.motion = est.to_dict()
-                if st.movement == "geometry":
-                    shot.movement, shot.movement_prob = est.label, round(est.confidence, 4)
-                    shot.movement_probs = est.probabilities
-            if self.model is not None:
-                self.pending.append((shot, self.convert.sample(items, self.n, views)))
+            for source, convert in self.sources:
+                pos = positions(len(items), min(source.frames, max(len(items), 2)), 1)[0]
+                said = source.estimate(np.stack([convert(items[i]) for i in pos]),
+                                       np.array([items[i].time for i in pos]))
+                for task, estimate in said.items():
+                    answers[task][source.name] = estimate
+            if self.network is not None:
+                self.pending.append((shot, self.convert.sample(items, self.n, views), answers))
+        if self.network is None or not items:
+            self._decide(shot, answers)
         self.shots.append(shot)
-        self.convert.cache.clear()
-        self.geometry.cache.clear()
+        for converter in {id(c): c for c in (self.convert, self.geometry, self.people)}.values():
+            converter.cache.clear()
         if len(self.pending) >= st.batch_size:
             self._label()
+
+    def _decide(self, shot: Shot, answers: dict[str, dict[str, Estimate]]) -> None:
+        """The shot's labels from the sources' answers, as the settings chose; their evidence kept."""
+        st = self.settings
+        if "geometry" in answers["movement"]:
+            shot.motion = answers["movement"]["geometry"].evidence
+        if "people" in answers["scale"]:
+            shot.people = answers["scale"]["people"].evidence
+        fusion = getattr(self.model, "movement_fusion", None)
+        for task, source in (("scale", st.scale), ("movement", st.movement)):
+            chosen = choose(task, source, answers[task], fusion)
+            if chosen is None:
+                continue
+            setattr(shot, task, chosen.label)
+            setattr(shot, f"{task}_prob", round(chosen.confidence, 4))
+            setattr(shot, f"{task}_probs", chosen.rounded())
+            if task == "scale":
+                shot.scale_source = source
 
     def _label(self) -> None:
         """Hand the pending shots to the model worker (in its own thread, so decoding goes on)."""
@@ -71,23 +102,12 @@ class ShotLabeller:
         self.worker.submit(list(self.pending))
         self.pending.clear()
 
-    def _label_batch(self, pending: list[tuple[Shot, np.ndarray]]) -> None:
-        from ..model.inference import predict_probs
-
-        model, cfg = self.model, self.model.config
-        ps, pm = predict_probs(model, [clip for _, clip in pending], self.settings.batch_size)
-        for (shot, _), s_p, m_p in zip(pending, ps, pm, strict=True):
-            shot.scale_probs = {k: round(float(v), 4) for k, v in zip(cfg.scale_labels, s_p, strict=True)}
-            shot.scale = cfg.scale_labels[int(s_p.argmax())]
-            shot.scale_prob = round(float(s_p.max()), 4)
-            if self.settings.movement == "geometry":
-                continue
-            names = cfg.movement_labels
-            if self.settings.movement == "fused":  # the combiner answers in shotscope's order
-                m_p, names = model.movement_fusion.combine(m_p, MotionEstimate(**shot.motion)), MOVEMENT_LABELS
-            shot.movement_probs = {k: round(float(v), 4) for k, v in zip(names, m_p, strict=True)}
-            shot.movement = names[int(np.argmax(m_p))]
-            shot.movement_prob = round(float(np.max(m_p)), 4)
+    def _label_batch(self, pending: list[tuple[Shot, np.ndarray, dict]]) -> None:
+        said = self.network.classify([clip for _, clip, _ in pending])
+        for (shot, _, answers), network in zip(pending, said, strict=True):
+            for task, estimate in network.items():
+                answers[task]["model"] = estimate
+            self._decide(shot, answers)
 
     def finish(self) -> list[Shot]:
         """Label what is left and wait for the model; raises what the model raised."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
-from ..sources.selection import MOVEMENT_SOURCES, resolve_movement
+from ..sources.selection import MOVEMENT_SOURCES, SCALE_SOURCES, resolve_movement, resolve_scale
 
 if TYPE_CHECKING:
     from ..model.modeling import ShotScopeModel
@@ -33,7 +33,9 @@ class Shot:
     movement_source: str = "model"
     short: bool = False
     views: int = 1
-    motion: dict[str, Any] | None = None
+    motion: dict[str, Any] | None = None  # the geometric evidence (sources.geometry)
+    scale_source: str | None = None  # model | people (None: no scale)
+    people: dict[str, Any] | None = None  # the people found (sources.people)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
     first_frame: np.ndarray | None = field(default=None, repr=False)  # small pictures for the report
     last_frame: np.ndarray | None = field(default=None, repr=False)
@@ -54,8 +56,9 @@ class Shot:
         for key in ("start_time", "end_time"):
             d[key] = round(d[key], 3)
         d["duration"] = round(self.duration, 3)
-        if d["motion"]:
-            d["motion"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in d["motion"].items()}
+        for evidence in ("motion", "people"):
+            if d[evidence]:
+                d[evidence] = {k: round(v, 4) if isinstance(v, float) else v for k, v in d[evidence].items()}
         return d
 
 
@@ -83,6 +86,7 @@ class AnalyzeSettings:
     keep_frames: int = 32  # frames kept per shot: between 32 and 64, thinned evenly as a shot grows
     batch_size: int = 8
     movement: str = "auto"  # auto (fused when the model has a combiner, else model; geometry without a model) | model | geometry | fused
+    scale: str = "auto"  # auto (the model; the people in the frame without one) | model | people
     start: float | None = None  # seconds: analyse only [start, end) of the film
     end: float | None = None
 
@@ -101,6 +105,8 @@ class AnalyzeSettings:
                 problems.append(f"{name} must be a whole number >= 1, got {value!r}")
         if self.movement not in MOVEMENT_SOURCES:
             problems.append(f"movement must be one of {', '.join(MOVEMENT_SOURCES)}, got {self.movement!r}")
+        if self.scale not in SCALE_SOURCES:
+            problems.append(f"scale must be one of {', '.join(SCALE_SOURCES)}, got {self.scale!r}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
@@ -112,6 +118,8 @@ class AnalyzeSettings:
 
 
 def resolve_settings(model: ShotScopeModel | None, settings: AnalyzeSettings | None) -> AnalyzeSettings:
-    """The settings with ``movement`` made concrete for this model (see :func:`resolve_movement`)."""
+    """The settings with ``movement`` and ``scale`` made concrete for this model (see
+    :func:`resolve_movement` and :func:`resolve_scale`)."""
     settings = settings or AnalyzeSettings()
-    return replace(settings, movement=resolve_movement(model, settings.movement))
+    return replace(settings, movement=resolve_movement(model, settings.movement),
+                   scale=resolve_scale(model, settings.scale))

@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-from ..data.records import ClipRecord
 from ..files import atomic_write_text
 from ..version import __version__
 
@@ -21,7 +20,7 @@ BACKBONE_LICENSES = {"MCG-NJU/videomae-base-finetuned-kinetics": "cc-by-nc-4.0",
 MOVIESHOTS_DATASET = "MovieNet/MovieShots"
 
 
-def _counts(records: list[ClipRecord], attr: str) -> str:
+def _counts(records: list[Any], attr: str) -> str:
     c = Counter(getattr(r, attr) for r in records if getattr(r, attr) is not None)
     return ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none"
 
@@ -59,8 +58,9 @@ def card_metadata(cfg: dict, metrics: dict[str, Any] | None = None):
 
 
 def write_model_card(model_dir: str | Path, cfg: dict, metrics: dict[str, Any],
-                     train_records: list[ClipRecord], val_records: list[ClipRecord]) -> Path:
-    """Metrics table, the data the model was trained on, and the training config."""
+                     train_records: list[Any], val_records: list[Any]) -> Path:
+    """Metrics table, the data the model was trained on (its clip records: their scale and movement
+    labels are counted), and the training config."""
     from huggingface_hub import ModelCard
 
     model_dir = Path(model_dir)

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from ..labels import MOVEMENT_LABELS
+from .base import Estimate
 
 GRID = (24, 14)  # tracked points across and down the frame
 GEOMETRY_SIDE = 180  # short side of the frames the estimate reads (analyze, predict and evaluate alike)
@@ -235,3 +236,13 @@ def classify_evidence(ev: MovementEvidence, th: MotionThresholds) -> tuple[str, 
     chosen, top = MOVEMENT_LABELS.index(label), int(probs.argmax())
     probs[[chosen, top]] = probs[[top, chosen]]  # the rule's answer is the most probable one
     return label, dict(zip(MOVEMENT_LABELS, probs.tolist(), strict=True))
+
+
+class GeometrySource:
+    """Camera movement from the picture (:func:`estimate_movement`), as a label source."""
+
+    name, tasks, frames, side = "geometry", ("movement",), GEOMETRY_FRAMES, GEOMETRY_SIDE
+
+    def estimate(self, frames: np.ndarray, times: np.ndarray):
+        est = estimate_movement(frames, times)
+        return {"movement": Estimate("movement", "geometry", dict(est.probabilities), est.to_dict())}

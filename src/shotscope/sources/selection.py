@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import DataError
 
 MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
+SCALE_SOURCES = ("auto", "model", "people", "none")
 
 
 def resolve_movement(model: Any | None, choice: str = "auto") -> str:
@@ -21,6 +22,19 @@ def resolve_movement(model: Any | None, choice: str = "auto") -> str:
         raise DataError(f"movement {choice!r} needs a model; without one use movement 'geometry'")
     if choice == "fused" and model.movement_fusion is None:
         raise DataError("movement 'fused' needs a model with a fitted movement combiner (shotscope fit-fusion)")
+    return choice
+
+
+
+def resolve_scale(model: Any | None, choice: str = "auto") -> str:
+    """The scale source for this model: ``auto`` is the network when there is one, the people in the
+    frame without one; ``none`` leaves scale empty. Raises DataError for a choice the model cannot serve."""
+    if choice not in SCALE_SOURCES:
+        raise DataError(f"scale must be one of {', '.join(SCALE_SOURCES)}, got {choice!r}")
+    if choice == "auto":
+        return "people" if model is None else "model"
+    if model is None and choice == "model":
+        raise DataError("scale 'model' needs a model; without one use scale 'people'")
     return choice
 
 

@@ -53,6 +53,8 @@ class Predictions:
     estimates: list[Any] | None = None
     scale_labels: list[str] | None = None
     movement_labels: list[str] | None = None
+    scale_source: str = "model"
+    people: list[Any] | None = None  # the people estimate of each clip, when scale came from it
 
     def labels(self, i: int) -> tuple[str | None, str | None]:
         """(scale, movement) of clip ``i``: the argmax of its probabilities."""
@@ -62,21 +64,27 @@ class Predictions:
 
 def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
                     batch_size: int = 8, progress: bool | None = None, movement: str = "model",
-                    geometry: bool = False) -> Predictions:
-    """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops.
+                    geometry: bool = False, scale: str = "auto") -> Predictions:
+    """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops, in
+    shotscope's label order (a model's own order is mapped by name).
 
-    ``movement`` (auto | model | geometry | fused) picks the movement source as analyze does;
-    geometry reads 16 frames spread over the clip (``geometry=True`` computes it whatever the
-    source). ``model`` may be None for geometry alone. Clips that fail are reported in
-    ``errors`` and left out."""
-    from ..labels import MOVEMENT_LABELS
+    ``movement`` (auto | model | geometry | fused) and ``scale`` (auto | model | people | none) pick
+    the sources as analyze does; geometry reads 16 frames spread over the clip (``geometry=True``
+    computes it whatever the source), the people estimate 3. ``model`` may be None for geometry and
+    people alone. Clips that fail are reported in ``errors`` and left out."""
+    from ..labels import MOVEMENT_LABELS, SCALE_LABELS
     from ..sources.geometry import GEOMETRY_FRAMES, GEOMETRY_SIDE, estimate_movement
-    from ..sources.selection import model_input_side, resolve_movement
+    from ..sources.network import in_order
+    from ..sources.people import FRAMES as PEOPLE_FRAMES
+    from ..sources.people import PEOPLE_SIDE, estimate_scale
+    from ..sources.selection import model_input_side, resolve_movement, resolve_scale
     from ..threads import read_ahead
     from ..video.decode import open_video
 
     source = resolve_movement(model, movement)
+    scale_source = resolve_scale(model, scale)
     want_geometry = geometry or source in ("geometry", "fused")
+    people: list = []
     n = model.num_frames if model is not None else GEOMETRY_FRAMES
     side = model_input_side(model)  # frames reduced on conversion exactly as analyze reduces them
     kept, scale, network, errors, estimates = [], [], [], {}, []
@@ -101,7 +109,11 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
                     geo = clip if (n, views, side) == (GEOMETRY_FRAMES, 1, GEOMETRY_SIDE) else sample_frames(
                         video, GEOMETRY_FRAMES, record.start, record.end, short_side=GEOMETRY_SIDE)
                     est = estimate_movement(geo.frames[0], geo.times[0])
-            return clip, est
+                seen = None
+                if scale_source == "people":
+                    look = sample_frames(video, PEOPLE_FRAMES, record.start, record.end, short_side=PEOPLE_SIDE)
+                    seen = estimate_scale(look.frames[0])
+            return clip, est, seen
         except Exception as exc:  # a bad clip, whatever the cause: report it, go on
             return exc
 
@@ -114,10 +126,12 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
             if isinstance(result, Exception):
                 errors[record.path] = describe_failure(result, record.path)
                 continue
-            clip, est = result
+            clip, est, seen = result
             kept.append(record)
             if want_geometry:
                 estimates.append(est)
+            if seen is not None:
+                people.append(seen)
             if model is not None:
                 chunk.append((record, clip.frames))
                 if len(chunk) >= batch_size:
@@ -130,7 +144,17 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     n_s = len(model.config.scale_labels) if model is not None else 0
     move_labels = list(model.config.movement_labels) if model is not None else list(MOVEMENT_LABELS)
     scale_probs = np.concatenate(scale) if scale else np.zeros((len(kept) if model is None else 0, n_s))
+    scale_labels = list(model.config.scale_labels) if model is not None else None
     net = np.concatenate(network) if network else None
+    if model is not None:  # shotscope's order, where the model's labels are shotscope's
+        scale_probs, scale_labels = in_order(scale_probs, scale_labels, "scale")
+        if net is not None:
+            net, move_labels = in_order(net, move_labels, "movement")
+    if scale_source == "people":
+        scale_probs = np.array([[e.probabilities[k] for k in SCALE_LABELS] for e in people]).reshape(-1, 5)
+        scale_labels = list(SCALE_LABELS)
+    elif scale_source == "none":
+        scale_probs, scale_labels = np.zeros((len(kept), 0)), None
     if source == "geometry":
         final = np.array([[e.probabilities[k] for k in MOVEMENT_LABELS] for e in estimates]).reshape(-1, 4)
     elif source == "fused":
@@ -141,7 +165,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     if source in ("geometry", "fused"):  # the estimate and the combiner answer in shotscope's order
         move_labels = list(MOVEMENT_LABELS)
     return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
-                       list(model.config.scale_labels) if model is not None else None, move_labels)
+                       scale_labels, move_labels, scale_source, people if scale_source == "people" else None)
 
 
 def in_taxonomy(probs: np.ndarray, labels: list[str], taxonomy: list[str], what: str) -> np.ndarray:
@@ -165,7 +189,7 @@ def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> di
     from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 
     scale_true = np.array([r.scale for r in preds.records], int)
-    if model is None or not preds.scale_probs.size:  # geometry alone: no scale predictions, so no scale numbers
+    if not preds.scale_probs.size:  # no scale predictions (geometry alone, --scale none): no scale numbers
         scale_true = np.full(len(preds.records), -100)
         scale_pred = np.zeros(len(preds.records), int)
     else:
@@ -176,8 +200,8 @@ def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> di
 
 
 def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
-                         batch_size: int = 8, progress: bool | None = None,
-                         movement: str = "model") -> tuple[dict[str, Any], dict[str, Any]] | None:
+                         batch_size: int = 8, progress: bool | None = None, movement: str = "model",
+                         scale: str = "auto") -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Evaluate on the best device; under ``accelerate launch`` / ``torchrun`` each process takes
     a share of the clips and the predictions are gathered once. Returns (metrics, run info:
     errors and process count) on the main process and None on the others."""
@@ -192,13 +216,15 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
         set_precision(model, getattr(model, "precision_choice", "auto"))  # as resolved for this device
     with state.split_between_processes(records) as mine:
         preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
-                                progress=progress if state.is_local_main_process else False, movement=movement)
+                                progress=progress if state.is_local_main_process else False, movement=movement,
+                                scale=scale)
     if state.num_processes > 1:
         parts = gather_object([(preds.records, preds.scale_probs, preds.movement_probs, preds.errors)])
         preds = Predictions(
             [r for p in parts for r in p[0]], np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()},
-            preds.movement_source, scale_labels=preds.scale_labels, movement_labels=preds.movement_labels)
+            preds.movement_source, scale_labels=preds.scale_labels, movement_labels=preds.movement_labels,
+            scale_source=preds.scale_source)
     # every process leaves together, with the process group shut down (a rank that exits early
     # while the others still hold the group aborts)
     state.wait_for_everyone()
@@ -207,7 +233,8 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
     if not state.is_main_process:
         return None
     return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes,
-                                                "movement_source": preds.movement_source}
+                                                "movement_source": preds.movement_source,
+                                                "scale_source": preds.scale_source}
 
 
 def published_baseline() -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""``info`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .options import _progress
+
+
+def add_info(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="hub id or local model directory")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run_info(args: argparse.Namespace) -> int:
+    import json
+
+    from ..model.loading import describe, load_model
+
+    info = describe(load_model(args.model))
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif key == "parameters":
+            value = f"{value:,}"
+        print(f"{key.replace('_', ' '):<{width}}  {value}")
+    return 0
+
+
+def add_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--out", default="demo-out", help="folder for the demo film's results")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo as demo
+    from ..outputs.timelines import timecode
+
+    result, report = demo(args.out, progress=_progress(args))
+    print(f"\n{Path(result.path).name}: {len(result.shots)} shots")
+    for s in result.shots:
+        print(f"  {s.index:3d}  {timecode(s.start_frame, result.fps)}  {s.duration:5.2f}s  "
+              f"{s.scale or '-':4s} {s.scale_prob or 0:.2f}   {s.movement or '-':7s} {s.movement_prob or 0:.2f}")
+    print(f"\nreport: {report.resolve()}")
+    return 0
