@@ -278,7 +278,7 @@ def test_report_reads_well(tmp_path):
     html = report_html(result)
     assert "Scale over the film" not in html and "Scale distribution" not in html  # no scale labels: no charts
     assert "Movement over the film" in html and "axis-svg" in html and ">0:00</text>" in html
-    assert "no model (movement from geometry only)" in html and "from the picture&#39;s geometry" in html
+    assert "no model &middot; shot scale not labelled" in html and "from the picture&#39;s geometry" in html
     strip = html.split('class="strip" data-field="movement"', 1)[1].split("</svg>", 1)[0]
     assert strip.count('stroke="#fff" stroke-width="0.6"') == len(result.shots)  # every shot drawn with its boundary
     assert not set(SCALE_COLOURS.values()) & set(MOVEMENT_COLOURS.values())

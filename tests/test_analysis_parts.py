@@ -683,8 +683,12 @@ def test_analyze_samples_for_the_model_and_for_geometry_each_at_its_own_size(tmp
     assert sizes == [(57, 32), (320, 180)]
     assert len(shots) == 1 and shots[0].scale is not None and shots[0].movement_source == "geometry"
     sizes.clear()
-    analysis.analyze(film, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry"))
+    analysis.analyze(film, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry", scale="none"))
     assert sizes == [(320, 180)]  # one size for both: one converter
+    sizes.clear()
+    people = analysis.analyze(film, None, detector=_Recorder(), settings=AnalyzeSettings(movement="geometry")).shots
+    assert sizes == [(320, 180), (640, 360)]  # no model: scale from the people, at their own size
+    assert people[0].scale_source == "people" and people[0].people["frames"] >= 1
 
 
 @pytest.mark.parametrize(("progress", "terminal", "shown", "start"), [

@@ -20,7 +20,7 @@ from shotscope.runs.batch import output_dir_for
 
 LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
 
-GEO = ["--movement", "geometry", "-q"]
+GEO = ["--movement", "geometry", "--scale", "none", "-q"]  # movement only: scale left to corrections
 
 
 @pytest.fixture(scope="module")

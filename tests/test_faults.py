@@ -401,14 +401,14 @@ def test_results_are_recomputed_when_film_model_or_settings_change(world, tmp_pa
     assert main(["analyze", str(film), "-o", str(out), *GEO]) == 0
     folder = output_dir_for(film, out)
     first = json.loads((folder / "shots.json").read_text())
-    assert all(s["scale"] is None for s in first["shots"])
+    assert all(s["scale_source"] == "people" for s in first["shots"])  # no model: scale from the people
     capsys.readouterr()
     assert main(["analyze", str(film), "-o", str(out), *GEO]) == 0  # the same: reused, and said
     assert "1 reused" in capsys.readouterr().err
     assert main(["analyze", str(film), "-o", str(out), "-m", str(world / "model")]) == 0  # a model now
     err = capsys.readouterr().err
     assert "1 analysed" in err and "the model changed" in err
-    assert all(s["scale"] for s in json.loads((folder / "shots.json").read_text())["shots"])
+    assert all(s["scale"] and s["scale_source"] == "model" for s in json.loads((folder / "shots.json").read_text())["shots"])
     assert main(["analyze", str(film), "-o", str(out), "-m", str(world / "model"), "--batch-size", "3"]) == 0
     assert "the settings changed (analyze" in capsys.readouterr().err
     make_film(film, SHOTS[:2], width=160, height=96, fps=24)  # the film replaced
@@ -547,7 +547,7 @@ def test_sigkill_at_random_moments_of_a_forced_rerun(world, tmp_path):
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0  # and a rerun finishes
     assert not [p for p in out.iterdir() if ".shotscope-" in p.name]  # leftovers of killed runs are cleared
     for folder in folders:
-        assert all(s["scale"] for s in json.loads((folder / "shots.json").read_text())["shots"])
+        assert all(s["scale"] and s["scale_source"] == "model" for s in json.loads((folder / "shots.json").read_text())["shots"])
 
 
 def test_interrupt_is_recorded_and_resumable(world, tmp_path):

@@ -41,7 +41,7 @@ def site(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(films)
     try:  # `shotscope analyze one.mp4 two.mp4 -o ../out` as typed in the films' folder
-        assert main(["analyze", "one.mp4", "two.mp4", "-o", "../out", "--movement", "geometry", "-q"]) == 0
+        assert main(["analyze", "one.mp4", "two.mp4", "-o", "../out", "--movement", "geometry", "--scale", "none", "-q"]) == 0
     finally:
         os.chdir(cwd)
     return root / "out"

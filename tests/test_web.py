@@ -38,7 +38,7 @@ def site(tmp_path_factory):
     rng = np.random.default_rng(0)
     write_video(films / "old.avi", (np.full((96, 160, 3), int(v), np.uint8) + rng.integers(0, 9, (96, 160, 3), dtype=np.uint8)
                                     for v in np.r_[np.full(30, 40), np.full(30, 200)]), fps=24, codec="mpeg4")
-    assert main(["analyze", str(films), "-o", str(root / "out"), "--movement", "geometry", "-q"]) == 0
+    assert main(["analyze", str(films), "-o", str(root / "out"), "--movement", "geometry", "--scale", "none", "-q"]) == 0
     return root / "out"
 
 

