@@ -51,6 +51,8 @@ def test_ray_runs_every_film_once_like_one_process(cluster, archive, tmp_path, t
     assert len(on_ray.done) == len(single.done) == 3
     assert list(on_ray.errors) == list(single.errors) == [str(archive / "broken.mp4")]
     assert "not a readable video file" in on_ray.errors[str(archive / "broken.mp4")]
+    # the film's own error, word for word as one process says it, not Ray's wrapper of it
+    assert on_ray.errors == single.errors and "Ray" not in on_ray.errors[str(archive / "broken.mp4")]
     assert (cluster / "crash-c.mp4.crashed").exists()  # its worker died once; the retry finished it
     for film in ("a.mp4", "b.mp4", "crash-c.mp4"):
         assert _outputs(output_dir_for(archive / film, tmp_path / "ray")) == \

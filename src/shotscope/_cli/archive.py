@@ -92,7 +92,8 @@ def run_search(args: argparse.Namespace) -> int:
     if args.format == "csv":
         shots.to_csv(sys.stdout, index=False)
     elif args.format == "jsonl":
-        sys.stdout.write(shots.to_json(orient="records", lines=True) + ("\n" if len(shots) else ""))
+        # one line per shot, no blank line after (pandas 2 ends the text with a newline, older ones did not)
+        sys.stdout.write(shots.to_json(orient="records", lines=True).rstrip("\n") + ("\n" if len(shots) else ""))
     else:  # for reading: a corrected label marked, a missing one as a dash
         import pandas as pd
 
