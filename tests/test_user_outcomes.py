@@ -153,9 +153,9 @@ def test_a_shots_first_middle_and_last_pictures_are_its_own(fading):
 
 
 def test_cut_lists_are_rounded_to_the_nearest_frame():
-    from shotscope.video.cuts import CutListDetector
-
     import tempfile
+
+    from shotscope.video.cuts import CutListDetector
 
     with tempfile.TemporaryDirectory() as tmp:
         detector = CutListDetector(_cut_list(Path(tmp), [0.0, 1.99, 3.01, 4.02]))
