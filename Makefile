@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install test lint demo clean browser mutation
+.PHONY: install test lint demo clean browser mutation mutation-mutmut
 
 install: $(STAMP) browser
 
@@ -33,8 +33,13 @@ lint: $(STAMP)
 test: $(STAMP) browser lint
 	$(PY) -m pytest -q
 
-# mutation testing of the core modules (slow: not part of `make test`); results in docs/testing.md
+# outcome mutants: hand-written changes that each break what a user sees, against the tests of
+# their module (slow: not part of `make test`); results in docs/testing.md
 mutation: $(STAMP)
+	$(PY) tools/outcome_mutants.py
+
+# mutmut's operators over the core modules (slower still); how its score differs: docs/testing.md
+mutation-mutmut: $(STAMP)
 	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install --quiet -e ".[mutation]"
 	$(PY) tools/mutation.py
 

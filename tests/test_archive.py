@@ -184,7 +184,7 @@ def test_search_and_stats_commands(archive, tmp_path, capsys):
     assert main(["stats", str(archive / "out"), "--format", "csv"]) == 0
     stats = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert sorted(stats["shots"]) == [2, 3]
-    time_shares = stats[[c for c in stats.columns if c.startswith("movement_") and c.endswith("_time")]]
+    time_shares = stats[[c for c in stats.columns if c.startswith("movement_") and c.endswith("_time_share")]]
     assert time_shares.sum(axis=1).round(3).tolist() == [1.0, 1.0]
     shots = Archive(archive / "out").shots()  # each label's average shot length, per film
     for film, mine in shots.groupby("film"):
@@ -227,7 +227,8 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     db = Archive(out)
     before = db.shots(film="one.mp4")
     predicted = before.loc[before["shot"] == 1, "movement"].item()
-    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--movement", "Push", "--scale", "CS",
+    first = next(k for k in ("Push", "Motion") if k != predicted)  # a label it has not (that one is no correction)
+    assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--movement", first, "--scale", "CS",
                  "--note", "the arch grows"]) == 0
     assert main(["correct", str(out), "--film", "one.mp4", "--shot", "1", "--movement", "Pull"]) == 0  # last wins
     shot = db.shots(film="one.mp4").set_index("shot").loc[1]
@@ -247,12 +248,12 @@ def test_corrections_show_everywhere_and_teach_a_model(archive, tmp_path, capsys
     assert (db.shots(movement="Pull")["shot"] == 1).any()
     with sqlite3.connect(db.path) as con:  # both corrections recorded, with the value each replaced
         rows = con.execute("SELECT field, old_value, new_value, note FROM corrections ORDER BY id").fetchall()
-    assert rows[0] == ("scale", None, "CS", "the arch grows") and rows[1] == ("movement", predicted, "Push", "the arch grows")
-    assert rows[2][1:3] == ("Push", "Pull")
+    assert rows[0] == ("scale", None, "CS", "the arch grows") and rows[1] == ("movement", predicted, first, "the arch grows")
+    assert rows[2][1:3] == (first, "Pull")
     def shares():  # the film's movement shares by shot as `stats` gives them, and from its shots as shown
         row = Archive(out).stats().set_index("film").filter(like="one.mp4", axis=0).iloc[0]
         shown = Archive(out).shots(film="one.mp4")["movement"].value_counts(normalize=True)
-        return ({k: row[f"movement_{k}_shots"] for k in ("Static", "Motion", "Pull", "Push")},
+        return ({k: row[f"movement_{k}_shot_share"] for k in ("Static", "Motion", "Pull", "Push")},
                 {k: round(float(shown.get(k, 0.0)), 4) for k in ("Static", "Motion", "Pull", "Push")})
 
     counted, shown = shares()

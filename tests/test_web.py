@@ -20,6 +20,7 @@ from shotscope._cli.main import main
 from shotscope.data.synthetic import make_film
 from shotscope.labels import SCALE_LABELS
 from shotscope.video.decode import write_video
+from shotscope.views.charts import MOVEMENT_COLOURS
 from shotscope.web import create_app, serving
 
 LOCAL = "http://localhost"  # the web app answers only to the names it serves (not "testserver")
@@ -308,9 +309,16 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     until(page, "document.getElementById('player').paused")
     page.keyboard.press("j")  # keys: previous shot
     until(page, "shotscope.current === 1")
-    page.keyboard.press("9")  # 9: movement Push for the current shot
     badge = "tr[data-shot='1'] select[data-field='movement'] + .corrected"
+    assert shots[1]["movement"] == "Push"  # the film's Push, found by geometry
+    page.keyboard.press("9")  # 9: movement Push, the label it has: nothing to correct, nothing stored
+    until(page, "document.getElementById('message') && document.getElementById('message').textContent.includes('already')")
+    assert page.locator(badge).count() == 0 and not Archive(out).shots(corrected=True).shape[0]
+    page.keyboard.press("7")  # 7: movement Motion for the current shot
     until(page, f"document.querySelector(\"{badge}\")")
+    mark = "svg.strip[data-field='movement'] rect.seg[data-shot='1']"  # its strip shows it at once
+    assert page.get_attribute(mark, "fill") == MOVEMENT_COLOURS["Motion"]
+    assert "Motion (corrected)" in page.text_content(f"{mark} title") and "Motion" in page.inner_text("#now")
     assert page.inner_text(badge) == f"corrected (model: {shots[1]['movement']})"
     scale_of_0 = "tr[data-shot='0'] select[data-field='scale']"
     assert page.locator(f"{scale_of_0} option").count() == 1  # only its label until it opens...
@@ -323,14 +331,15 @@ def test_in_a_browser_play_a_shot_correct_it_search_and_export(browser_site, pag
     shoot(page, "film.png", tmp_path)
     page.reload()
     assert page.input_value("tr[data-shot='0'] select[data-field='scale']") == "LS"
-    assert page.input_value("tr[data-shot='1'] select[data-field='movement']") == "Push"
+    assert page.input_value("tr[data-shot='1'] select[data-field='movement']") == "Motion"
     assert page.inner_text(badge) == f"corrected (model: {shots[1]['movement']})"  # as the server writes it
+    assert page.get_attribute(mark, "fill") == MOVEMENT_COLOURS["Motion"]  # as the server draws it
     assert page.locator("table.shots .corrected").count() == 2  # the corrected labels only
     assert page.locator("table.history tbody tr").count() == 2
     manifest = tmp_path / "corrections.csv"
     assert main(["export-labels", str(out), "-o", str(manifest)]) == 0
     text = manifest.read_text()
-    assert "LS" in text and "Push" in text and len(text.strip().splitlines()) == 3
+    assert "LS" in text and "Motion" in text and len(text.strip().splitlines()) == 3
 
     page.goto(url + "/shots")
     page.select_option("select[name=movement]", "Static")

@@ -84,13 +84,35 @@ def run_analyze(args: argparse.Namespace) -> int:
     for problem in result.record_problems:
         log.error("  %s", problem)
     for folder in result.done:
-        print(folder / "report.html")
+        _summary(folder)
+        if not args.format:  # with --format, stdout carries the shots alone (> shots.csv stays a CSV)
+            print(folder / "report.html")
     if args.format and (result.done or result.skipped):
         folder = result.done[0] if result.done else output_dir_for(result.skipped[0], out)
         sys.stdout.write((folder / f"shots.{args.format}").read_text(encoding="utf-8"))
     return result.exit_code
 
 
+
+
+def _summary(folder: Path) -> None:
+    """One line on stderr of what a film folder holds: shots, their average length, where each label
+    came from (and why scale is empty where it is)."""
+    import json
+
+    try:
+        data = json.loads((folder / "shots.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    shots = data.get("shots") or []
+    asl = (data.get("statistics") or {}).get("average_shot_length")
+    scale = next((s.get("scale_source") for s in shots if s.get("scale_source")), None)
+    movement = next((s.get("movement_source") for s in shots if s.get("movement")), None)
+    said = {"model": "the network", "people": "the people in the frame", "geometry": "the picture's geometry",
+            "fused": "the network and geometry combined"}
+    scale_text = f"scale from {said[scale]}" if scale else "scale left empty (--scale none)"
+    log.info("  %s: %d shots, average length %s; %s, movement from %s", Path(data.get("file") or folder).name,
+             len(shots), "-" if asl is None else f"{asl:.2f} s", scale_text, said.get(movement, "-"))
 
 
 def _records_for_prediction(items: list[str]):

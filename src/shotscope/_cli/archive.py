@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import _progress, check_output_file, log, positive_int
+from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+from .options import _progress, check_output_file, label_of, log, positive_int
 
 
 def add_index(p: argparse.ArgumentParser) -> None:
@@ -43,14 +44,24 @@ def run_index(args: argparse.Namespace) -> int:
     return 1 if report.skipped else 0
 
 
-def _table(frame, columns: list[str]) -> str:
-    return frame[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}") if len(frame) else "(none)"
+def _table(frame, columns: list[str], empty: str = "(none)") -> str:
+    return frame[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}") if len(frame) else empty
+
+
+def _no_match(archive) -> str:
+    """What to say when no shot matches: how many the archive holds, and how to widen the search."""
+    films = archive.films()
+    if films.empty:
+        return f"(no films in {archive.folder}: analyse some with `shotscope analyze FILMS -o {archive.folder}`)"
+    return (f"(no shot matches; the archive holds {int(films['shots'].sum())} shots of {len(films)} films: "
+            "leave out a filter, or see `shotscope stats` for what it has)")
 
 
 def add_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
-    p.add_argument("--scale", choices=["ECS", "CS", "MS", "FS", "LS"], help="only shots of this scale")
-    p.add_argument("--movement", choices=["Static", "Motion", "Pull", "Push"], help="only shots of this movement")
+    p.add_argument("--scale", type=label_of("scale"), choices=SCALE_LABELS, help="only shots of this scale")
+    p.add_argument("--movement", type=label_of("movement"), choices=MOVEMENT_LABELS,
+                   help="only shots of this movement")
     p.add_argument("--min-duration", type=float, default=None, help="seconds")
     p.add_argument("--max-duration", type=float, default=None, help="seconds")
     p.add_argument("--min-confidence", type=float, default=None, help="both labels at least this probable")
@@ -101,7 +112,8 @@ def run_search(args: argparse.Namespace) -> int:
                                         for label, corrected in zip(shots[field], shots[f"{field}_corrected"],
                                                                     strict=True)]
                                 for field in ("scale", "movement")})
-        print(_table(shown, ["film", "shot", "start_time", "end_time", "duration", "scale", "movement"]))
+        print(_table(shown, ["film", "shot", "start_time", "end_time", "duration", "scale", "movement"],
+                     empty=_no_match(archive)))
         if (shots["scale_corrected"] | shots["movement_corrected"]).any():
             print("* corrected (--format csv gives the model's labels too)")
     return 0
@@ -111,8 +123,8 @@ def add_correct(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", help="an output folder of `shotscope analyze`")
     p.add_argument("--film", required=True, help="the film: its path, name or a glob matching one film")
     p.add_argument("--shot", type=int, required=True, help="the shot's index (as in shots.csv)")
-    p.add_argument("--scale", choices=["ECS", "CS", "MS", "FS", "LS"], help="the right scale")
-    p.add_argument("--movement", choices=["Static", "Motion", "Pull", "Push"], help="the right movement")
+    p.add_argument("--scale", type=label_of("scale"), choices=SCALE_LABELS, help="the right scale")
+    p.add_argument("--movement", type=label_of("movement"), choices=MOVEMENT_LABELS, help="the right movement")
     p.add_argument("--note", default=None, help="why, for the record")
 
 
@@ -127,7 +139,10 @@ def run_correct(args: argparse.Namespace) -> int:
         value = getattr(args, field)
         if value:
             done = archive.correct(args.film, args.shot, field, value, args.note)
-            print(f"{done['film']} shot {done['shot']}: {field} {done['old']} -> {done['new']}")
+            if done.get("unchanged"):
+                print(f"{done['film']} shot {done['shot']}: {field} is {done['old']} already; nothing recorded")
+            else:
+                print(f"{done['film']} shot {done['shot']}: {field} {done['old']} -> {done['new']}")
     return 0
 
 
@@ -204,7 +219,7 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.format == "csv":
         stats.to_csv(sys.stdout, index=False)
     else:
-        columns = ["film", "shots", "average_shot_length", "median_shot_length"] + [
-            c for c in stats.columns if c.endswith("_time") and stats[c].fillna(0).any()]
-        print(_table(stats, columns))
+        columns = ["film", "shots", "average_shot_length", "median_shot_length", "shot_length_sd", "shot_length_cv",
+                   "msl_asl"] + [c for c in stats.columns if c.endswith("_time_share") and stats[c].fillna(0).any()]
+        print(_table(stats, [c for c in columns if c in stats], empty=_no_match(Archive(args.archive, create=False))))
     return 0

@@ -49,6 +49,7 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     examples: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 COMMANDS: list[Command] = [
@@ -60,7 +61,8 @@ COMMANDS: list[Command] = [
             "  shotscope analyze film.mp4 --start 00:10:00 --end 00:12:30 --format csv\n"
             "  shotscope analyze film.mp4 --cuts film-Scenes.csv       # cuts from `scenedetect list-scenes`\n"
             "  shotscope analyze archive/ -m DIR --shard 0/4           # every 4th film\n"
-            "  shotscope analyze archive/ -m DIR -o /shared/out --ray auto   # films as tasks on a Ray cluster"),
+            "  shotscope analyze archive/ -m DIR -o /shared/out --ray auto   # films as tasks on a Ray cluster",
+            aliases=("analyse",)),
     Command("predict", "labels and probabilities per clip (files, directories or a manifest)",
             add_predict, run_predict,
             "  shotscope predict clips/ -m DIR\n"

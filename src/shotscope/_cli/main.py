@@ -30,8 +30,31 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, saying what was probably meant when a command or option is mistyped."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's
+        import difflib
+        import re
+
+        hint = ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'?([\w.-]+)'?", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("--"):
+            parsers = [self] + [q for a in self._actions if isinstance(a, argparse._SubParsersAction)
+                                for q in a.choices.values()]
+            options = sorted({o for q in parsers for a in q._actions for o in a.option_strings if o.startswith("--")})
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], options, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+        super().error(message + hint)
+
+
 def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     g = common.add_argument_group("output")
     g.add_argument("-q", "--quiet", action="store_true", help="errors only: no notices, warnings or progress bars")
     g.add_argument("-v", "--verbose", action="count", default=0,
@@ -42,7 +65,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="shotscope", formatter_class=_HelpFormatter,
         description="Shot scale (ECS, CS, MS, FS, LS) and camera movement (Static, Motion, Pull, Push) per shot.",
         epilog="exit codes: 0 all done, 1 some inputs failed (the others finished), 2 usage or configuration "
@@ -51,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = _common_options()
     for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help, description=command.help[0].upper() + command.help[1:] + ".",
+        p = sub.add_parser(command.name, aliases=list(command.aliases), help=command.help, description=command.help[0].upper() + command.help[1:] + ".",
                            epilog="examples:\n" + command.examples if command.examples else None,
                            parents=[common], formatter_class=_HelpFormatter)
         command.add_arguments(p)

@@ -23,6 +23,19 @@ MOVEMENT_HELP = ("where camera movement comes from: auto = fused when the model 
 # --- argument types: a bad value is a usage error (exit 2) naming the option ---------------
 
 
+def label_of(task: str):
+    """An argument type for a label of ``task``, in any case (``cs``, ``push``): the label as named."""
+    from ..labels import MOVEMENT_LABELS, SCALE_LABELS
+
+    labels = {"scale": SCALE_LABELS, "movement": MOVEMENT_LABELS}[task]
+
+    def label(text: str) -> str:
+        return next((k for k in labels if k.lower() == text.strip().lower()), text)
+
+    label.__name__ = f"{task} label"
+    return label
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

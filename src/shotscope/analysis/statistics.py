@@ -28,7 +28,8 @@ def label_shares(shots: Sequence[Any], attr: str, labels: Sequence[str]) -> dict
 
 
 def film_statistics(film: FilmAnalysis) -> dict[str, Any]:
-    """Shot count, average / median / min / max shot length (seconds), and per-label shares."""
+    """Shot count, average / median / min / max shot length (seconds), their spread (SD, CV, MSL/ASL,
+    range), and per-label shares."""
     lengths = np.array([s.duration for s in film.shots]) if film.shots else np.zeros(1)
     return {
         "shots": len(film.shots),
@@ -37,6 +38,12 @@ def film_statistics(film: FilmAnalysis) -> dict[str, Any]:
         "median_shot_length": round(float(np.median(lengths)), 3),
         "shortest_shot": round(float(lengths.min()), 3),
         "longest_shot": round(float(lengths.max()), 3),
+        # Cinemetrics' figures of the spread: standard deviation, its ratio to the mean (CV), the
+        # median over the mean (MSL/ASL: how skewed by long takes), and the range
+        "shot_length_sd": round(float(lengths.std()), 3),
+        "shot_length_cv": round(float(lengths.std() / lengths.mean()), 4) if lengths.mean() > 0 else None,
+        "msl_asl": round(float(np.median(lengths) / lengths.mean()), 4) if lengths.mean() > 0 else None,
+        "shot_length_range": round(float(lengths.max() - lengths.min()), 3),
         "short_shots": sum(s.short for s in film.shots),
         "scale": label_shares(film.shots, "scale", SCALE_LABELS),
         "movement": label_shares(film.shots, "movement", MOVEMENT_LABELS),

@@ -48,6 +48,9 @@ def record_correction(archive: ArchiveFolder, film: str, shot: int, field: str, 
             raise DataError(f"{film}: no shot {shot}" + (f" (the film has shots 0-{found['shots'] - 1})"
                                                           if found is not None and found["shots"] else ""))
         old = row[field]
+        if old == value:  # the label it has already: nothing to correct, nothing recorded
+            return {"film": found["path"], "shot": shot, "field": field, "old": old, "new": value, "at": None,
+                    "unchanged": True}
         db.execute("INSERT INTO corrections (folder, idx, field, old_value, new_value, at, note, start_time, "
                    "end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (folder, shot, field, old, value, at, note, float(row["start_time"]), float(row["end_time"])))

@@ -86,8 +86,10 @@ def shots_of(archive: ArchiveFolder, *, scale: str | None = None, movement: str 
 
 
 def stats_of(archive: ArchiveFolder):
-    """One row per film: shots, average and median shot length, and per label its share of
-    shots and of screen time and its average shot length (``scale_CS_shots``, ``scale_CS_time``,
+    """One row per film: shots, average and median shot length, the lengths' spread as Cinemetrics
+    gives it (``shot_length_sd``, ``shot_length_cv``, ``msl_asl``, ``shot_length_range``; empty for
+    folders analysed before they were computed), and per label its share of shots and of screen
+    time and its average shot length (``scale_CS_shot_share``, ``scale_CS_time_share``: 0-1;
     ``scale_CS_asl``: seconds, empty where the film has no such shot), corrections included."""
     import pandas as pd
 
@@ -100,12 +102,14 @@ def stats_of(archive: ArchiveFolder):
             stats = json.loads(f["statistics"] or "{}")
             row: dict[str, Any] = {"film": f["path"], "duration": f["duration"], "shots": f["shots"],
                                    "average_shot_length": f["average_shot_length"],
-                                   "median_shot_length": f["median_shot_length"]}
+                                   "median_shot_length": f["median_shot_length"],
+                                   **{k: stats.get(k) for k in ("shot_length_sd", "shot_length_cv", "msl_asl",
+                                                                "shot_length_range")}}
             for task, labels in (("scale", SCALE_LABELS), ("movement", MOVEMENT_LABELS)):
                 for label in labels:
                     share = (stats.get(task) or {}).get(label) or {}
-                    row[f"{task}_{label}_shots"] = share.get("share_of_shots")
-                    row[f"{task}_{label}_time"] = share.get("share_of_time")
+                    row[f"{task}_{label}_shot_share"] = share.get("share_of_shots")
+                    row[f"{task}_{label}_time_share"] = share.get("share_of_time")
                     row[f"{task}_{label}_asl"] = share.get("average_shot_length")
             rows.append(row)
     return pd.DataFrame(rows)

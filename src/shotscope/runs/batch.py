@@ -38,7 +38,8 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpe
 
 
 def expand_inputs(items: list[str], missing: dict[str, str] | None = None) -> list[Path]:
-    """Files, directories (searched recursively for videos) and globs, sorted, without duplicates.
+    """Files, directories (searched recursively for videos) and globs, sorted, without duplicates, as
+    absolute paths.
 
     Inputs that name nothing (a missing path, an empty directory, a glob matching nothing) are
     put in ``missing`` with the reason when it is given."""
@@ -60,9 +61,11 @@ def expand_inputs(items: list[str], missing: dict[str, str] | None = None) -> li
         else:
             found.append(p)
     seen, out = set(), []
-    for p in found:
-        if p not in seen:
-            seen.add(p)
+    for p in found:  # absolute and normalised (no ../); one film given by two spellings (or a link) once
+        p = Path(os.path.abspath(p))
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
             out.append(p)
     return out
 

@@ -248,6 +248,7 @@ class ArchiveSite:
             **charts.film_charts(shots, total),
             "low": charts.LOW_CONFIDENCE, "history": self.archive.corrections(film["folder"]),
             "data": {"film": film["id"], "fps": film["fps"], "labels": {"scale": SCALE_LABELS, "movement": MOVEMENT_LABELS},
+                     "colours": charts.COLOURS,
                      "shots": [{k: s[k] for k in ("shot", "start_time", "end_time", "scale", "movement")}
                                for s in shots]},
         }
@@ -492,6 +493,23 @@ def cross_origin(request: Request) -> str:
     return ""
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse, before anything is printed, a port another program listens on (or one not allowed)."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port in TIME_WAIT is free
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise DataError(f"port {port} on {host} is in use (another `shotscope serve`?): choose another "
+                                "with --port") from None
+            raise DataError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
 def serve(folder: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
           token: str | None = None, allow_hosts: tuple[str, ...] = (), log_level: str = "warning") -> None:
     """Run the web app until interrupted. Another host than this machine needs a token (of at least
@@ -502,6 +520,7 @@ def serve(folder: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 876
     if token is None and not is_loopback(host):
         token = secrets.token_urlsafe(24)
     app = create_app(folder, read_only=read_only, token=token, hosts=served_names(host, allow_hosts))
+    check_port(host, port)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"shotscope: serving {Path(folder)} at http://{shown}:{port}/" + (f"?token={token}" if token else "")
           + (" (read-only)" if read_only else "") + "  (Ctrl-C stops)", flush=True)

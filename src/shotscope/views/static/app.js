@@ -139,10 +139,19 @@ if (dataNode) {
 
   async function setLabel(i, field, value) {
     const s = shots[i];
+    if (!value || value === s[field]) { say(`Shot ${s.shot}: ${field} is ${s[field] || "-"} already`); return false; }
     try {
       await correct(data.film, s.shot, field, value);
     } catch (err) { say(`Not saved: ${err.message}`); return false; }
     s[field] = value;
+    // what shows the label changes with it: its strip's mark (colour, title) and the shot's line
+    const seg = document.querySelector(`svg.strip[data-field="${field}"] rect.seg[data-shot="${s.shot}"]`);
+    if (seg && data.colours) {
+      seg.setAttribute("fill", data.colours[field][value] || "#ccc");
+      const title = seg.querySelector("title");
+      if (title) title.textContent = title.textContent.replace(/\): [^ ]*( \(corrected\))?/, `): ${value} (corrected)`);
+    }
+    if (i === current) { current = -1; show(i); }
     const row = rowOf(i);
     const select = row && row.querySelector(`select[data-field="${field}"]`);
     if (select) { fill(select); select.value = value; select.parentElement.dataset.value = value; }

@@ -1,0 +1,157 @@
+"""What a newcomer meets on the command line: stdout that is data alone, a busy port said plainly,
+one film given two ways analysed once, mistyped commands and options answered with what was
+meant, labels in any case, a hint where nothing matched, a correction to the label a shot has
+already not recorded, the statistics scholars publish, and a report that finds its film."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shotscope import Archive
+from shotscope._cli.main import main
+from shotscope.data.synthetic import make_film
+
+SHOTS = [("LS", "Static", 30), ("CS", "Static", 36), ("MS", "Static", 30)]
+
+
+def run(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory):
+    path = tmp_path_factory.mktemp("newcomer") / "films" / "film.mp4"
+    make_film(path, SHOTS, width=160, height=96)
+    return path
+
+
+def test_format_csv_on_a_first_run_prints_the_csv_alone(film, tmp_path, capsys):
+    """`analyze FILM --format csv > shots.csv` on a film not analysed before: stdout is the CSV (the
+    report's path and the summary go to stderr)."""
+    assert run(["analyze", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert len(rows) == len(SHOTS) and captured.out.startswith("shot,start_frame")
+    assert "report.html" not in captured.out
+    assert "3 shots, average length" in captured.err and "movement from the picture's geometry" in captured.err
+
+
+def test_after_analyze_it_says_shots_length_and_where_labels_came_from(film, tmp_path, capsys):
+    assert run(["analyze", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "--scale", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "film.mp4: 3 shots, average length 1.33 s; scale left empty (--scale none)" in err
+
+
+def test_one_film_given_two_ways_is_analysed_once_and_stored_whole(film, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(film.parent)
+    spelled = ["film.mp4", f"../{film.parent.name}/film.mp4", str(film)]
+    assert run(["analyze", *spelled, "-o", str(tmp_path / "out"), "--movement", "geometry", "-q"]) == 0
+    folders = [p for p in (tmp_path / "out").iterdir() if (p / "shots.json").is_file()]
+    assert len(folders) == 1
+    stored = json.loads((folders[0] / "shots.json").read_text())["file"]
+    assert stored == str(film) and ".." not in stored
+    assert Archive(tmp_path / "out").films()["path"].tolist() == [str(film)]
+
+
+def test_serve_on_a_busy_port_says_so_and_stops(film, tmp_path):
+    assert run(["analyze", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "-q"]) == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "shotscope", "serve", str(tmp_path / "out"), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
+    assert "serving" not in done.stdout and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("argv", "meant"), [
+    (["anlyze", "x"], "did you mean analyze?"),
+    (["serch", "x"], "did you mean search?"),
+    (["analyze", "x", "--movment", "geometry"], "did you mean --movement?"),
+    (["search", "x", "--min-confidance", "0.5"], "did you mean --min-confidence?"),
+])
+def test_mistyped_commands_and_options_get_what_was_meant(argv, meant, capsys):
+    assert run(argv) == 2
+    assert meant in capsys.readouterr().err
+
+
+def test_analyse_is_analyze(film, tmp_path):
+    assert run(["analyse", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "-q"]) == 0
+    assert list((tmp_path / "out").glob("*/shots.json"))
+
+
+def test_labels_in_any_case_and_a_hint_where_nothing_matched(film, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["analyze", str(film), "-o", str(out), "--movement", "geometry", "--scale", "none", "-q"]) == 0
+    capsys.readouterr()
+    assert run(["search", str(out), "--movement", "static", "--format", "csv"]) == 0
+    assert len(list(csv.DictReader(io.StringIO(capsys.readouterr().out)))) == 3
+    assert run(["search", str(out), "--movement", "PUSH"]) == 0
+    printed = capsys.readouterr().out
+    assert "no shot matches; the archive holds 3 shots of 1 films" in printed and "(none)" not in printed
+    assert run(["correct", str(out), "--film", "film.mp4", "--shot", "0", "--scale", "ls"]) == 0
+    assert "scale None -> LS" in capsys.readouterr().out
+    assert run(["search", str(out), "--scale", "XL"]) == 2  # still a usage error, naming the choices
+
+
+def test_a_correction_to_the_label_a_shot_has_is_not_recorded(film, tmp_path, capsys):
+    from starlette.testclient import TestClient
+
+    from shotscope.web import create_app
+
+    out = tmp_path / "out"
+    assert run(["analyze", str(film), "-o", str(out), "--movement", "geometry", "--scale", "none", "-q"]) == 0
+    shown = Archive(out).shots()["movement"].iloc[0]
+    capsys.readouterr()
+    assert run(["correct", str(out), "--film", "film.mp4", "--shot", "0", "--movement", shown]) == 0
+    assert f"movement is {shown} already; nothing recorded" in capsys.readouterr().out
+    client = TestClient(create_app(out), base_url="http://localhost")
+    token = client.get("/").text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    film_id = int(Archive(out).films()["id"].iloc[0])
+    answer = client.post("/api/correct", json={"film": film_id, "shot": 0, "field": "movement", "value": shown},
+                         headers={"X-CSRF-Token": token})
+    assert answer.status_code == 200 and answer.json()["unchanged"] is True
+    assert Archive(out).shots(corrected=True).empty
+    assert Archive(out).corrections(Archive(out).films()["folder"].iloc[0]) == []
+
+
+def test_stats_give_cinemetrics_figures_and_name_shares_as_shares(film, tmp_path, capsys):
+    import numpy as np
+
+    out = tmp_path / "out"
+    assert run(["analyze", str(film), "-o", str(out), "--movement", "geometry", "-q"]) == 0
+    stats = Archive(out).stats()
+    lengths = np.array(Archive(out).shots()["duration"])
+    row = stats.iloc[0]
+    assert row["shot_length_sd"] == pytest.approx(lengths.std(), abs=1e-3)
+    assert row["shot_length_cv"] == pytest.approx(lengths.std() / lengths.mean(), abs=1e-3)
+    assert row["msl_asl"] == pytest.approx(np.median(lengths) / lengths.mean(), abs=1e-3)
+    assert row["shot_length_range"] == pytest.approx(lengths.max() - lengths.min(), abs=1e-3)
+    assert "movement_Static_time_share" in stats and "movement_Static_shot_share" in stats
+    assert not [c for c in stats.columns if c.endswith("_time") or c.endswith("_shots") and c != "shots"]
+    capsys.readouterr()
+    assert run(["stats", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "shot_length_cv" in table and "movement_Static_time_share" in table
+
+
+def test_the_report_finds_its_film_beside_it_or_where_it_was_analysed(film, tmp_path):
+    out = tmp_path / "out"
+    assert run(["analyze", str(film), "-o", str(out), "--movement", "geometry", "-q"]) == 0
+    html = next(out.glob("*/report.html")).read_text()
+    sources = [part.split('"', 1)[0] for part in html.split('<source src="')[1:]]
+    assert sources[0] == os.path.relpath(film, next(out.glob("*/report.html")).parent)  # moved with its films
+    assert sources[1] == Path(film).as_uri()  # mailed on its own: the film where it was analysed
