@@ -273,3 +273,33 @@ def test_analyze_names_labels_by_the_models_config_not_the_built_in_order(tiny_m
     assert [s.scale_probs for s in theirs] == [s.scale_probs for s in ours]
     assert list(theirs[0].scale_probs) == list(shotscope.SCALE_LABELS)  # shown in shotscope's order
     shutil.rmtree(tmp_path)
+
+
+def test_several_views_with_a_decoder_that_only_decodes_in_order(tmp_path):
+    """A backend that decodes in order only (the base class's way, as a decoder other than PyAV's
+    seeking one does): the views' interleaved times still give each view its own frames."""
+    from shotscope.video.decode import DecodedFrame, VideoBackend, VideoInfo
+    from shotscope.video.sampling import sample_frames, sample_times
+
+    class InOrder(VideoBackend):
+        name = "in-order"
+
+        @property
+        def info(self):
+            from fractions import Fraction
+
+            return VideoInfo(str(self.path), 32, 32, 32, 32, Fraction(1), 0, 20.0, 3.0, 60, True, 0.0, "raw", "rgb24")
+
+        def frames(self, start=None, end=None):
+            for k in range(60):
+                t = k / 20
+                if (start is None or t >= start - 1e-9) and (end is None or t < end):
+                    yield DecodedFrame(k, t, None)
+
+        def to_rgb(self, frame, size=None, display=True):
+            return np.full((32, 32, 3), frame.index, np.uint8)
+
+    clip = sample_frames(InOrder(tmp_path / "x.mp4"), 4, 0.5, 2.5, views=3)
+    want = np.floor(sample_times(0.5, 2.5, 4, 3) * 20 + 1e-6).astype(int)
+    assert (clip.indices == want).all()
+    assert (clip.frames[..., 0, 0, 0] == want).all()

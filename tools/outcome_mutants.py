@@ -141,7 +141,7 @@ def run(mutant: Mutant) -> tuple[bool, float, str]:
 def write_doc(results: list[tuple[Mutant, bool, float, str]]) -> None:
     killed = sum(k for _, k, _, n in results if not n)
     valid = sum(1 for *_, n in results if not n)
-    rows = "\n".join(f"| {m.name} | {m.outcome} | `{m.file}` | {'killed' if k else ('**survived**' if not n else n)} | "
+    rows = "\n".join(f"| {m.name} | {m.outcome} | `{m.file}` | {'killed' if k else (n or '**survived**')} | "
                      f"{', '.join(m.tests)} | {s:.0f} s |" for m, k, s, n in results)
     section = f"""## Outcome mutants (`make mutation`)
 
