@@ -16,8 +16,8 @@ import torch
 
 from _common import best_of, machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel
-from shotscope.analysis.batch import output_dir_for
 from shotscope.data.synthetic import make_film
+from shotscope.runs.batch import output_dir_for
 
 # three minutes of film: start-up (imports) is paid once per run, so a short clip would measure it
 SHOTS = [

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from shotscope.analysis.batch import output_dir_for
 
 from _common import machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel
 from shotscope.data.synthetic import make_film
 from shotscope.devices import precision_name, resolve_precision
+from shotscope.runs.batch import output_dir_for
 
 LENGTHS = [72, 96, 120, 84, 108]  # 3-5 s at 24 fps
 SHOTS = [(("LS", "MS", "CS", "FS", "ECS")[i % 5], ("Static", "Motion", "Push", "Pull")[i % 4], LENGTHS[i % 5])

@@ -19,8 +19,8 @@ import torch  # noqa: E402
 
 from _common import machine, write_section  # noqa: E402
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model  # noqa: E402
-from shotscope.analysis.batch import analyze_many  # noqa: E402
 from shotscope.data.synthetic import make_film  # noqa: E402
+from shotscope.runs.batch import analyze_many  # noqa: E402
 
 GOAL = 0.15
 SHOTS = [("LS", "Static", 96), ("CS", "Motion", 120), ("MS", "Push", 96), ("FS", "Pull", 120), ("ECS", "Static", 96)]

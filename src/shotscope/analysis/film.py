@@ -168,7 +168,8 @@ def analyze(
     metadata = {
         "shotscope_version": __version__,
         "model": None if model is None else {"source": model.source, "name": getattr(model, "name_or_path", None),
-                                              "revision": getattr(model.config, "_commit_hash", None)},
+                                              "revision": getattr(model.config, "_commit_hash", None),
+                                              "precision": _precision_of(model)},
         "detector": det.settings(),
         "decoder": {"backend": "pyav", "codec": info.codec, "pixel_format": info.pixel_format},
         "settings": asdict(settings),
@@ -177,3 +178,14 @@ def analyze(
     }
     return FilmAnalysis(str(path), info.fps, last + 1, end_time, info.width, info.height, shots, metadata,
                         integrity)
+
+
+def _precision_of(model: ShotScopeModel) -> dict[str, Any]:
+    """The precision the network ran at, and why (measured, forced): what shots.json records."""
+    from ..devices import precision_name
+
+    dtype = getattr(model, "compute_dtype", None)
+    record = getattr(model, "precision_record", None)
+    return {"compute": precision_name(dtype) if dtype is not None else "fp32",
+            "asked": getattr(model, "precision_choice", "auto"),
+            **({"measured": {k: record[k] for k in ("seconds", "agrees", "device")}} if record else {})}

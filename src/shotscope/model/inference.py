@@ -18,8 +18,19 @@ from .preprocessing import PreprocessConfig, preprocess
 
 
 def set_precision(model: ShotScopeModel, choice: str = "auto") -> torch.dtype:
-    """Run ``model`` under autocast at the resolved precision (weights stay float32)."""
-    dtype = resolve_precision(choice, next(model.parameters()).device)
+    """Run ``model`` under autocast at the chosen precision (weights stay float32). ``auto`` on a CPU
+    or GPU is chosen by measuring (:func:`shotscope.model.probe.choose_precision`: the fastest
+    variant whose answers agree with float32's, cached per machine); elsewhere float32."""
+    device = next(model.parameters()).device
+    model.precision_record = None
+    if choice == "auto" and device.type in ("cpu", "cuda"):
+        from .probe import choose_precision
+
+        record = choose_precision(model, device)
+        dtype = resolve_precision(record["choice"], device)
+        model.precision_record = {k: record[k] for k in ("choice", "seconds", "agrees", "device", "cached")}
+    else:
+        dtype = resolve_precision(choice, device)
     model.compute_dtype, model.precision_choice = dtype, choice
     return dtype
 

@@ -1,0 +1,67 @@
+"""The precision `--precision auto` chooses by measuring (shotscope.model.probe), against every
+variant timed the long way, with a model of the published size (VideoMAE-base, 16x224x224,
+random weights: the same compute) as analyze runs it (batches of 8 clips).
+
+Run: .venv/bin/python benchmarks/precision.py
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import torch
+
+from _common import machine, write_section
+from shotscope import ShotScopeConfig, ShotScopeModel
+from shotscope.model.probe import choose_precision, device_name, variants
+
+
+def per_clip(model: ShotScopeModel, name: str, batch: int = 8, rounds: int = 3) -> float:
+    x = torch.randn(batch, 16, 3, 224, 224)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+    with torch.no_grad(), torch.autocast("cpu", dtype=dtype, enabled=name != "fp32"):
+        model(x[:2])
+        best = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            model(x)
+            best = min(best, time.perf_counter() - t0)
+    return best / batch
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    model = ShotScopeModel(ShotScopeConfig()).eval()  # VideoMAE-base
+    device = torch.device("cpu")
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["SHOTSCOPE_CACHE"] = cache
+        t0 = time.perf_counter()
+        record = choose_precision(model, device)
+        probe_seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = choose_precision(model, device)
+        cached_seconds = time.perf_counter() - t0
+    long = {name: per_clip(model, name) for name in variants(device)}
+    fastest = min(long, key=long.get)
+    slower = long[record["choice"]] / long[fastest] - 1
+    rows = "\n".join(f"| {name} | {long[name]:.3f} | {record['seconds'].get(name, float('nan')):.3f} | "
+                     f"{'yes' if record['agrees'].get(name) else 'no'} |" for name in long)
+    body = f"""Command: `.venv/bin/python benchmarks/precision.py` ({machine()}; {device_name(device)})
+
+| variant | s per clip, batch 8 (best of 3) | the probe's time (1 clip) | answers agree with fp32 |
+|---|---|---|---|
+{rows}
+
+The probe chose **{record['choice']}** in {probe_seconds:.1f} s (once per machine and model shape;
+read from the cache afterwards in {cached_seconds * 1000:.1f} ms: {again['choice']}). The fastest measured
+the long way: {fastest}; auto is {max(slower, 0) * 100:.0f} % slower than it (goal: at most 5 %).
+CPU flags would have said {"bf16" if torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported() else "fp32"}.
+"""
+    write_section("Precision chosen by measuring", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
