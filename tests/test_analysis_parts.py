@@ -894,7 +894,8 @@ def test_the_analysis_names_the_model_it_used(tmp_path, tiny_model):
     tiny_model.source, tiny_model.name_or_path = "someone/tiny (cache)", "someone/tiny"
     result = shotscope.analyze(path, tiny_model, progress=False)
     assert result.metadata["model"] == {"source": "someone/tiny (cache)", "name": "someone/tiny",
-                                        "revision": getattr(tiny_model.config, "_commit_hash", None)}
+                                        "revision": getattr(tiny_model.config, "_commit_hash", None),
+                                        "precision": {"compute": "fp32", "asked": "auto"}}
 
 
 def test_the_analysis_of_a_range_says_what_was_analysed_and_how(tmp_path, tiny_model):

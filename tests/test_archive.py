@@ -485,10 +485,12 @@ def test_a_bulk_index_holds_what_one_by_one_holds(archive, tmp_path, monkeypatch
         shots = Archive(bulk).shots(film_folder=name)
         assert shots["shot"].tolist() == list(range(len(shots))) and shots["film"].nunique() == 1
     # a correction survives a full rebuild in bulk, which leaves no working database behind
-    Archive(bulk).correct("film010", 1, "movement", "Push")
+    shown = Archive(bulk).shots(film_folder="film010").set_index("shot").loc[1, "movement"]
+    other = next(k for k in ("Push", "Motion") if k != shown)  # a label it has not (that one is no correction)
+    Archive(bulk).correct("film010", 1, "movement", other)
     assert Archive(bulk).index(full=True).read == 78
     corrected = Archive(bulk).shots(corrected=True)
-    assert corrected[["shot", "movement"]].values.tolist() == [[1, "Push"]]
+    assert corrected[["shot", "movement"]].values.tolist() == [[1, other]]
     assert corrected["film"].tolist() == [str(archive / "films/copy010.mp4")]  # where provenance says it is
     assert list(work.iterdir()) == []
     with sqlite3.connect(bulk / "shotscope.db") as con:  # loaded through a rollback journal, then WAL again

@@ -276,6 +276,79 @@ def confounded_move(scene: np.ndarray, movement: str, settings: SynthSettings, r
 
 CONFOUNDERS = {"Static": ("approach", "large"), "Motion": ("parallax", "slow"), "Push": ("slow",), "Pull": ("slow",)}
 
+# the hard cases of real camera work, each with the label it has (MovieShots: handheld is Motion)
+HARD_CASES = (("slow-zoom", "Push"), ("slow-zoom", "Pull"), ("shaky-zoom", "Push"), ("shaky-zoom", "Pull"),
+              ("tracking", "Motion"), ("handheld", "Motion"), ("approach", "Static"))
+
+
+def _render(scene: np.ndarray, w: int, h: int, zoom: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """A virtual camera over ``scene``: per frame its zoom and its shift (output pixels)."""
+    sh, sw = scene.shape[:2]
+    base = min(sh / h, sw / w) / 1.6
+    frames = []
+    for z, (dx, dy) in zip(zoom, shift, strict=True):
+        k = base / z
+        m = np.array([[k, 0, sw / 2 + dx * base - k * w / 2], [0, k, sh / 2 + dy * base - k * h / 2]], np.float64)
+        frames.append(cv2.warpAffine(scene, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                     borderMode=cv2.BORDER_REFLECT))
+    return np.stack(frames)
+
+
+def hard_move(scene: np.ndarray, kind: str, movement: str, width: int, height: int, fps: float, seconds: float,
+              rng: np.random.Generator) -> np.ndarray:
+    """Camera work real footage has and simple generators miss (benchmarks and tests):
+
+    - ``slow-zoom``: a zoom of 0.3-1 % a second (Push, or Pull reversed);
+    - ``shaky-zoom``: a zoom of 15-40 % over the shot under handheld shake (a random walk);
+    - ``tracking``: the camera follows a fast subject, kept in the middle of the frame: the
+      background streams past (1-3 % of the width a frame) -- Motion;
+    - ``handheld``: a camera held by hand, no move intended (a random walk of the frame) -- Motion;
+    - ``approach``: a fixed camera while a large subject walks toward it -- Static.
+    Shakes are in proportion to the frame's width, as a hand shakes a camera whatever it records."""
+    n, w, h = int(round(fps * seconds)), width, height
+    zoom, shift = np.ones(n), np.zeros((n, 2))
+
+    def shake(amplitude: float) -> np.ndarray:
+        walk = np.cumsum(rng.normal(0, amplitude * w / 160, (n, 2)), 0)
+        return walk - walk.mean(0)
+
+    if kind in ("slow-zoom", "shaky-zoom"):
+        total = (1 + rng.uniform(0.003, 0.01)) ** seconds if kind == "slow-zoom" else rng.uniform(1.15, 1.4)
+        zoom = total ** (np.arange(n) / max(n - 1, 1))
+        zoom = zoom[::-1] if movement == "Pull" else zoom
+        shift = shake(0.6) if kind == "shaky-zoom" else shift
+    elif kind == "tracking":
+        angle = rng.uniform(-0.3, 0.3)
+        shift = np.outer(np.arange(n) - n / 2, [np.cos(angle), np.sin(angle)]) * rng.uniform(0.01, 0.03) * w
+    elif kind == "handheld":
+        shift = shake(0.3)
+    elif kind == "approach":
+        return confounded_move(scene, "Static", SynthSettings(width=w, height=h, frames=n, fps=fps), rng, "approach")
+    else:
+        raise ValueError(f"unknown hard case {kind!r}")
+    frames = _render(scene, w, h, zoom, shift)
+    if kind == "tracking":  # the subject the camera follows stays where it is in the frame
+        for frame in frames:
+            cv2.ellipse(frame, (w // 2, int(h * 0.55)), (int(h * 0.12), int(h * 0.3)), 0, 0, 360, (40, 40, 200), -1)
+    return frames
+
+
+def generate_hard(out: str | os.PathLike, per_case: int = 3, *, sizes: tuple[tuple[int, int], ...] = ((160, 90), (640, 360)),
+                  fps: float = 24.0, seconds: float = 4.0, seed: int = 0, progress: bool | None = None) -> Path:
+    """``per_case`` clips of each of :data:`HARD_CASES` at each size; returns their manifest."""
+    out = Path(out)
+    photos = photographs()
+    records = []
+    jobs = [(w, h, kind, movement, k) for w, h in sizes for kind, movement in HARD_CASES for k in range(per_case)]
+    for w, h, kind, movement, k in tqdm(jobs, desc="synth", unit="clip", disable=None if progress is None else not progress):
+        rng = np.random.default_rng([seed, k, w, HARD_CASES.index((kind, movement))])
+        path = out / "clips" / f"hard_{w}x{h}_{kind}_{movement}_{k}.mp4"
+        if not path.is_file():
+            scene = compose_scene(photos[int(rng.integers(len(photos)))], None, h * 2, w * 2, rng)
+            write_video(path, hard_move(scene, kind, movement, w, h, fps, seconds, rng), fps=fps)
+        records.append(ClipRecord(str(path), movement=MOVEMENT_LABELS.index(movement), key=f"{kind} {w}x{h}"))
+    return write_manifest(out / "manifest.csv", records)
+
 
 def generate_confounded(out: str | os.PathLike, n: int = 80, *, seed: int = 0, settings: SynthSettings | None = None,
                         progress: bool | None = None) -> Path:

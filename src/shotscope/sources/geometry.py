@@ -46,6 +46,8 @@ class MotionThresholds:
     zoom: float = 0.08  # |log scale| of the background over the shot (about 8 % size change)
     agreement: float = 0.75  # share of the border's four corners whose zoom has the same sign
     zoom_fit: float = 0.4  # a zoom moves the whole picture alike: at most this share of points off one similarity
+    zoom_px: float = 1.0  # a slow zoom: first frame to last, all four corners of the border moved radially
+    # at least this many work pixels, more than the border drifted sideways (too slow to show between pairs)
     pan: float = 0.03  # frame widths per second (a feature for the combiner; Motion needs no threshold)
     min_points: int = 12  # fewer tracked points than this: no evidence
     work_width: int = 320  # frames are analysed at this width (small films are enlarged to it)
@@ -63,6 +65,9 @@ class MotionEstimate:
     pairs: int
     still: float = 0.0
     agreement: float = 0.0
+    ends_zoom: float = 0.0  # the border's log scale from the first frame to the last, measured directly
+    ends_px: float = 0.0  # how far that zoom moved the border (work pixels) ...
+    ends_shift_px: float = 0.0  # ... and how far the border drifted sideways meanwhile
 
     def features(self) -> list[float]:
         """The evidence as numbers, for a combiner (see shotscope.sources.fusion)."""
@@ -162,10 +167,18 @@ def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
     corners = np.nansum(np.array([m.corners for m in found]), 0)  # log scale per corner over the shot
     zoom = float(np.median(corners))
     agreement = float(np.mean(np.sign(corners) == np.sign(zoom))) if zoom else 0.0
-    evidence = MovementEvidence(still, zoom, agreement, residual, pan * span, quality)
+    ends_zoom, ends_px, ends_shift_px, ends_agree, ends_fit = 0.0, 0.0, 0.0, False, 1.0
+    if ends is not None and not np.isnan(ends.corners).any():
+        ends_zoom = float(np.median(ends.corners))
+        ends_agree = bool(ends_zoom and np.all(np.sign(ends.corners) == np.sign(ends_zoom)))
+        ends_px, ends_shift_px = abs(ends_zoom) * 0.35 * width, float(np.hypot(*ends.shift))
+        ends_fit = ends.outliers
+    evidence = MovementEvidence(still, zoom, agreement, residual, pan * span, quality,
+                                ends_zoom if ends_agree and ends_fit <= th.zoom_fit else 0.0, ends_px, ends_shift_px)
     label, probs = classify_evidence(evidence, th)
     return MotionEstimate(label, float(probs[label]), {k: round(v, 4) for k, v in probs.items()},
-                          zoom, pan, residual, quality, pairs, still, agreement)
+                          zoom, pan, residual, quality, pairs, still, agreement, round(ends_zoom, 5),
+                          round(ends_px, 3), round(ends_shift_px, 3))
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,10 @@ class MovementEvidence:
     residual: float
     drift: float
     quality: float = 1.0
+    ends_zoom: float = 0.0  # first frame to last: the border's log scale, where its corners agree and one fit explains it
+    ends_px: float = 0.0  # how far it moved the border (work pixels)
+    ends_shift_px: float = 0.0  # how far the border drifted sideways meanwhile
+
 
     @property
     def zoom_shift(self) -> float:
@@ -207,16 +224,31 @@ def movement_scores(ev: MovementEvidence, th: MotionThresholds) -> dict[str, flo
     s_zoom = ((abs(ev.zoom) - th.zoom) / (units["zoom"] * th.zoom) + (ev.agreement - th.agreement) / units["agreement"]
               + (th.zoom_fit - ev.residual) / units["zoom_fit"]
               + (ev.zoom_shift - DRIFT_SHARE * ev.drift) / units["zoom_shift"])
+    s_slow = slow_zoom(ev, th) if abs(ev.zoom) < th.zoom else -1.0  # only where the zoom is too small for pairs
+    towards = ev.zoom if s_zoom - 1.0 >= s_slow else ev.ends_zoom
+    s_move = max(s_zoom - 1.0, s_slow)
     return {
-        "Static": s_still,
+        "Static": s_still - max(s_slow, 0.0),
         "Motion": -s_still - max(s_zoom, 0.0) / 2,
-        "Pull": s_zoom - 1.0 if ev.zoom < 0 else -5.0,
-        "Push": s_zoom - 1.0 if ev.zoom > 0 else -5.0,
+        "Pull": s_move if towards < 0 else -5.0,
+        "Push": s_move if towards > 0 else -5.0,
     }
 
 
+def slow_zoom(ev: MovementEvidence, th: MotionThresholds) -> float:
+    """> 0 for a zoom seen from the first frame to the last (its corners agree, one similarity explains
+    it) that moved the border at least ``zoom_px`` work pixels and more than the border drifted
+    sideways: its margin, in pixels; <= 0 otherwise."""
+    if not ev.ends_zoom:
+        return -1.0
+    return min(ev.ends_px - th.zoom_px, ev.ends_px - ev.ends_shift_px)
+
+
 def decide_movement(ev: MovementEvidence, th: MotionThresholds) -> str:
-    """The rules: a still border -> Static; a zoom that passes every threshold -> Push / Pull; else Motion."""
+    """The rules: a slow zoom seen end to end -> Push / Pull; a still border -> Static; a zoom that
+    passes every threshold -> Push / Pull; else Motion."""
+    if abs(ev.zoom) < th.zoom and slow_zoom(ev, th) > 0:  # too slow to show between two samples: seen end to end
+        return "Push" if ev.ends_zoom > 0 else "Pull"
     if ev.still >= th.still:
         return "Static"
     if (abs(ev.zoom) >= th.zoom and ev.agreement >= th.agreement and ev.residual <= th.zoom_fit
