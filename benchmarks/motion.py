@@ -18,7 +18,8 @@ from sklearn.metrics import f1_score, recall_score
 from _common import machine, write_section
 from shotscope import load_model
 from shotscope.data import read_manifest
-from shotscope.data.synthetic import SynthSettings, generate, split_manifest
+from shotscope.data.records import ClipRecord
+from shotscope.data.synthetic import SynthSettings, generate, generate_hard, split_manifest
 from shotscope.labels import MOVEMENT_LABELS
 from shotscope.training.evaluation import predict_records
 from shotscope.training.fusion import fit_fusion
@@ -74,8 +75,16 @@ def main() -> None:
         model = load_model(best, precision="fp32")
         fusion, _ = fit_fusion(model, read_manifest(val_csv)[0], progress=False)
         model.movement_fusion = fusion
+        from real_footage import other_set
+
+        other = [ClipRecord(r["path"], movement=MOVEMENT_LABELS.index(r["movement"])) for r in other_set(tmp)
+                 if r["movement"] in MOVEMENT_LABELS]
         sets = {
             "real development set (58 hand-labelled shots, 160x90)": real_dev_records(tmp),
+            f"other real shots ({len(other)}, benchmarks/data/real_shots.csv; never used to set anything)": other,
+            "generated hard camera work (42 clips: slow and shaky zooms, tracking, handheld, approach; "
+            "160x90, 640x360, 1920x1080)": read_manifest(
+                generate_hard(tmp / "hard", 2, sizes=((160, 90), (640, 360), (1920, 1080)), seed=5, progress=False))[0],
             "generated (200 clips, 320x180)": read_manifest(generate(tmp / "test", 200, settings=TEST, seed=7,
                                                                      progress=False))[0],
             "generated with confounders (80 clips, half 160x90)": read_manifest(
@@ -105,14 +114,16 @@ were right; the confusion matrix rows are the true Static, Motion, Pull, Push.
 |---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Before this estimate, geometry scored 1.00 on the generated clips but 0.48 accuracy on the real
-development set (Motion read as Push/Pull, Static read as Motion). The estimate now tells the
-camera from the subjects by the frame's border (see `shotscope.sources.geometry`). Goals on the real set:
-accuracy >= 0.80, Static and Motion F1 >= 0.6, Push/Pull answers right at least half the time;
-generated sets >= 0.95 macro-F1. The real set is small and from one music video (Push 2,
-Pull 1): it shows failure modes, it does not prove the thresholds, which were set from the
-geometry (a quarter of the border still, half a source pixel, a zoom that one similarity
-transform explains for 60 % of the frame), not fitted shot by shot.
+Before the border-based estimate, geometry scored 1.00 on the generated clips but 0.48 accuracy on
+the real development set. The estimate tells the camera from the subjects by the frame's border
+(see `shotscope.sources.geometry`) and, since 2026-12, sees zooms too slow to show between two
+samples from the first frame to the last (a pixel of border motion, more than the drift). Goals on
+real footage not tuned on: accuracy >= 0.80, Static and Motion F1 >= 0.75, Push/Pull answers right
+at least half the time; generated clean moves >= 0.97, the hard cases >= 0.85 macro-F1. The
+development set is small and from one music video (Push 2, Pull 1); the other real shots are
+nearly all Static, so they say little about moves; both show failure modes more than they prove
+the thresholds, which were set from the geometry (a quarter of the border still, half a source
+pixel, a pixel of slow zoom), not fitted shot by shot.
 """
     write_section("Camera movement: geometry, model, fused", body)
     print(body)

@@ -155,3 +155,62 @@ def test_the_report_finds_its_film_beside_it_or_where_it_was_analysed(film, tmp_
     sources = [part.split('"', 1)[0] for part in html.split('<source src="')[1:]]
     assert sources[0] == os.path.relpath(film, next(out.glob("*/report.html")).parent)  # moved with its films
     assert sources[1] == Path(film).as_uri()  # mailed on its own: the film where it was analysed
+
+
+# --- the film page in a browser: undo, notes, the keys, timecodes, contrast -------------------------
+
+from .test_web import browser_site, copy, film_id, page, site, until  # noqa: E402, F401 - the web tests' fixtures
+
+CONTRAST = """(() => {
+  const lum = (c) => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const opaque = (c) => { const m = c.match(/[\\d.]+/g); return m && (m.length < 4 || +m[3] > 0.5); };
+  const worst = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => n.textContent).join("");
+    if (!text || !el.offsetParent && getComputedStyle(el).position !== "fixed") continue;
+    let bg = el, colour = getComputedStyle(el).color;
+    while (bg && !opaque(getComputedStyle(bg).backgroundColor)) bg = bg.parentElement;
+    const back = bg ? getComputedStyle(bg).backgroundColor : "rgb(255,255,255)";
+    const [a, b] = [lum(colour), lum(back)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) worst.push([el.tagName, el.className, text.trim().slice(0, 30), ratio.toFixed(2)]);
+  }
+  return worst;
+})()"""
+
+
+def test_in_a_browser_text_is_readable_and_corrections_take_notes_and_undo(browser_site, page, tmp_path):
+    url, out = browser_site
+    one = film_id(out, "one.mp4")
+    for path in ("/", f"/film/{one}", "/shots", f"/compare?film={one}"):
+        page.goto(url + path)
+        assert page.evaluate(CONTRAST) == [], path  # every text at least 4.5:1 against what is behind it
+    page.goto(f"{url}/film/{one}")
+    until(page, "window.shotscope && shotscope.shots.length > 0")
+    assert "00:00:02:00" in page.inner_text("table.shots tr[data-shot='1']")  # timecodes and frame numbers
+    assert "frame 48" in page.inner_text("table.shots tr[data-shot='1']")
+    page.keyboard.press("?")
+    assert page.is_visible("#keys") and "undo the last correction" in page.inner_text("#keys")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#keys")
+    shots = page.evaluate("shotscope.shots")
+    page.click("table.shots tr[data-shot='2'] a.play")
+    until(page, "shotscope.current === 2")
+    page.fill("#note", "a crane, not a zoom")
+    page.evaluate("document.activeElement.blur()")
+    target = next(k for k in ("Motion", "Static") if k != shots[2]["movement"])
+    page.keyboard.press({"Static": "6", "Motion": "7"}[target])
+    badge = "tr[data-shot='2'] select[data-field='movement'] + .corrected"
+    until(page, f"document.querySelector(\"{badge}\")")
+    history = Archive(out).corrections(Archive(out).films().set_index("id").loc[one, "folder"])
+    assert [(h["new_value"], h["note"]) for h in history] == [(target, "a crane, not a zoom")]
+    page.keyboard.press("u")  # undo: the model's label again, nothing left recorded
+    until(page, f"!document.querySelector(\"{badge}\")")
+    assert page.input_value("tr[data-shot='2'] select[data-field='movement']") == shots[2]["movement"]
+    shot = Archive(out).shots(film="one.mp4").set_index("shot").loc[2]
+    assert shot["movement"] == shots[2]["movement"] and not shot["movement_corrected"]
+    assert Archive(out).corrections(Archive(out).films().set_index("id").loc[one, "folder"]) == []
+    page.reload()
+    assert page.locator(badge).count() == 0

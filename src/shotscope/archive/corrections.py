@@ -58,6 +58,33 @@ def record_correction(archive: ArchiveFolder, film: str, shot: int, field: str, 
     return {"film": found["path"], "shot": shot, "field": field, "old": old, "new": value, "at": at}
 
 
+def undo_correction(archive: ArchiveFolder, film: str, shot: int, field: str) -> dict[str, Any]:
+    """Take back the latest correction of a shot's ``scale`` or ``movement``: it is removed, and the
+    label is what the correction before it said, else the model's again."""
+    from .queries import film_folder_of
+
+    if field not in ("scale", "movement"):
+        raise DataError(f"a correction sets scale or movement, not {field!r}")
+    folder = film_folder_of(archive, film)
+    with closing(archive.connect()) as db, db:
+        db.execute("BEGIN IMMEDIATE")
+        found = db.execute("SELECT id, path FROM films WHERE folder = ?", (folder,)).fetchone()
+        last = db.execute("SELECT id, old_value, new_value FROM corrections WHERE folder = ? AND idx = ? AND field = ? "
+                          "ORDER BY id DESC LIMIT 1", (folder, shot, field)).fetchone()
+        if found is None or last is None:
+            raise DataError(f"{film}: shot {shot} has no correction of its {field} to take back")
+        db.execute("DELETE FROM corrections WHERE id = ?", (last["id"],))
+        if found is not None and 0 <= shot < 1 << SHOT_BITS:  # back to the prediction, then what is left applied
+            db.execute(f"UPDATE shots SET {field} = {field}_predicted, {field}_corrected = 0 WHERE id = ?",
+                       (shot_key(found["id"], shot),))
+        apply_corrections(db, folder, shot)
+        restate_shares(db, found["id"])  # with no correction left, apply_corrections restates nothing
+        now = db.execute(f"SELECT {field}, {field}_corrected FROM shots WHERE id = ?",
+                         (shot_key(found["id"], shot),)).fetchone()
+    return {"film": found["path"], "shot": shot, "field": field, "undone": last["new_value"],
+            "now": now[field] if now else None, "corrected": bool(now[f"{field}_corrected"]) if now else False}
+
+
 def corrections_of(archive: ArchiveFolder, film_folder: str) -> list[dict[str, Any]]:
     """A film folder's corrections, oldest first: shot, field, old and new value, when (UTC), note,
     and ``applies``: made on the shot now under its number (not when the film was analysed

@@ -77,6 +77,11 @@ class Archive:
         return corrections.record_correction(self, film, shot, field, value, note)
 
     @guarded
+    def undo(self, film: str, shot: int, field: str) -> dict[str, Any]:
+        """Take back the latest correction of a shot's label (see :func:`.corrections.undo_correction`)."""
+        return corrections.undo_correction(self, film, shot, field)
+
+    @guarded
     def corrections(self, film_folder: str) -> list[dict[str, Any]]:
         """A film folder's corrections, oldest first (see :func:`.corrections.corrections_of`)."""
         return corrections.corrections_of(self, film_folder)

@@ -10,37 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..timecodes import frame_time, timecode, timeline_rate  # noqa: F401 - the timelines' rate and timecodes
 
 TIMELINE_ADAPTERS = {"edl": "cmx_3600", "otio": "otio_json", "xml": "fcp_xml"}  # OpenTimelineIO's, by suffix
 # marker colours editors see on the timeline, one per scale
 SCALE_MARKER_COLOURS = {"ECS": "PURPLE", "CS": "PINK", "MS": "ORANGE", "FS": "GREEN", "LS": "BLUE"}
-
-
-def timeline_rate(fps: float) -> float:
-    """The film's rate when SMPTE timecode supports it; else a 24 fps (or 60 fps) timeline."""
-    import opentimelineio as otio
-
-    if otio.opentime.RationalTime.is_valid_timecode_rate(fps):
-        return fps
-    return 24.0 if fps < 36 else 60.0
-
-
-def frame_time(frame: int, fps: float):
-    """Frame ``frame`` of a film at ``fps`` as a RationalTime on the timeline's rate (rounded to
-    the nearest frame of a 24 or 60 fps timeline for films at other rates)."""
-    import opentimelineio as otio
-
-    rate = timeline_rate(fps)
-    return otio.opentime.RationalTime(frame if rate == fps else round(frame / fps * rate), rate)
-
-
-def timecode(frame: int, fps: float) -> str:
-    """SMPTE timecode as OpenTimelineIO writes it (drop-frame for 29.97 and 59.94; films at other
-    rates on a 24 or 60 fps timeline), so the CSV agrees with the EDL."""
-    import opentimelineio as otio
-
-    t = frame_time(frame, fps)
-    return otio.opentime.to_timecode(t, t.rate)
 
 
 def safe_title(name: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import jinja2
 
 from ..labels import MOVEMENT_DESCRIPTIONS, MOVEMENT_LABELS, SCALE_DESCRIPTIONS, SCALE_LABELS
+from ..timecodes import timecode
 from . import charts
 
 HERE = Path(__file__).parent
@@ -16,7 +17,7 @@ def environment() -> jinja2.Environment:
     """A new environment (each app adds its own globals: CSRF token, read-only)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)  # no blank lines for each row's tags
-    env.globals.update(clock=charts.clock, probability_bar=charts.probability_bar, SCALE_LABELS=SCALE_LABELS, MOVEMENT_LABELS=MOVEMENT_LABELS,
+    env.globals.update(clock=charts.clock, timecode=timecode, probability_bar=charts.probability_bar, SCALE_LABELS=SCALE_LABELS, MOVEMENT_LABELS=MOVEMENT_LABELS,
                        COLOURS=charts.COLOURS, DESCRIPTIONS={"scale": SCALE_DESCRIPTIONS,
                                                              "movement": MOVEMENT_DESCRIPTIONS})
     env.filters["name"] = lambda p: Path(str(p)).name

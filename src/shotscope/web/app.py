@@ -376,11 +376,9 @@ class ArchiveSite:
 
     # --- writes --------------------------------------------------------------------------------
     async def correct(self, request: Request) -> Response:
-        if self.read_only:
-            return JSONResponse({"error": "this archive is served read-only"}, status_code=403)
-        sent = request.headers.get("x-csrf-token", "")
-        if not hmac.compare_digest(sent.encode(), self.csrf.encode()):
-            return JSONResponse({"error": "missing or wrong CSRF token; reload the page"}, status_code=403)
+        refused = self._write_refused(request)
+        if refused is not None:
+            return refused
         try:
             body = await request.json()
             film_id, shot, field, value = body["film"], body["shot"], body["field"], body["value"]
@@ -402,6 +400,32 @@ class ArchiveSite:
             status = 503 if isinstance(exc, ArchiveUnavailable) else 400
             return JSONResponse({"error": str(exc)}, status_code=status)
         return JSONResponse(plain([done])[0])
+
+    async def undo(self, request: Request) -> Response:
+        """Take back the latest correction of a shot's label (the page's undo: ``u``)."""
+        refused = self._write_refused(request)
+        if refused is not None:
+            return refused
+        try:
+            body = await request.json()
+            film = self.film_row(bounded_id(body["film"], "film"))
+            shot, field = bounded_id(body["shot"], "shot", (1 << 20) - 1), body["field"]
+            if not isinstance(field, str):
+                raise TypeError
+        except HTTPException as exc:
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return JSONResponse({"error": "expected JSON {film, shot, field}"}, status_code=400)
+        done = await run_in_threadpool(self.archive.undo, film["folder"], shot, field)
+        return JSONResponse(plain([done])[0])
+
+    def _write_refused(self, request: Request) -> Response | None:
+        if self.read_only:
+            return JSONResponse({"error": "this archive is served read-only"}, status_code=403)
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent.encode(), self.csrf.encode()):
+            return JSONResponse({"error": "missing or wrong CSRF token; reload the page"}, status_code=403)
+        return None
 
     async def history(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
@@ -426,6 +450,7 @@ def create_app(folder: str | os.PathLike, *, read_only: bool = False, token: str
         Route("/media/{film_id:int}", site.media),
         Route("/thumb/{film_id:int}/{shot:int}/{which}", site.thumbnail),
         Route("/api/correct", site.correct, methods=["POST"]),
+        Route("/api/undo", site.undo, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(VIEWS / "static")), name="static"),
     ]
 

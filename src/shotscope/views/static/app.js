@@ -40,15 +40,21 @@ const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrf = csrfMeta ? csrfMeta.content : "";
 const readOnly = document.body.dataset.readOnly === "true";
 
-async function correct(film, shot, field, value) {
-  const response = await fetch("/api/correct", {
+async function post(url, body) {
+  const response = await fetch(url, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify({ film, shot, field, value }),
+    body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({ error: response.statusText }));
   if (!response.ok) throw new Error(answer.error || response.statusText);
   return answer;
+}
+
+const noteBox = () => document.getElementById("note");
+async function correct(film, shot, field, value) {
+  const note = noteBox() && noteBox().value.trim();
+  return post("/api/correct", { film, shot, field, value, ...(note ? { note } : {}) });
 }
 
 // ---- the film page --------------------------------------------------------------------------
@@ -143,27 +149,49 @@ if (dataNode) {
     try {
       await correct(data.film, s.shot, field, value);
     } catch (err) { say(`Not saved: ${err.message}`); return false; }
+    done.push({ i, field });
+    shown(i, field, value, true);
+    say(`Shot ${s.shot}: ${field} ${value} saved (u undoes it)`);
+    return true;
+  }
+
+  const done = [];  // the corrections made on this page, newest last: u takes them back one by one
+  async function undo() {
+    const last = done.pop();
+    if (!last) { say("Nothing to undo on this page"); return; }
+    const s = shots[last.i];
+    let answer;
+    try { answer = await post("/api/undo", { film: data.film, shot: s.shot, field: last.field }); }
+    catch (err) { say(`Not undone: ${err.message}`); done.push(last); return; }
+    shown(last.i, last.field, answer.now, answer.corrected);
+    say(`Shot ${s.shot}: ${last.field} back to ${answer.now || "-"}`);
+  }
+
+  // a label's new value shown wherever the page shows it: the shot's line, its strip's mark, its select
+  function shown(i, field, value, corrected) {
+    const s = shots[i];
     s[field] = value;
-    // what shows the label changes with it: its strip's mark (colour, title) and the shot's line
     const seg = document.querySelector(`svg.strip[data-field="${field}"] rect.seg[data-shot="${s.shot}"]`);
     if (seg && data.colours) {
       seg.setAttribute("fill", data.colours[field][value] || "#ccc");
       const title = seg.querySelector("title");
-      if (title) title.textContent = title.textContent.replace(/\): [^ ]*( \(corrected\))?/, `): ${value} (corrected)`);
+      if (title) title.textContent = title.textContent.replace(/\): [^ ]*( \(corrected\))?/,
+                                                              `): ${value}${corrected ? " (corrected)" : ""}`);
     }
     if (i === current) { current = -1; show(i); }
     const row = rowOf(i);
     const select = row && row.querySelector(`select[data-field="${field}"]`);
-    if (select) { fill(select); select.value = value; select.parentElement.dataset.value = value; }
-    if (select && !select.parentElement.querySelector(".corrected")) {  // the first correction of this label
-      const badge = document.createElement("span");
-      badge.className = "corrected";
-      badge.title = `model said ${select.dataset.model || "nothing"}`;
-      badge.textContent = `corrected (model: ${select.dataset.model || "-"})`;
-      select.after(badge);
+    if (select) { fill(select); select.value = value || ""; select.parentElement.dataset.value = value || ""; }
+    const badge = select && select.parentElement.querySelector(".corrected");
+    if (select && corrected && !badge) {  // the first correction of this label
+      const made = document.createElement("span");
+      made.className = "corrected";
+      made.title = `model said ${select.dataset.model || "nothing"}`;
+      made.textContent = `corrected (model: ${select.dataset.model || "-"})`;
+      select.after(made);
+    } else if (badge && !corrected) {
+      badge.remove();  // undone back to the model's label
     }
-    say(`Shot ${s.shot}: ${field} ${value} saved`);
-    return true;
   }
 
   document.addEventListener("change", (e) => {
@@ -182,6 +210,9 @@ if (dataNode) {
     else if (e.key === " " && video) { if (video.paused) { video.play(); } else { video.pause(); } }
     else if (!readOnly && e.key >= "1" && e.key <= "5") { setLabel(i, "scale", SCALES[+e.key - 1]); }
     else if (!readOnly && e.key >= "6" && e.key <= "9") { setLabel(i, "movement", MOVES[+e.key - 6]); }
+    else if (!readOnly && e.key === "u") { undo(); }
+    else if (e.key === "?") { const help = document.getElementById("keys"); if (help) help.hidden = !help.hidden; }
+    else if (e.key === "Escape") { const help = document.getElementById("keys"); if (help) help.hidden = true; }
     else return;
     e.preventDefault();
   });
