@@ -181,7 +181,7 @@ CONTRAST = """(() => {
 })()"""
 
 
-def test_in_a_browser_text_is_readable_and_corrections_take_notes_and_undo(browser_site, page, tmp_path):
+def test_in_a_browser_text_is_readable_and_corrections_take_notes_and_undo(browser_site, page, tmp_path):  # noqa: F811
     url, out = browser_site
     one = film_id(out, "one.mp4")
     for path in ("/", f"/film/{one}", "/shots", f"/compare?film={one}"):
