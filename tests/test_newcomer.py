@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shotscope import Archive
@@ -214,3 +215,23 @@ def test_in_a_browser_text_is_readable_and_corrections_take_notes_and_undo(brows
     assert Archive(out).corrections(Archive(out).films().set_index("id").loc[one, "folder"]) == []
     page.reload()
     assert page.locator(badge).count() == 0
+
+
+def test_the_demo_shows_what_its_film_was_made_with(monkeypatch, tmp_path, capsys):
+    """`shotscope demo` prints each shot's labels beside the ones its generated film was made with,
+    and how many are right (the demo itself trains a model: here its result is made by hand)."""
+    import shotscope.demo as demo
+    from shotscope.analysis.results import FilmAnalysis, Shot
+
+    starts = np.cumsum([0] + [n for _, _, n in demo.DEMO_SHOTS])
+    shots = [Shot(k, int(a), int(b), a / 24, b / 24, scale=s, scale_prob=0.9, movement="Static", movement_prob=0.8)
+             for k, (a, b, (s, _, _)) in enumerate(zip(starts[:-1], starts[1:], demo.DEMO_SHOTS, strict=True))]
+    film = FilmAnalysis(str(tmp_path / "demo-film.mp4"), 24.0, int(starts[-1]), starts[-1] / 24, 640, 360, shots, {})
+    monkeypatch.setattr(demo, "run_demo", lambda out, progress=None: (film, tmp_path / "report.html"))
+    assert run(["demo", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    statics = sum(m == "Static" for _, m, _ in demo.DEMO_SHOTS)
+    assert f"right: scale {len(shots)}/{len(shots)}, movement {statics}/{len(shots)}" in out
+    first = out.splitlines()[3]
+    assert first.split("|")[1].split() == list(demo.DEMO_SHOTS[0][:2])
+    assert demo.truth_of(Shot(0, 50, 60, 0, 1)) == demo.DEMO_SHOTS[1][:2]  # frames 48-87 are the second shot

@@ -18,6 +18,16 @@ DEMO_SHOTS = [
 TRAIN_OVERRIDES = ["train.epochs=12", "train.progress=true", "train.logging_steps=50"]
 
 
+def truth_of(shot) -> tuple[str, str]:
+    """The (scale, movement) the demo film was made with where ``shot`` has its middle frame."""
+    middle, start = (shot.start_frame + shot.end_frame) // 2, 0
+    for scale, movement, frames in DEMO_SHOTS:
+        if middle < start + frames:
+            return scale, movement
+        start += frames
+    return DEMO_SHOTS[-1][:2]
+
+
 def demo_film(root: Path) -> Path:
     from .data.synthetic import make_film
 
