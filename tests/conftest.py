@@ -82,3 +82,25 @@ def movieshots_tree(tmp_path):
     for imdb, shot in [("tt0000001", "0001"), ("tt0000001", "0002"), ("tt0000002", "0010")]:  # 0003 missing
         index_video(root / "trailer" / imdb / f"shot_{shot}.mp4", 6)
     return root
+
+
+def reordered(model, scale_order: list[int], movement_order: list[int]):
+    """The same network with its heads' rows and its label maps in another order: a model that
+    answers the same, listing its labels differently (as a checkpoint of another maker may)."""
+    import torch
+
+    from shotscope import ShotScopeConfig, ShotScopeModel
+
+    cfg = model.config.to_dict()
+    cfg.update(scale_id2label={i: model.config.scale_labels[j] for i, j in enumerate(scale_order)},
+               movement_id2label={i: model.config.movement_labels[j] for i, j in enumerate(movement_order)},
+               scale_label2id=None, movement_label2id=None)
+    other = ShotScopeModel(ShotScopeConfig(**{k: v for k, v in cfg.items() if k != "transformers_version"}))
+    state = model.state_dict()
+    with torch.no_grad():
+        for head, order in (("scale_cf", scale_order), ("movement_cf", movement_order)):
+            for part in ("weight", "bias"):
+                state[f"{head}.{part}"] = state[f"{head}.{part}"][order]
+    other.load_state_dict(state)
+    other.preprocess_config = model.preprocess_config
+    return other.eval()

@@ -26,6 +26,7 @@ from shotscope.data.synthetic import make_film
 from shotscope.errors import ArchiveUnavailable
 from shotscope.web import create_app, serving
 
+from .conftest import reordered
 from .faults import small_disk
 
 LOCAL = "http://localhost"
@@ -518,9 +519,7 @@ def test_a_selection_exports_in_every_format_and_reads_back(site, tmp_path, kind
 # --- 12. evaluate a model whose labels are in another order ----------------------------------------
 
 def test_evaluate_scores_a_model_by_its_labels_names_not_their_order(tiny_model, tmp_path):
-    import torch
 
-    from shotscope import ShotScopeConfig, ShotScopeModel
     from shotscope.data.records import ClipRecord
     from shotscope.training.evaluation import evaluate_predictions, predict_records
 
@@ -532,20 +531,7 @@ def test_evaluate_scores_a_model_by_its_labels_names_not_their_order(tiny_model,
         records.append(ClipRecord(str(path), ["ECS", "CS", "MS", "FS", "LS"].index(scale),
                                   ["Static", "Motion", "Pull", "Push"].index(movement)))
     # the same network with its heads' rows and label maps in another order: the same answers
-    s_order, m_order = [4, 2, 0, 3, 1], [3, 1, 0, 2]
-    cfg = tiny_model.config.to_dict()
-    cfg.update(scale_id2label={i: tiny_model.config.scale_labels[j] for i, j in enumerate(s_order)},
-               movement_id2label={i: tiny_model.config.movement_labels[j] for i, j in enumerate(m_order)},
-               scale_label2id=None, movement_label2id=None)
-    other = ShotScopeModel(ShotScopeConfig(**{k: v for k, v in cfg.items() if k not in ("transformers_version",)}))
-    state = tiny_model.state_dict()
-    with torch.no_grad():
-        for head, order in (("scale_cf", s_order), ("movement_cf", m_order)):
-            for part in ("weight", "bias"):
-                state[f"{head}.{part}"] = state[f"{head}.{part}"][order]
-    other.load_state_dict(state)
-    other.preprocess_config = tiny_model.preprocess_config
-    other.eval()
+    other = reordered(tiny_model, [4, 2, 0, 3, 1], [3, 1, 0, 2])
     ours = evaluate_predictions(tiny_model, predict_records(tiny_model, records))
     theirs = evaluate_predictions(other, predict_records(other, records))
     for task in ("scale", "movement"):

@@ -22,6 +22,8 @@ from shotscope.provenance import make_provenance, why_stale
 from shotscope.runs.jobs import write_film_folder
 from shotscope.video.decode import write_video
 
+from .conftest import reordered  # noqa: E402
+
 LOCAL = "http://localhost"
 
 
@@ -246,27 +248,12 @@ def test_a_result_of_another_shotscope_version_is_not_reused(tmp_path, capsys):
 
 def test_analyze_names_labels_by_the_models_config_not_the_built_in_order(tiny_model, tmp_path):
     """The same network with its heads and label maps in another order labels every shot the same."""
-    import torch
 
     import shotscope
-    from shotscope import ShotScopeConfig, ShotScopeModel
 
     film = tmp_path / "film.mp4"
     make_film(film, [("LS", "Static", 20), ("CS", "Motion", 20), ("MS", "Static", 20)], width=96, height=64)
-    s_order, m_order = [3, 0, 4, 1, 2], [2, 3, 1, 0]
-    cfg = tiny_model.config.to_dict()
-    cfg.update(scale_id2label={i: tiny_model.config.scale_labels[j] for i, j in enumerate(s_order)},
-               movement_id2label={i: tiny_model.config.movement_labels[j] for i, j in enumerate(m_order)},
-               scale_label2id=None, movement_label2id=None)
-    other = ShotScopeModel(ShotScopeConfig(**{k: v for k, v in cfg.items() if k != "transformers_version"}))
-    state = tiny_model.state_dict()
-    with torch.no_grad():
-        for head, order in (("scale_cf", s_order), ("movement_cf", m_order)):
-            for part in ("weight", "bias"):
-                state[f"{head}.{part}"] = state[f"{head}.{part}"][order]
-    other.load_state_dict(state)
-    other.preprocess_config = tiny_model.preprocess_config
-    other.eval()
+    other = reordered(tiny_model, [3, 0, 4, 1, 2], [2, 3, 1, 0])
     ours = shotscope.analyze(film, tiny_model, progress=False).shots
     theirs = shotscope.analyze(film, other, progress=False).shots
     assert [(s.scale, s.movement) for s in theirs] == [(s.scale, s.movement) for s in ours]
