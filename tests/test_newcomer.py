@@ -235,3 +235,23 @@ def test_the_demo_shows_what_its_film_was_made_with(monkeypatch, tmp_path, capsy
     first = out.splitlines()[3]
     assert first.split("|")[1].split() == list(demo.DEMO_SHOTS[0][:2])
     assert demo.truth_of(Shot(0, 50, 60, 0, 1)) == demo.DEMO_SHOTS[1][:2]  # frames 48-87 are the second shot
+
+
+def test_compare_puts_films_on_common_axes(site):
+    """Films of different lengths compared: one scale of seconds for every film's shot lengths, each
+    film's place as a share of it, and their length distributions overlaid on one set of bins."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from shotscope.web import create_app
+
+    one, two = film_id(site, "one.mp4"), film_id(site, "two.mp4")
+    page = TestClient(create_app(site), base_url="http://localhost").get(f"/compare?film={one}&film={two}").text
+    charts = page.split('<div class="lengths-chart">')[1:]
+    assert len(charts) == 2
+    y_labels = [re.findall(r'dominant-baseline="middle">([^<]+)</text>', c) for c in charts]
+    assert y_labels[0] == y_labels[1] and y_labels[0]  # one scale of seconds for both
+    assert all(">50 %</text>" in c.split("</div></div>", 1)[0] for c in charts)  # x: the share of each film
+    histograms = page.split('class="time histograms"', 1)[1].split("</svg>", 1)[0]
+    assert [m for m in re.findall(r'data-film="([^"]+)"', histograms)] == ["one.mp4", "two.mp4"]

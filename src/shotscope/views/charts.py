@@ -156,15 +156,27 @@ def over_time(shots: Sequence[dict], field: str, labels: Sequence[str], total: f
             + time_axis(total))
 
 
-def length_by_position(shots: Sequence[dict], total: float) -> str:
+def length_top(shots: Sequence[dict]) -> float:
+    """The top of a shot-length axis for these shots (a little over their 98th percentile)."""
+    lengths = [s["duration"] for s in shots] or [1.0]
+    return max(float(np.percentile(lengths, 98)) * 1.1, 1e-3)
+
+
+def share_axis() -> str:
+    """0-100 % of a film under a chart (films of any length compared on one axis)."""
+    return axis([(k / 4, f"{25 * k} %") for k in range(5)])
+
+
+def length_by_position(shots: Sequence[dict], total: float, top: float | None = None, share: bool = False) -> str:
     """Cinemetrics-style: each shot's length (y, seconds) at its place in the film (x), with a
     least-squares trend line and a y axis. The y axis's labels sit in a column of their own and the
-    plot stretches to the width (its strokes do not), so it and the time axis under it line up."""
+    plot stretches to the width (its strokes do not), so it and the time axis under it line up.
+    ``top`` (seconds) and ``share`` (x in % of the film) put several films on common axes."""
     if not shots:
         return ""
     total = max(total, 1e-6)
     lengths = np.array([s["duration"] for s in shots])
-    top = max(float(np.percentile(lengths, 98)) * 1.1, 1e-3)
+    top = top or length_top(shots)
     mids = np.array([(s["start_time"] + s["end_time"]) / 2 for s in shots])
 
     def y(seconds: float) -> float:  # in the plot's 205 units of height
@@ -189,7 +201,37 @@ def length_by_position(shots: Sequence[dict], total: float) -> str:
     return (f'<div class="lengths-chart"><svg class="yaxis" role="img" aria-label="seconds">{labels}</svg><div>'
             f'<svg viewBox="0 0 1000 205" preserveAspectRatio="none" class="lengths" role="img" '
             f'aria-label="shot length by position">{grid}{bars}{trend}'
-            f'<line x1="0" x2="1000" y1="200" y2="200" stroke="#555" {line}/></svg>{time_axis(total)}</div></div>')
+            f'<line x1="0" x2="1000" y1="200" y2="200" stroke="#555" {line}/></svg>'
+            f'{share_axis() if share else time_axis(total)}</div></div>')
+
+
+FILM_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#000000", "#f0e442")
+
+
+def length_histograms(films: Sequence[tuple[str, Sequence[float]]], bins: int = 20) -> str:
+    """Several films' shot lengths overlaid on one set of bins (shares of each film's shots, so
+    films of any size compare): a line per film in its colour, named in a legend."""
+    pooled = [d for _, lengths in films for d in lengths]
+    if not pooled:
+        return ""
+    top = max(float(np.percentile(pooled, 98)) * 1.05, 1e-3)
+    edges = np.linspace(0, top, bins + 1)
+    shares = [np.histogram(np.clip(lengths, 0, top), edges)[0] / max(len(lengths), 1) for _, lengths in films]
+    peak = max(float(max(h.max() for h in shares)), 1e-6)
+    lines = []
+    for (name, _), h, colour in zip(films, shares, FILM_COLOURS, strict=False):
+        points = " ".join(f"{1000 * (i + 0.5) / bins:.1f},{100 - 95 * v / peak:.1f}" for i, v in enumerate(h))
+        lines.append(f'<polyline class="film-lengths" data-film="{escape(name)}" points="{points}" fill="none" '
+                     f'stroke="{colour}" stroke-width="2" vector-effect="non-scaling-stroke">'
+                     f'<title>{escape(name)}</title></polyline>')
+    legend = " ".join(f'<span class="key"><i style="background:{c}"></i>{escape(n)}</span>'
+                      for (n, _), c in zip(films, FILM_COLOURS, strict=False))
+    marks = [(e / top, f"{e:.1f} s") for e in edges[:: max(1, bins // 5)]]
+    return (f'<svg viewBox="0 0 1000 102" preserveAspectRatio="none" class="time histograms" role="img" '
+            f'aria-label="shot lengths of each film">{"".join(lines)}'
+            f'<line x1="0" x2="1000" y1="100" y2="100" stroke="#555" vector-effect="non-scaling-stroke"/></svg>'
+            f'{axis(marks)}<div class="axis">shot length (x); share of each film\'s shots (y, highest '
+            f'{100 * peak:.0f} %)</div><p class="legend">{legend}</p>')
 
 
 def asl_per_label(shots: Sequence[dict], field: str, labels: Sequence[str]) -> str:

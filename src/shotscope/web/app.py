@@ -285,16 +285,22 @@ class ArchiveSite:
             ids = [int(v) for v in request.query_params.getlist("film")]
         except ValueError:
             raise HTTPException(400, "films are named by their numbers") from None
-        films = []
+        films, rows = [], []
         for film_id in ids[:8]:
             film = self.film_row(film_id)
             shots = await run_in_threadpool(self.shot_rows, film["folder"])
             total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
-            films.append({"film": film, "name": Path(film["path"]).name, "shots": len(shots),
+            rows.append(shots)
+            films.append({"film": film, "name": Path(film["path"]).name, "shots": len(shots), "total": total,
                           **charts.film_charts(shots, total)})
-        for f in films:
+        # common axes: lengths on one scale of seconds, place in the film as its share
+        top = max((charts.length_top(r) for r in rows if r), default=None)
+        for f, shots in zip(films, rows, strict=True):
             f["bars"] = {k: charts.share_bar(v) for k, v in f["shares"].items()}
-        return self.render(request, "compare.html", films=films, title="Compare")
+            f["lengths"] = charts.length_by_position(shots, f["total"], top=top, share=True)
+        histograms = charts.length_histograms([(f["name"], [s["duration"] for s in r]) for f, r in zip(films, rows,
+                                                                                                       strict=True)])
+        return self.render(request, "compare.html", films=films, histograms=histograms, title="Compare")
 
     # --- media ---------------------------------------------------------------------------------
     def proxy_file(self, film: dict[str, Any]) -> Path | None:
