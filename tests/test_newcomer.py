@@ -237,7 +237,7 @@ def test_the_demo_shows_what_its_film_was_made_with(monkeypatch, tmp_path, capsy
     assert demo.truth_of(Shot(0, 50, 60, 0, 1)) == demo.DEMO_SHOTS[1][:2]  # frames 48-87 are the second shot
 
 
-def test_compare_puts_films_on_common_axes(site):
+def test_compare_puts_films_on_common_axes(site):  # noqa: F811
     """Films of different lengths compared: one scale of seconds for every film's shot lengths, each
     film's place as a share of it, and their length distributions overlaid on one set of bins."""
     import re
