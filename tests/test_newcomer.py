@@ -247,11 +247,11 @@ def test_compare_puts_films_on_common_axes(site):  # noqa: F811
     from shotscope.web import create_app
 
     one, two = film_id(site, "one.mp4"), film_id(site, "two.mp4")
-    page = TestClient(create_app(site), base_url="http://localhost").get(f"/compare?film={one}&film={two}").text
-    charts = page.split('<div class="lengths-chart">')[1:]
+    html = TestClient(create_app(site), base_url="http://localhost").get(f"/compare?film={one}&film={two}").text
+    charts = html.split('<div class="lengths-chart">')[1:]
     assert len(charts) == 2
     y_labels = [re.findall(r'dominant-baseline="middle">([^<]+)</text>', c) for c in charts]
     assert y_labels[0] == y_labels[1] and y_labels[0]  # one scale of seconds for both
     assert all(">50 %</text>" in c.split("</div></div>", 1)[0] for c in charts)  # x: the share of each film
-    histograms = page.split('class="time histograms"', 1)[1].split("</svg>", 1)[0]
+    histograms = html.split('class="time histograms"', 1)[1].split("</svg>", 1)[0]
     assert [m for m in re.findall(r'data-film="([^"]+)"', histograms)] == ["one.mp4", "two.mp4"]
