@@ -542,3 +542,9 @@ def test_evaluate_scores_a_model_by_its_labels_names_not_their_order(tiny_model,
     second = predict_records(other, records[:1])
     assert first.labels(0) == second.labels(0)
     assert np.isclose(sorted(first.scale_probs[0]), sorted(second.scale_probs[0])).all()
+
+
+def test_every_film_analyze_finds_in_a_folder_is_one_the_archive_serves():
+    from shotscope.video.decode import FOLDER_SUFFIXES, VIDEO_SUFFIXES
+
+    assert FOLDER_SUFFIXES and FOLDER_SUFFIXES <= VIDEO_SUFFIXES and ".txt" not in VIDEO_SUFFIXES

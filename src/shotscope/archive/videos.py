@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
+import av
+
+from ..provenance import film_fingerprint
+from ..video.decode import VIDEO_SUFFIXES
 from .schema import ArchiveFolder
 
 
@@ -39,24 +44,14 @@ def checked_video(archive: ArchiveFolder, film: dict[str, Any]) -> tuple[Path | 
     return (None, why) if why else (path, "")
 
 
-# what a film's video may be called (FFmpeg's video containers): /media serves nothing else
-VIDEO_SUFFIXES = frozenset(
-    [".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".m2v", ".mpv", ".ts", ".mts", ".m2ts", ".tsv", ".vob", ".ogv", ".ogg", ".ogm", ".wmv", ".asf", ".flv", ".f4v", ".3gp", ".3g2", ".mxf", ".dv", ".dif", ".y4m", ".nut", ".rm", ".rmvb", ".divx", ".xvid", ".h264", ".264", ".hevc", ".h265", ".265", ".ivf", ".gif", ".apng", ".mjpeg", ".mjpg", ".avs", ".yuv", ".r3d", ".braw", ".cine", ".wtv", ".dvr-ms", ".amv", ".mod", ".tod"])
-
-
 def is_video_name(path: str | os.PathLike) -> bool:
+    """Whether a file's name is a video's (the web app serves nothing else)."""
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def _check_video(path: Path, st: os.stat_result, film: dict[str, Any]) -> str:
     """Why ``path`` is not the film of this row ('' when it is); see :meth:`Archive.film_video`."""
-    import stat as stat_module
-
-    import av
-
-    from ..provenance import film_fingerprint
-
-    if not stat_module.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         return f"{path}: not a regular file"
     if not is_video_name(path):
         return f"{path}: not a video file (by its name)"

@@ -16,6 +16,7 @@ import json
 import logging
 import platform
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) 
     dtype = next(model.parameters()).dtype
 
     def run(name: str):
-        with torch.autocast(device.type, dtype=_DTYPES[name]) if name != "fp32" else _nothing():
+        with torch.autocast(device.type, dtype=_DTYPES[name]) if name != "fp32" else nullcontext():
             out = model(x.to(dtype))
         return out.scale_logits.float().softmax(-1), out.movement_logits.float().softmax(-1)
 
@@ -101,14 +102,6 @@ def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) 
     fine = [n for n in seconds if agrees[n]] or ["fp32"]
     choice = min(fine, key=lambda n: seconds.get(n, float("inf")))
     return {"seconds": {k: round(v, 4) for k, v in seconds.items()}, "agrees": agrees, "choice": choice}
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def choose_precision(model: Any, device: torch.device | None = None, refresh: bool = False) -> dict[str, Any]:

@@ -29,12 +29,13 @@ from ..console import no_bar
 from ..errors import DataError, describe_failure
 from ..files import ensure_dir, recover_dir
 from ..provenance import film_fingerprint, make_provenance, read_provenance, why_stale
+from ..video.decode import FOLDER_SUFFIXES
 from .jobs import BatchResult, FilmJob, finish_job, run_job, written_by
 from .records import ERRORS_FILE, RUNS_FILE, RunRecord  # noqa: F401 - the record files, named for callers
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".wmv", ".flv"}
+VIDEO_SUFFIXES = FOLDER_SUFFIXES  # searched for in folders given to analyze (video.decode)
 
 
 def expand_inputs(items: list[str], missing: dict[str, str] | None = None) -> list[Path]:

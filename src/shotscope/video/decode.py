@@ -22,6 +22,16 @@ from ..errors import ShotscopeWarning, VideoDecodeError
 _EPS = 1e-6
 
 
+
+# what a video file may be called (FFmpeg's video containers and raw streams): the archive serves no other
+VIDEO_SUFFIXES = frozenset(
+    [".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".m2v", ".mpv", ".ts", ".mts", ".m2ts", ".tsv", ".vob", ".ogv", ".ogg", ".ogm", ".wmv", ".asf", ".flv", ".f4v", ".3gp", ".3g2", ".mxf", ".dv", ".dif", ".y4m", ".nut", ".rm", ".rmvb", ".divx", ".xvid", ".h264", ".264", ".hevc", ".h265", ".265", ".ivf", ".gif", ".apng", ".mjpeg", ".mjpg", ".avs", ".yuv", ".r3d", ".braw", ".cine", ".wtv", ".dvr-ms", ".amv", ".mod", ".tod"])
+
+
+# the ones a folder given to analyze is searched for (a folder holds other files with some of the rest)
+FOLDER_SUFFIXES = frozenset([".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".wmv", ".flv"])
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What a video file says about itself (display geometry, timing, streams)."""

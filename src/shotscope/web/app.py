@@ -41,7 +41,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..archive.database import Archive
-from ..archive.schema import shot_key
+from ..archive.schema import SHOT_BITS, shot_key
 from ..errors import ArchiveUnavailable, DataError
 from ..labels import MOVEMENT_LABELS, SCALE_LABELS
 from ..outputs.frames import FRAMES_FILE, KINDS, read_frame
@@ -382,48 +382,47 @@ class ArchiveSite:
 
     # --- writes --------------------------------------------------------------------------------
     async def correct(self, request: Request) -> Response:
+        """Set a shot's label: JSON {film, shot, field, value[, note]}. The archive's refusals (a
+        label unknown, no such shot, a database that cannot take it) are the app's DataError answers."""
         refused = self._write_refused(request)
         if refused is not None:
             return refused
         try:
             body = await request.json()
-            film_id, shot, field, value = body["film"], body["shot"], body["field"], body["value"]
-            note = body.get("note")
+            field, value, note = body["field"], body["value"], body.get("note")
             if not all(isinstance(v, str) for v in (field, value)) or not isinstance(note, (str, type(None))):
                 raise TypeError
+            film, shot = self._film_and_shot(body)
+        except HTTPException as exc:
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         except (ValueError, KeyError, TypeError, AttributeError):
             return JSONResponse({"error": "expected JSON {film, shot, field, value[, note]}: film and shot whole "
                                           "numbers, the others text"}, status_code=400)
-        try:
-            film = self.film_row(bounded_id(film_id, "film"))
-            shot = bounded_id(shot, "shot", (1 << 20) - 1)
-        except HTTPException as exc:
-            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        try:
-            done = await run_in_threadpool(self.archive.correct, film["folder"], shot, field, value,
-                                           None if note is None else note[:2000])
-        except DataError as exc:  # a label unknown, no such shot; or the database cannot take it
-            status = 503 if isinstance(exc, ArchiveUnavailable) else 400
-            return JSONResponse({"error": str(exc)}, status_code=status)
+        done = await run_in_threadpool(self.archive.correct, film["folder"], shot, field, value,
+                                       None if note is None else note[:2000])
         return JSONResponse(plain([done])[0])
 
     async def undo(self, request: Request) -> Response:
-        """Take back the latest correction of a shot's label (the page's undo: ``u``)."""
+        """Take back the latest correction of a shot's label (the page's undo: ``u``): JSON {film, shot, field}."""
         refused = self._write_refused(request)
         if refused is not None:
             return refused
         try:
             body = await request.json()
-            film = self.film_row(bounded_id(body["film"], "film"))
-            shot, field = bounded_id(body["shot"], "shot", (1 << 20) - 1), body["field"]
+            field = body["field"]
             if not isinstance(field, str):
                 raise TypeError
+            film, shot = self._film_and_shot(body)
         except HTTPException as exc:
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         except (ValueError, KeyError, TypeError, AttributeError):
             return JSONResponse({"error": "expected JSON {film, shot, field}"}, status_code=400)
         done = await run_in_threadpool(self.archive.undo, film["folder"], shot, field)
         return JSONResponse(plain([done])[0])
+
+    def _film_and_shot(self, body: dict) -> tuple[dict[str, Any], int]:
+        """The film row and shot number a write names, both bounded (HTTPException 404/422 otherwise)."""
+        return self.film_row(bounded_id(body["film"], "film")), bounded_id(body["shot"], "shot", (1 << SHOT_BITS) - 1)
 
     def _write_refused(self, request: Request) -> Response | None:
         if self.read_only:
