@@ -611,3 +611,25 @@ def test_proxies_are_made_once_for_what_browsers_cannot_play(copy):
     made, failed = make_proxies(Archive(copy))
     assert made == [] and list(failed) == [str(copy / "gone.avi")]
     assert "gone.avi: no such file" in failed[str(copy / "gone.avi")]
+
+
+def test_in_a_browser_the_probability_timeline_lies_under_the_strip(browser_site, page, tmp_path):
+    """Within each shot, what geometry said every half second, under the movement strip: the push
+    in the push's place, still elsewhere, found by what the browser draws at those points."""
+    url, out = browser_site
+    page.goto(url + f"/film/{film_id(out, 'one.mp4')}")
+    shots = page.evaluate("shotscope.shots")
+    total = shots[-1]["end_time"]
+    probe = """([at, share]) => {
+      const strip = document.querySelector('svg.strip[data-field="movement"]').getBoundingClientRect();
+      const line = document.querySelector('svg.timeline[data-field="movement"]').getBoundingClientRect();
+      const hit = document.elementFromPoint(line.left + line.width * at, line.top + line.height * share);
+      return {below: line.top >= strip.bottom, fill: hit && hit.getAttribute('fill')};
+    }"""
+    for shot, label in ((1, "Push"), (2, "Static")):
+        assert shots[shot]["movement"] == label
+        middle = (shots[shot]["start_time"] + shots[shot]["end_time"]) / 2 / total
+        seen = page.evaluate(probe, [middle, 0.5])
+        assert seen["below"] and seen["fill"] == MOVEMENT_COLOURS[label], (shot, seen)
+    shoot(page, "timeline.png", tmp_path)
+    assert not page.errors

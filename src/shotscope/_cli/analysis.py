@@ -40,6 +40,12 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cuts", metavar="FILE", default=None,
                    help="use these cuts instead of detecting: a PySceneDetect scene list (.csv), an EDL or "
                         "an OTIO file (one film only)")
+    g.add_argument("--timeline", type=seconds, default=0.5, metavar="SECONDS",
+                   help="each shot's probability timeline: a point every SECONDS within the shot (default 0.5; "
+                        "0: none), in shots.json and under the strips of the report and the web app")
+    g.add_argument("--timeline-network", action="store_true",
+                   help="the network too in the timeline (a clip a point: as many clips as half-seconds of film; "
+                        "without it, the timeline holds movement from the picture's geometry)")
     g.add_argument("--start", type=seconds, default=None, help="analyse from this time (seconds or HH:MM:SS.mmm)")
     g.add_argument("--end", type=seconds, default=None, help="analyse up to this time")
     g = p.add_argument_group("run")
@@ -62,7 +68,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     from ..runs.batch import analyze_many, check_output_dir, expand_inputs, output_dir_for
     from ..video.cuts import make_detector
 
-    settings = AnalyzeSettings(movement=args.movement, scale=args.scale, batch_size=args.batch_size, start=args.start, end=args.end)
+    settings = AnalyzeSettings(movement=args.movement, scale=args.scale, batch_size=args.batch_size, start=args.start,
+                               end=args.end, timeline=args.timeline, timeline_network=args.timeline_network)
     single = args.cuts is not None or args.format is not None
     if single and len(expand_inputs(args.films)) != 1:
         raise DataError(f"{'--cuts' if args.cuts else '--format'} takes exactly one film")

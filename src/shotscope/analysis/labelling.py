@@ -3,6 +3,7 @@ in batches on a thread of its own (decoding goes on meanwhile)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import cv2
@@ -15,6 +16,7 @@ from ..sources.network import NetworkSource
 from ..sources.people import PeopleSource
 from .results import AnalyzeSettings, Shot, resolve_settings
 from .shot_frames import Converter, positions, views_for
+from .timeline import network_positions, timeline_record, window_frames, window_spans
 
 if TYPE_CHECKING:
     from ..model.modeling import ShotScopeModel
@@ -41,7 +43,7 @@ class ShotLabeller:
         # thumbnails from the largest frames converted
         self.thumb = max((convert, *(c for _, c in self.sources)), key=lambda c: c.size[0])
         self.shots: list[Shot] = []
-        self.pending: list[tuple[Shot, np.ndarray, dict]] = []
+        self.pending: list[PendingShot] = []
         self.worker: ModelWorker | None = None
 
     def add(self, start: int, end: int, t0: float, t1: float, items: list) -> None:
@@ -49,7 +51,7 @@ class ShotLabeller:
         views = views_for(t1 - t0, st)
         shot = Shot(len(self.shots), start, end, t0, t1, short=(t1 - t0) < st.short_shot_seconds, views=views,
                     movement_source=st.movement)
-        answers: dict[str, dict[str, Estimate]] = {"scale": {}, "movement": {}}
+        pending = PendingShot(shot, {"scale": {}, "movement": {}})
         if items:
             # a representative frame: of three across the shot, the one with most detail (a shot
             # that fades in from black does not get a black thumbnail)
@@ -64,20 +66,48 @@ class ShotLabeller:
                 said = source.estimate(np.stack([convert(items[i]) for i in pos]),
                                        np.array([items[i].time for i in pos]))
                 for task, estimate in said.items():
-                    answers[task][source.name] = estimate
+                    pending.answers[task][source.name] = estimate
+            self._windows(pending, items, t0, t1)
             if self.network is not None:
-                self.pending.append((shot, self.convert.sample(items, self.n, views), answers))
+                pending.clip = self.convert.sample(items, self.n, views)
+                self.pending.append(pending)
         if self.network is None or not items:
-            self._decide(shot, answers)
+            self._decide(pending)
         self.shots.append(shot)
         for converter in {id(c): c for c in (self.convert, self.geometry, self.people)}.values():
             converter.cache.clear()
-        if len(self.pending) >= st.batch_size:
+        if sum(p.units for p in self.pending) >= st.batch_size:
             self._label()
 
-    def _decide(self, shot: Shot, answers: dict[str, dict[str, Estimate]]) -> None:
-        """The shot's labels from the sources' answers, as the settings chose; their evidence kept."""
+    def _windows(self, pending: PendingShot, items: list, t0: float, t1: float) -> None:
+        """The shot's timeline windows, and what the per-shot sources that can say it in each (the
+        network's clips for them are made here and classified with the shot's)."""
         st = self.settings
+        windows = window_spans(t0, t1, st.timeline)
+        if not windows:
+            return
+        times = np.array([f.time for f in items])
+        pending.centres = [c for c, _, _ in windows]
+        pending.windows = [{"scale": {}, "movement": {}} for _ in windows]
+        for source, convert in self.sources:
+            if not hasattr(source, "timeline"):
+                continue  # too costly every half second (the people in the frame)
+            picked, spans = window_frames(times, windows)
+            said = source.timeline(np.stack([convert(items[i]) for i in picked]), times[picked], spans)
+            for answers, window in zip(pending.windows, said, strict=True):
+                for task, estimate in window.items():
+                    answers[task][source.name] = estimate
+        if self.network is not None and st.timeline_network:
+            wanted = network_positions(times, windows, self.n)
+            used = sorted({int(i) for w in wanted for i in w})  # each kept frame converted once
+            pending.window_frames = np.stack([self.convert(items[i]) for i in used])
+            where = {i: k for k, i in enumerate(used)}
+            pending.window_index = [np.array([where[int(i)] for i in w]) for w in wanted]
+
+    def _decide(self, pending: PendingShot) -> None:
+        """The shot's labels from the sources' answers, as the settings chose; their evidence kept;
+        its timeline from the windows' answers."""
+        st, shot, answers = self.settings, pending.shot, pending.answers
         if "geometry" in answers["movement"]:
             shot.motion = answers["movement"]["geometry"].evidence
         if "people" in answers["scale"]:
@@ -92,6 +122,9 @@ class ShotLabeller:
             setattr(shot, f"{task}_probs", chosen.rounded())
             if task == "scale":
                 shot.scale_source = source
+        if pending.windows:
+            shot.timeline = timeline_record(pending.centres, pending.windows,
+                                            {"scale": st.scale, "movement": st.movement}, fusion)
 
     def _label(self) -> None:
         """Hand the pending shots to the model worker (in its own thread, so decoding goes on)."""
@@ -102,12 +135,23 @@ class ShotLabeller:
         self.worker.submit(list(self.pending))
         self.pending.clear()
 
-    def _label_batch(self, pending: list[tuple[Shot, np.ndarray, dict]]) -> None:
-        said = self.network.classify([clip for _, clip, _ in pending])
-        for (shot, _, answers), network in zip(pending, said, strict=True):
+    def _label_batch(self, pending: list[PendingShot]) -> None:
+        said = self.network.classify([p.clip for p in pending])
+        for p, network in zip(pending, said, strict=True):
             for task, estimate in network.items():
-                answers[task]["model"] = estimate
-            self._decide(shot, answers)
+                p.answers[task]["model"] = estimate
+        # the timeline's clips, a batch at a time (a long shot has many: never all built at once)
+        windows = [(p, k) for p in pending if p.window_frames is not None for k in range(len(p.window_index))]
+        size = self.network.batch_size
+        for b in range(0, len(windows), size):
+            chunk = windows[b:b + size]
+            said = self.network.classify([p.window_frames[p.window_index[k]][None] for p, k in chunk])
+            for (p, k), network in zip(chunk, said, strict=True):
+                for task, estimate in network.items():
+                    p.windows[k][task]["model"] = estimate
+        for p in pending:
+            p.window_frames = None
+            self._decide(p)
 
     def finish(self) -> list[Shot]:
         """Label what is left and wait for the model; raises what the model raised."""
@@ -119,6 +163,25 @@ class ShotLabeller:
     def abort(self) -> None:
         if self.worker is not None:
             self.worker.close(abort=True)
+
+
+@dataclass
+class PendingShot:
+    """A shot on its way to its labels: the sources' answers (by task, then source), the network's
+    clip, and its timeline's windows (their centres, answers, and the network's frames for them)."""
+
+    shot: Shot
+    answers: dict[str, dict[str, Estimate]]
+    clip: np.ndarray | None = None
+    centres: list[float] = field(default_factory=list)
+    windows: list[dict[str, dict[str, Estimate]]] = field(default_factory=list)
+    window_frames: np.ndarray | None = None  # (frames, H, W, 3) the windows' clips are taken from
+    window_index: list[np.ndarray] = field(default_factory=list)  # each window's frames among them
+
+    @property
+    def units(self) -> int:
+        """Clips it gives the network: its own, and one a window when the timeline asks for them."""
+        return 1 + (len(self.window_index) if self.window_frames is not None else 0)
 
 
 class ModelWorker:

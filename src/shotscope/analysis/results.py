@@ -36,6 +36,7 @@ class Shot:
     motion: dict[str, Any] | None = None  # the geometric evidence (sources.geometry)
     scale_source: str | None = None  # model | people (None: no scale)
     people: dict[str, Any] | None = None  # the people found (sources.people)
+    timeline: dict[str, Any] | None = None  # probabilities every half second within the shot (analysis.timeline)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
     first_frame: np.ndarray | None = field(default=None, repr=False)  # small pictures for the report
     last_frame: np.ndarray | None = field(default=None, repr=False)
@@ -89,13 +90,17 @@ class AnalyzeSettings:
     scale: str = "auto"  # auto (the model; the people in the frame without one) | model | people
     start: float | None = None  # seconds: analyse only [start, end) of the film
     end: float | None = None
+    timeline: float = 0.5  # seconds between the points of each shot's probability timeline (0: none)
+    timeline_network: bool = False  # the network too in the timeline: a clip a point (as many as half-seconds)
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("long_shot_seconds", "short_shot_seconds"):
+        for name in ("long_shot_seconds", "short_shot_seconds", "timeline"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
                 problems.append(f"{name} must be a number >= 0, got {value!r}")
+        if isinstance(self.timeline, (int, float)) and 0 < self.timeline < 0.1:
+            problems.append(f"timeline must be 0 (none) or at least 0.1 seconds, got {self.timeline!r}")
         for name in ("max_views", "keep_frames", "batch_size"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
                 problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")

@@ -86,6 +86,10 @@ class Archive:
         """A film folder's corrections, oldest first (see :func:`.corrections.corrections_of`)."""
         return corrections.corrections_of(self, film_folder)
 
+    def timelines(self, film_folder: str) -> dict[int, tuple[float, dict]]:
+        """A film folder's probability timelines, from its shots.json (see :func:`.ingest.read_timelines`)."""
+        return ingest.read_timelines(self.folder / film_folder)
+
     @guarded
     def export_labels(self, path: str | os.PathLike) -> int:
         """The corrected shots as a manifest that ``train`` and ``fit-fusion`` read."""

@@ -203,6 +203,51 @@ def decode_shots_json(content: bytes) -> _FilmFields:
         return _decode_film(json.dumps(json.loads(content, parse_constant=lambda _: None), separators=(",", ":")))
 
 
+class _TaskTimeline(msgspec.Struct):
+    probs: dict[str, list[float]]
+    source: str | None = None
+
+
+class _Timeline(msgspec.Struct):
+    times: list[float]
+    scale: _TaskTimeline | None = None
+    movement: _TaskTimeline | None = None
+
+
+class _ShotTimeline(msgspec.Struct):
+    index: int
+    start_time: float
+    timeline: _Timeline | None = None
+
+
+class _FilmTimelines(msgspec.Struct):
+    shots: list[_ShotTimeline] = []
+
+
+_decode_timelines = msgspec.json.Decoder(_FilmTimelines).decode
+
+
+def read_timelines(folder: str | os.PathLike) -> dict[int, tuple[float, dict]]:
+    """The probability timelines of a film folder's shots (they stay in shots.json, not the
+    database): by shot number, its start time (to match the database's shot) and the timeline as
+    analyze wrote it. Only well-formed ones (every list as long as its times); {} when the file is
+    missing or unreadable (the timeline is something extra to show, never a reason to fail)."""
+    try:
+        data = _decode_timelines((Path(folder) / "shots.json").read_bytes())
+    except (OSError, msgspec.MsgspecError):
+        return {}
+    out = {}
+    for shot in data.shots:
+        t = shot.timeline
+        if t is None or not t.times:
+            continue
+        tasks = {task: part for task, part in (("scale", t.scale), ("movement", t.movement))
+                 if part is not None and all(len(v) == len(t.times) for v in part.probs.values())}
+        if tasks:
+            out[shot.index] = (shot.start_time, {"times": t.times, **{k: msgspec.to_builtins(v) for k, v in tasks.items()}})
+    return out
+
+
 def _text(raw: msgspec.Raw, empty: str) -> str:
     """A raw JSON value as the text stored; JSON null as ``empty``."""
     text = bytes(raw).decode()

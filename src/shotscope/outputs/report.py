@@ -98,6 +98,7 @@ def report_html(film: FilmAnalysis, report_dir: str | os.PathLike | None = None,
             "shot": s.index, "start_time": s.start_time, "end_time": s.end_time, "duration": s.duration,
             "scale": s.scale, "scale_prob": s.scale_prob, "movement": s.movement, "movement_prob": s.movement_prob,
             "scale_probs": s.scale_probs, "movement_probs": s.movement_probs, "motion": s.motion,
+            "timeline": s.timeline,
             "short": s.short, "timecode": timecode(s.start_frame, film.fps), "confidence": min(probs, default=1.0),
             "low": bool(probs) and min(probs) < charts.LOW_CONFIDENCE,
             "first": _data_uri(pictures.get("first")), "last": _data_uri(pictures.get("last"))})

@@ -50,3 +50,13 @@ class ShotSource(Protocol):
     def estimate(self, frames: np.ndarray, times: np.ndarray) -> dict[str, Estimate]:
         """Its answers for the shot: ``frames`` (T, H, W, 3) uint8 in time order, ``times`` in seconds."""
         ...
+
+
+class TimelineSource(ShotSource, Protocol):
+    """A source that can also judge stretches of a shot for its probability timeline
+    (:mod:`shotscope.analysis.timeline`): cheap enough to run every half second."""
+
+    def timeline(self, frames: np.ndarray, times: np.ndarray, spans: list[tuple[int, int]]
+                 ) -> list[dict[str, Estimate]]:
+        """Its answers for each ``(first, last)`` stretch of ``frames`` (indices, both included)."""
+        ...

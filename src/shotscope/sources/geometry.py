@@ -136,49 +136,78 @@ def pair_motion(a: np.ndarray, b: np.ndarray, th: MotionThresholds, still_px: fl
 def estimate_movement(frames: np.ndarray, times: np.ndarray | None = None,
                       thresholds: MotionThresholds | None = None) -> MotionEstimate:
     """Classify the camera movement of one shot from its frames (T, H, W, 3) uint8, in time order."""
-    th = thresholds or MotionThresholds()
-    n = len(frames)
-    times = np.arange(n, dtype=float) / 12.0 if times is None else np.asarray(times, float)
-    gray = [_gray(f, th.work_width) for f in frames]
-    width = gray[0].shape[1]
-    # what counts as still, in work pixels: the work threshold, or half a source pixel when enlarged
-    still_px = max(th.still_px, th.still_source_px * width / frames.shape[2])
-    pairs, found, span = 0, [], 0.0
-    for i in range(n - 1):
-        if times[i + 1] <= times[i]:
-            continue  # repeated frame (short shot)
-        pairs += 1
-        motion = pair_motion(gray[i], gray[i + 1], th, still_px)
-        if motion is not None:
-            found.append(motion)
-            span += times[i + 1] - times[i]
-    quality = len(found) / pairs if pairs else 0.0
-    if not found:
-        return MotionEstimate("Static", 0.25, dict.fromkeys(MOVEMENT_LABELS, 0.25), 0.0, 0.0, 0.0, 0.0, pairs)
-    still = float(np.mean([m.still for m in found]))
-    # slow moves shift the border little between two samples but steadily: compare the ends too
-    first, last = next(i for i in range(n) if times[i] >= times[0]), n - 1
-    ends = pair_motion(gray[first], gray[last], th, 4 * still_px) if last > first else None
-    if ends is not None:
-        still = min(still, ends.still)
-    # net drift, not per-pair speed: vibration cancels out, pans and tracks add up
-    pan = float(np.hypot(*np.sum([m.shift for m in found], 0)) / width / span) if span > 0 else 0.0
-    residual = float(np.mean([m.outliers for m in found]))
-    corners = np.nansum(np.array([m.corners for m in found]), 0)  # log scale per corner over the shot
-    zoom = float(np.median(corners))
-    agreement = float(np.mean(np.sign(corners) == np.sign(zoom))) if zoom else 0.0
-    ends_zoom, ends_px, ends_shift_px, ends_agree, ends_fit = 0.0, 0.0, 0.0, False, 1.0
-    if ends is not None and not np.isnan(ends.corners).any():
-        ends_zoom = float(np.median(ends.corners))
-        ends_agree = bool(ends_zoom and np.all(np.sign(ends.corners) == np.sign(ends_zoom)))
-        ends_px, ends_shift_px = abs(ends_zoom) * 0.35 * width, float(np.hypot(*ends.shift))
-        ends_fit = ends.outliers
-    evidence = MovementEvidence(still, zoom, agreement, residual, pan * span, quality,
-                                ends_zoom if ends_agree and ends_fit <= th.zoom_fit else 0.0, ends_px, ends_shift_px)
-    label, probs = classify_evidence(evidence, th)
-    return MotionEstimate(label, float(probs[label]), {k: round(v, 4) for k, v in probs.items()},
-                          zoom, pan, residual, quality, pairs, still, agreement, round(ends_zoom, 5),
-                          round(ends_px, 3), round(ends_shift_px, 3))
+    tracked = TrackedFrames(frames, times, thresholds)
+    return tracked.estimate(0, len(frames) - 1)
+
+
+def movement_timeline(frames: np.ndarray, times: np.ndarray, spans: list[tuple[int, int]],
+                      thresholds: MotionThresholds | None = None) -> list[MotionEstimate]:
+    """The movement within stretches of one shot: for each ``(first, last)`` (indices of ``frames``)
+    the estimate :func:`estimate_movement` makes of ``frames[first:last + 1]``; a pair of frames
+    shared by overlapping stretches is tracked once."""
+    tracked = TrackedFrames(frames, times, thresholds)
+    return [tracked.estimate(first, last) for first, last in spans]
+
+
+class TrackedFrames:
+    """A shot's frames made gray at the work width, with the motion between neighbours tracked
+    once and kept, so that any stretch of them can be judged (the whole shot, or a window of it)."""
+
+    def __init__(self, frames: np.ndarray, times: np.ndarray | None, thresholds: MotionThresholds | None):
+        self.th = th = thresholds or MotionThresholds()
+        n = len(frames)
+        self.times = np.arange(n, dtype=float) / 12.0 if times is None else np.asarray(times, float)
+        self.gray = [_gray(f, th.work_width) for f in frames]
+        self.width = self.gray[0].shape[1]
+        # what counts as still, in work pixels: the work threshold, or half a source pixel when enlarged
+        self.still_px = max(th.still_px, th.still_source_px * self.width / frames.shape[2])
+        self._pairs: dict[int, PairMotion | None] = {}
+
+    def pair(self, i: int) -> PairMotion | None:
+        """The motion from frame ``i`` to the next (None: too little texture to track)."""
+        if i not in self._pairs:
+            self._pairs[i] = pair_motion(self.gray[i], self.gray[i + 1], self.th, self.still_px)
+        return self._pairs[i]
+
+    def estimate(self, first: int, last: int) -> MotionEstimate:
+        """The movement over frames ``first`` to ``last`` (both included)."""
+        th, times, width, gray = self.th, self.times, self.width, self.gray
+        pairs, found, span = 0, [], 0.0
+        for i in range(first, last):
+            if times[i + 1] <= times[i]:
+                continue  # repeated frame (short shot)
+            pairs += 1
+            motion = self.pair(i)
+            if motion is not None:
+                found.append(motion)
+                span += times[i + 1] - times[i]
+        quality = len(found) / pairs if pairs else 0.0
+        if not found:
+            return MotionEstimate("Static", 0.25, dict.fromkeys(MOVEMENT_LABELS, 0.25), 0.0, 0.0, 0.0, 0.0, pairs)
+        still = float(np.mean([m.still for m in found]))
+        # slow moves shift the border little between two samples but steadily: compare the ends too
+        ends = pair_motion(gray[first], gray[last], th, 4 * self.still_px) if last > first else None
+        if ends is not None:
+            still = min(still, ends.still)
+        # net drift, not per-pair speed: vibration cancels out, pans and tracks add up
+        pan = float(np.hypot(*np.sum([m.shift for m in found], 0)) / width / span) if span > 0 else 0.0
+        residual = float(np.mean([m.outliers for m in found]))
+        corners = np.nansum(np.array([m.corners for m in found]), 0)  # log scale per corner over the shot
+        zoom = float(np.median(corners))
+        agreement = float(np.mean(np.sign(corners) == np.sign(zoom))) if zoom else 0.0
+        ends_zoom, ends_px, ends_shift_px, ends_agree, ends_fit = 0.0, 0.0, 0.0, False, 1.0
+        if ends is not None and not np.isnan(ends.corners).any():
+            ends_zoom = float(np.median(ends.corners))
+            ends_agree = bool(ends_zoom and np.all(np.sign(ends.corners) == np.sign(ends_zoom)))
+            ends_px, ends_shift_px = abs(ends_zoom) * 0.35 * width, float(np.hypot(*ends.shift))
+            ends_fit = ends.outliers
+        evidence = MovementEvidence(still, zoom, agreement, residual, pan * span, quality,
+                                    ends_zoom if ends_agree and ends_fit <= th.zoom_fit else 0.0, ends_px,
+                                    ends_shift_px)
+        label, probs = classify_evidence(evidence, th)
+        return MotionEstimate(label, float(probs[label]), {k: round(v, 4) for k, v in probs.items()},
+                              zoom, pan, residual, quality, pairs, still, agreement, round(ends_zoom, 5),
+                              round(ends_px, 3), round(ends_shift_px, 3))
 
 
 @dataclass(frozen=True)
@@ -276,5 +305,12 @@ class GeometrySource:
     name, tasks, frames, side = "geometry", ("movement",), GEOMETRY_FRAMES, GEOMETRY_SIDE
 
     def estimate(self, frames: np.ndarray, times: np.ndarray):
-        est = estimate_movement(frames, times)
+        return self._answer(estimate_movement(frames, times))
+
+    def timeline(self, frames: np.ndarray, times: np.ndarray, spans: list[tuple[int, int]]):
+        """Its answers for stretches of the shot (:func:`movement_timeline`)."""
+        return [self._answer(est) for est in movement_timeline(frames, times, spans)]
+
+    @staticmethod
+    def _answer(est: MotionEstimate) -> dict[str, Estimate]:
         return {"movement": Estimate("movement", "geometry", dict(est.probabilities), est.to_dict())}

@@ -82,6 +82,60 @@ def strip(shots: Sequence[dict], field: str, total: float) -> str:
             f'vector-effect="non-scaling-stroke"/></svg>' + time_axis(total))
 
 
+def probability_timeline(shots: Sequence[dict], field: str, total: float, columns: int = 1000) -> str:
+    """Under a strip: each label's probability within the shots, stacked (0-1 from the bottom, in
+    the label's colour), from each shot's ``timeline`` (points every half second). The film is
+    cut into ``columns``; a column holds the mean of its points (a feature's 0.5 s points, several
+    a column), and stays empty where no shot has points (a gap, not a guess). "" without any."""
+    total = max(total, 1e-6)
+    sums: dict[str, np.ndarray] = {}
+    count = np.zeros(columns)
+    source = None
+    for s in shots:
+        part = (s.get("timeline") or {}).get(field)
+        if not part:
+            continue
+        source = source or part.get("source")
+        times = np.asarray(s["timeline"]["times"], float)
+        # each point stands for the stretch of its shot nearer it than its neighbours
+        bounds = np.r_[s["start_time"], (times[1:] + times[:-1]) / 2, s["end_time"]] / total * columns
+        first = np.clip(np.floor(bounds[:-1]).astype(int), 0, columns - 1)
+        last = np.clip(np.ceil(bounds[1:]).astype(int), first + 1, columns)
+        point = np.repeat(np.arange(len(times)), last - first)
+        at = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)])
+        np.add.at(count, at, 1)
+        for label, values in part["probs"].items():
+            np.add.at(sums.setdefault(label, np.zeros(columns)), at, np.asarray(values, float)[point])
+    if not count.any():
+        return ""
+    filled = count > 0
+    labels = [k for k in COLOURS[field] if k in sums] + [k for k in sums if k not in COLOURS[field]]
+    shares = np.array([np.where(filled, sums[k] / np.maximum(count, 1), 0.0) for k in labels])
+    shares /= np.maximum(shares.sum(0), 1e-9)
+    top = np.cumsum(shares, 0)  # the top edge of each label's band, from the bottom
+    height = 24
+    # runs of filled columns: each band is one polygon a run
+    edges = np.flatnonzero(np.diff(np.r_[0, filled.astype(int), 0]))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    parts = []
+    for j, label in enumerate(labels):
+        points = []
+        for a, b in runs:
+            xs = np.r_[np.arange(a, b), b] * 1000 / columns  # a column spans [i, i + 1)
+            upper = np.r_[top[j, a:b], top[j, b - 1]]
+            lower = np.r_[top[j - 1, a:b], top[j - 1, b - 1]] if j else np.zeros(b - a + 1)
+            ring = [(x, height * (1 - y)) for x, y in zip(xs, upper, strict=True)]
+            ring += [(x, height * (1 - y)) for x, y in zip(xs[::-1], lower[::-1], strict=True)]
+            points.append("M" + "L".join(f"{x:.1f},{y:.2f}" for x, y in ring) + "Z")
+        parts.append(f'<path d="{"".join(points)}" fill="{COLOURS[field].get(label, "#ccc")}">'
+                     f'<title>{escape(label)}</title></path>')
+    said = f" (from {escape(source)})" if source else ""
+    return (f'<svg viewBox="0 0 1000 {height}" preserveAspectRatio="none" class="timeline" data-field="{field}" '
+            f'role="img" aria-label="{escape(field)} probability within the shots{said}">'
+            f'<title>{escape(field)}: each label\'s probability within the shots, every half second{said}</title>'
+            f'{"".join(parts)}</svg>')
+
+
 def probability_bar(probs: dict | None, field: str, motion: dict | None = None) -> str:
     """A thin bar of one shot's probabilities for one task (labels in the model's order, in their
     colours), titled with them from the most probable down: what the model hesitated between. With
@@ -254,6 +308,7 @@ def film_charts(shots: Sequence[dict], total: float) -> dict:
     present = {f for f, _ in fields if any(s.get(f) for s in shots)}
     return {
         "strips": {f: strip(shots, f, total) for f, _ in fields if f in present},
+        "timelines": {f: probability_timeline(shots, f, total) for f, _ in fields if f in present},
         "over_time": {f: over_time(shots, f, labels, total) for f, labels in fields if f in present},
         "shares": {f: shares(shots, f, labels) for f, labels in fields},
         "asl": {f: asl_per_label(shots, f, labels) for f, labels in fields},

@@ -235,6 +235,11 @@ class ArchiveSite:
     async def film_page(self, request: Request) -> Response:
         film = self.film_row(request.path_params["film_id"])
         shots = await run_in_threadpool(self.shot_rows, film["folder"], True)
+        timelines = await run_in_threadpool(self.archive.timelines, film["folder"])
+        for s in shots:  # a timeline only where shots.json's shot is the database's (same start)
+            start, timeline = timelines.get(s["shot"], (None, None))
+            if start is not None and abs(start - s["start_time"]) < 1e-3:
+                s["timeline"] = timeline
         total = film["duration"] or (shots[-1]["end_time"] if shots else 0.0)
         proxy = self.proxy_file(film)
         playable = proxy is not None or self.film_file(film) is not None
