@@ -148,18 +148,21 @@ def test_the_chart_draws_each_point_over_its_stretch_and_leaves_gaps_empty():
     bands = {fill: d for d, fill in re.findall(r'<path d="([^"]*)" fill="([^"]*)"', svg)}
 
     def thickness(fill: str) -> list[tuple[float, float]]:
-        """(x, band height) along a label's band: each run's ring is its top edge, then its bottom back."""
+        """(x, band height) along a label's band, every 25 units: each run's ring is its top edge
+        left to right, then its bottom edge back."""
         out = []
         for ring in bands[fill].strip("Z").split("ZM"):
-            pts = [tuple(map(float, p.split(","))) for p in ring.strip("M").split("L")]
-            upper, lower = pts[: len(pts) // 2], pts[len(pts) // 2:][::-1]
-            out += [(x, y1 - y0) for (x, y0), (_, y1) in zip(upper, lower, strict=True)]
+            pts = np.array([tuple(map(float, p.split(","))) for p in ring.strip("M").split("L")])
+            turn = int(np.argmax(pts[:, 0]))
+            upper, lower = pts[: turn + 1], pts[turn + 1:][::-1]
+            for x in np.arange(upper[0, 0] + 1, upper[-1, 0], 25.0):
+                out.append((x, np.interp(x, lower[:, 0], lower[:, 1]) - np.interp(x, upper[:, 0], upper[:, 1])))
         return out
 
     push, static = thickness(MOVEMENT_COLOURS["Push"]), thickness(MOVEMENT_COLOURS["Static"])
     # Push full height over its point's stretch (3-4 s: columns 6-8 of 8), nowhere else
-    assert all((h > 23) == (x > 750) for x, h in push if x != 750), push
-    assert all(h > 23 for x, h in static if x < 250) and all(h < 1 for x, h in static if x > 750)
+    assert push and all((h > 23) == (x > 750) for x, h in push if abs(x - 750) > 125), push
+    assert all(h > 23 for x, h in static if x < 250) and all(h < 1 for x, h in static if x > 875)
     # nothing drawn over the shot without a timeline (1-2 s: columns 2-4)
     assert not any(250 < x < 500 for fill in bands for x, _ in thickness(fill))
     assert probability_timeline([shots[1]], "movement", 4.0) == ""

@@ -60,7 +60,7 @@ def film_timeline(film: Any, title: str):
         start = frame_time(s.start_frame, fps)
         clip = otio.schema.Clip(name=clip_name(s.scale, s.movement, s.index), media_reference=media,
                                 source_range=otio.opentime.TimeRange(start, frame_time(s.end_frame, fps) - start))
-        clip.metadata["shotscope"] = {k: v for k, v in s.to_dict().items() if k != "motion"}
+        clip.metadata["shotscope"] = {k: v for k, v in s.to_dict().items() if k not in ("motion", "timeline")}
         clip.markers.append(otio.schema.Marker(
             name=marker_name(s), color=SCALE_MARKER_COLOURS.get(s.scale, "RED"),
             marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(0, start.rate))))

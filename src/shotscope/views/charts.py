@@ -124,9 +124,8 @@ def probability_timeline(shots: Sequence[dict], field: str, total: float, column
             xs = np.r_[np.arange(a, b), b] * 1000 / columns  # a column spans [i, i + 1)
             upper = np.r_[top[j, a:b], top[j, b - 1]]
             lower = np.r_[top[j - 1, a:b], top[j - 1, b - 1]] if j else np.zeros(b - a + 1)
-            ring = [(x, height * (1 - y)) for x, y in zip(xs, upper, strict=True)]
-            ring += [(x, height * (1 - y)) for x, y in zip(xs[::-1], lower[::-1], strict=True)]
-            points.append("M" + "L".join(f"{x:.1f},{y:.2f}" for x, y in ring) + "Z")
+            ring = _flat_runs(xs, height * (1 - upper)) + _flat_runs(xs, height * (1 - lower))[::-1]
+            points.append("M" + "L".join(f"{x:.4g},{y:.3g}" for x, y in ring) + "Z")
         parts.append(f'<path d="{"".join(points)}" fill="{COLOURS[field].get(label, "#ccc")}">'
                      f'<title>{escape(label)}</title></path>')
     said = f" (from {escape(source)})" if source else ""
@@ -134,6 +133,15 @@ def probability_timeline(shots: Sequence[dict], field: str, total: float, column
             f'role="img" aria-label="{escape(field)} probability within the shots{said}">'
             f'<title>{escape(field)}: each label\'s probability within the shots, every half second{said}</title>'
             f'{"".join(parts)}</svg>')
+
+
+def _flat_runs(xs: np.ndarray, ys: np.ndarray) -> list[tuple[float, float]]:
+    """The points of a line, less those inside a level run (the same height both sides): a point
+    every half second over a short film spans many columns, and the page need not carry them."""
+    ys = np.round(ys, 2)
+    keep = np.ones(len(xs), bool)
+    keep[1:-1] = ~((ys[1:-1] == ys[:-2]) & (ys[1:-1] == ys[2:]))
+    return list(zip(xs[keep].tolist(), ys[keep].tolist(), strict=True))
 
 
 def probability_bar(probs: dict | None, field: str, motion: dict | None = None) -> str:
