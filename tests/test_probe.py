@@ -28,6 +28,7 @@ def fake_timing(monkeypatch, seconds: dict[str, float]):
         return seconds[list(seconds)[len(calls) - 1]]
 
     monkeypatch.setattr(probe, "_timed", timed)
+    monkeypatch.setattr(probe, "variants", lambda device: list(seconds))  # these alone, whatever is installed
     return calls
 
 

@@ -38,7 +38,7 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     return device
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "onnx-fp32", "onnx-int8")  # onnx-*: ONNX Runtime, CPU
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -61,6 +61,10 @@ def resolve_precision(choice: str = "auto", device: torch.device | str = "cpu") 
         raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {choice!r}")
     device = torch.device(device)
     if choice != "auto":
+        if choice.startswith("onnx"):
+            if device.type != "cpu":
+                raise DataError(f"precision {choice}: ONNX Runtime runs the network on the CPU; add --device cpu")
+            return torch.float32  # the session takes float32 input (int8 weights are inside it)
         if choice == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise DataError("precision bf16: this GPU has no bfloat16; use fp16 or auto")
         return _DTYPES[choice]

@@ -23,14 +23,19 @@ def set_precision(model: ShotScopeModel, choice: str = "auto") -> torch.dtype:
     variant whose answers agree with float32's, cached per machine); elsewhere float32."""
     device = next(model.parameters()).device
     model.precision_record = None
+    model.onnx_network = None
+    chosen = choice
     if choice == "auto" and device.type in ("cpu", "cuda"):
         from .probe import choose_precision
 
         record = choose_precision(model, device)
-        dtype = resolve_precision(record["choice"], device)
+        chosen = record["choice"]
         model.precision_record = {k: record[k] for k in ("choice", "seconds", "agrees", "device", "cached")}
-    else:
-        dtype = resolve_precision(choice, device)
+    dtype = resolve_precision(chosen, device)
+    if chosen.startswith("onnx"):
+        from .onnx_backend import onnx_network
+
+        model.onnx_network = onnx_network(model, chosen)
     model.compute_dtype, model.precision_choice = dtype, choice
     return dtype
 
@@ -62,10 +67,14 @@ def predict_probs(model: ShotScopeModel, clips: list[np.ndarray], batch_size: in
     for b in range(0, len(flat), batch_size):
         chunk = flat[b : b + batch_size]
         x = torch.stack([preprocess(v, cfg) for _, v in chunk]).to(device=device, dtype=dtype)
-        with autocast(model):
-            out = model(x)
-        ps = out.scale_logits.float().softmax(-1).cpu().numpy()
-        pm = out.movement_logits.float().softmax(-1).cpu().numpy()
+        network = getattr(model, "onnx_network", None)
+        if network is not None:  # ONNX Runtime (see shotscope.model.onnx_backend)
+            logits = [torch.from_numpy(a) for a in network(x.float().numpy())]
+        else:
+            with autocast(model):
+                out = model(x)
+            logits = [out.scale_logits, out.movement_logits]
+        ps, pm = (v.float().softmax(-1).cpu().numpy() for v in logits)
         for j, (i, _) in enumerate(chunk):
             scale[i] += ps[j]
             movement[i] += pm[j]

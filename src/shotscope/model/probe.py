@@ -31,6 +31,12 @@ _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 AGREE = 0.02  # a variant agrees when every clip's labels match float32's, or its probabilities differ by less
 
 
+def onnx_variants() -> tuple[str, ...]:
+    from .onnx_backend import VARIANTS, available
+
+    return VARIANTS if available() else ()
+
+
 def device_name(device: torch.device) -> str:
     """The processor a variant's speed depends on: the GPU's name, or the CPU's model name."""
     if device.type == "cuda":
@@ -48,8 +54,19 @@ def cache_key(model: Any, device: torch.device) -> str:
     cfg = model.config
     shape = (cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, model.num_frames, model.image_size,
              cfg.patch_size, cfg.tubelet_size, getattr(cfg, "_attn_implementation", None))
-    text = json.dumps([device.type, device_name(device), torch.__version__, torch.get_num_threads(), shape])
+    onnx = _onnx_versions() if device.type == "cpu" else None
+    text = json.dumps([device.type, device_name(device), torch.__version__, torch.get_num_threads(), shape]
+                      + ([onnx] if onnx else []))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _onnx_versions() -> str | None:
+    """ONNX Runtime's version where the extra is installed: a machine that gains it measures again."""
+    if not onnx_variants():
+        return None
+    from importlib.metadata import version
+
+    return version("onnxruntime")
 
 
 def variants(device: torch.device) -> list[str]:
@@ -57,7 +74,9 @@ def variants(device: torch.device) -> list[str]:
     if device.type == "cuda":
         return ["fp32", *(["bf16"] if torch.cuda.is_bf16_supported() else []), "fp16"]
     if device.type == "cpu":
-        return ["fp32", "bf16"]
+        from .onnx_backend import VARIANTS, available
+
+        return ["fp32", "bf16", *(VARIANTS if available() else ())]
     return ["fp32"]
 
 
@@ -83,7 +102,16 @@ def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) 
     x = torch.randn(clips, model.num_frames, 3, model.image_size, model.image_size, generator=gen).to(device)
     dtype = next(model.parameters()).dtype
 
+    networks: dict[str, Any] = {}
+
     def run(name: str):
+        if name.startswith("onnx"):
+            if name not in networks:  # exported once (cached), outside the timing
+                from .onnx_backend import onnx_network
+
+                networks[name] = onnx_network(model, name)
+            scale, movement = (torch.from_numpy(a) for a in networks[name](x.float().cpu().numpy()))
+            return scale.softmax(-1), movement.softmax(-1)
         with torch.autocast(device.type, dtype=_DTYPES[name]) if name != "fp32" else nullcontext():
             out = model(x.to(dtype))
         return out.scale_logits.float().softmax(-1), out.movement_logits.float().softmax(-1)
@@ -94,7 +122,7 @@ def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) 
         try:
             answer = reference if name == "fp32" else run(name)  # also the warm-up of the timing
             seconds[name] = _timed(lambda name=name: run(name), repeats)
-        except (RuntimeError, TypeError) as exc:  # a variant this build cannot run
+        except (RuntimeError, TypeError, OSError, ImportError) as exc:  # a variant this build cannot run
             log.debug("precision %s cannot run here: %s", name, exc)
             continue
         agrees[name] = all(bool(((a.argmax(-1) == r.argmax(-1)) | ((a - r).abs().amax(-1) < AGREE)).all())
@@ -116,7 +144,7 @@ def choose_precision(model: Any, device: torch.device | None = None, refresh: bo
         known = known if isinstance(known, dict) else {}
     except (OSError, ValueError):
         known = {}
-    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in _DTYPES:
+    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in (*_DTYPES, *onnx_variants()):
         return {**known[key], "cached": True}
     was_training = model.training
     model.eval()
