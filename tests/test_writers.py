@@ -169,8 +169,8 @@ def test_timeline_has_a_clip_per_shot_with_range_marker_and_metadata():
     assert (ref.available_range.start_time.value, ref.available_range.duration.value) == (0, 125)
     assert ref.available_range.start_time.rate == ref.available_range.duration.rate == 25.0
     meta = dict(clips[0].metadata["shotscope"])
-    assert "motion" not in meta
-    expected = {k: v for k, v in film.shots[0].to_dict().items() if k != "motion"}
+    assert "motion" not in meta and "timeline" not in meta  # the evidence and the timeline stay in shots.json
+    expected = {k: v for k, v in film.shots[0].to_dict().items() if k not in ("motion", "timeline")}
     assert {k: meta[k] for k in expected if not isinstance(expected[k], dict)} == \
         {k: v for k, v in expected.items() if not isinstance(v, dict)}
     assert dict(meta["scale_probs"]) == SCALE_P
