@@ -34,10 +34,9 @@ def available() -> bool:
 
 
 def _versions() -> str:
-    import onnx
-    import onnxruntime
+    from importlib.metadata import version
 
-    return f"torch {torch.__version__} onnx {onnx.__version__} onnxruntime {onnxruntime.__version__}"
+    return f"torch {torch.__version__} onnx {version('onnx')} onnxruntime {version('onnxruntime')}"
 
 
 def weights_key(model: Any, variant: str) -> str:

@@ -1,0 +1,95 @@
+"""The network's CPU backends side by side: torch fp32 and bf16, ONNX Runtime fp32 and int8, on a
+VideoMAE-base-size model (random weights: the same compute), clips sampled from the real fixtures;
+seconds a clip (batch 8, best of 2) and how often each variant's labels agree with torch fp32's.
+
+Run: .venv/bin/python benchmarks/backends.py
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from _common import machine, write_section
+from shotscope import ShotScopeConfig, ShotScopeModel
+from shotscope.model.inference import predict_probs, set_precision
+from shotscope.video.sampling import sample_frames
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-video"
+FILMS = ["testvideo.mp4", "goldeneye-vfr-drop3.mp4", "issue-195-aspect-ratio.mp4", "fades.mp4"]
+
+
+def real_clips(model: ShotScopeModel, per_film: int = 6) -> list[np.ndarray]:
+    clips = []
+    for name in FILMS:
+        if not (REAL / name).exists():
+            continue
+        from shotscope.video.decode import open_video
+
+        with open_video(REAL / name) as video:
+            length = video.info.duration
+        for k in range(per_film):
+            start = length * k / per_film
+            clips.append(sample_frames(REAL / name, model.num_frames, start, start + length / per_film,
+                                       short_side=model.image_size).frames)
+    return clips
+
+
+def main() -> None:
+    os.environ.setdefault("SHOTSCOPE_CACHE", tempfile.mkdtemp())
+    torch.manual_seed(0)
+    model = ShotScopeModel(ShotScopeConfig()).eval()
+    clips = real_clips(model)
+    rows, reference = [], None
+    for variant in ("fp32", "bf16", "onnx-fp32", "onnx-int8"):
+        t0 = time.perf_counter()
+        set_precision(model, variant)
+        ready = time.perf_counter() - t0
+        predict_probs(model, clips[:8], batch_size=8)  # warm-up
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            scale, movement = predict_probs(model, clips, batch_size=8)
+            best = min(best, time.perf_counter() - t0)
+        if reference is None:
+            reference = (scale, movement)
+        agree = [(a.argmax(1) == r.argmax(1)).mean() for a, r in zip((scale, movement), reference, strict=True)]
+        diff = max(float(np.abs(a - r).max()) for a, r in zip((scale, movement), reference, strict=True))
+        rows.append(f"| {variant} | {best / len(clips):.3f} | {reference_speed(rows, best, len(clips))} | "
+                    f"{100 * agree[0]:.1f} % / {100 * agree[1]:.1f} % | {diff:.4f} | {ready:.1f} |")
+    body = f"""Command: `.venv/bin/python benchmarks/backends.py` ({machine()})
+
+VideoMAE-base size ({model.num_frames} frames of {model.image_size} px), random weights, {len(clips)} clips
+sampled from the real fixtures ({", ".join(FILMS)}), batch 8, best of 2 (preprocessing included).
+Agreement: the share of clips whose scale / movement label is torch fp32's; max |diff|: the largest
+probability difference. "made in": the first use (ONNX: export and, for int8, quantisation; cached
+afterwards, so later runs only load the file).
+
+| variant | s a clip | vs fp32 | labels agree (scale / movement) | max abs diff | made in (s) |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Random weights give flat probabilities, where a small difference can swap two labels; a trained
+model's are more decided. The probe (`--precision auto`) times these on the model actually loaded
+and keeps only the variants whose answers agree with fp32's.
+"""
+    write_section("CPU backends: torch and ONNX Runtime", body)
+    print(body)
+
+
+_FP32: list[float] = []
+
+
+def reference_speed(rows: list[str], seconds: float, n: int) -> str:
+    if not _FP32:
+        _FP32.append(seconds)
+    return f"{_FP32[0] / seconds:.2f}x"
+
+
+if __name__ == "__main__":
+    main()
