@@ -77,6 +77,10 @@ def test_a_forced_precision_measures_nothing(tiny_model, cache, monkeypatch):
 def test_another_shape_or_library_version_is_measured_anew(tiny_model, tiny_config, monkeypatch):
     device = torch.device("cpu")
     key = probe.cache_key(tiny_model, device)
+    with torch.no_grad():
+        tiny_model.movement_cf.bias += 1e-3  # another fine-tune of the same shape
+    assert probe.cache_key(tiny_model, device) != key
+    key = probe.cache_key(tiny_model, device)
     monkeypatch.setattr(torch, "__version__", "0.0.0")
     assert probe.cache_key(tiny_model, device) != key
 

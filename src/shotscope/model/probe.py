@@ -5,8 +5,9 @@ but no AMX it runs slower (measured 0.55-0.66x). Flags cannot tell them apart; a
 can. The first time a model of a given shape runs on a machine, :func:`choose_precision` times
 each variant the device offers (float32; bfloat16 autocast; float16 autocast on GPUs) on the
 model's real input shape, keeps those whose answers agree with float32's, and chooses the
-fastest. The choice is cached per device model, library versions and model shape in the user's
-cache (``precision.json``), so later runs pay nothing. ``--precision`` still forces one.
+fastest. The choice is cached per device model, library versions, model shape and heads (whether
+a variant agrees is the model's own) in the user's cache (``precision.json``), so later runs pay
+nothing. ``--precision`` still forces one.
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ def cache_key(model: Any, device: torch.device) -> str:
     shape = (cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, model.num_frames, model.image_size,
              cfg.patch_size, cfg.tubelet_size, getattr(cfg, "_attn_implementation", None))
     onnx = _onnx_versions() if device.type == "cpu" else None
-    text = json.dumps([device.type, device_name(device), torch.__version__, torch.get_num_threads(), shape]
-                      + ([onnx] if onnx else []))
+    # whether a variant's answers agree is the model's own: its heads tell one fine-tune from another
+    heads = hashlib.blake2b(digest_size=8)
+    for name, tensor in model.state_dict().items():
+        if name.startswith(("scale_cf", "movement_cf")):
+            heads.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    text = json.dumps([device.type, device_name(device), torch.__version__, torch.get_num_threads(), shape,
+                       heads.hexdigest()] + ([onnx] if onnx else []))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
