@@ -219,12 +219,14 @@ def test_models_of_other_kinds_are_refused_with_what_to_do(saved):
 # --- what a loaded model carries ------------------------------------------------------------------
 
 def test_a_loaded_model_is_ready_for_inference(saved, tiny_model, monkeypatch):
-    import shotscope.model.inference as inference
+    from shotscope.devices import precision_name
 
-    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setenv("SHOTSCOPE_CACHE", str(saved.parent / "cache"))
     model = load_model(saved)
     assert not model.training
-    assert model.compute_dtype == torch.bfloat16 and model.precision_choice == "auto"
+    record = model.precision_record  # auto: measured, and what runs is what was chosen
+    running = model.onnx_network.variant if model.onnx_network is not None else precision_name(model.compute_dtype)
+    assert model.precision_choice == "auto" and record["choice"] == running and record["agrees"][running]
     assert next(model.parameters()).dtype == torch.float32
     assert model.source == str(saved) and model.name_or_path == str(saved) and model.weights_dir == saved
     assert model.preprocess_config == tiny_model.preprocess_config and model.movement_fusion is None

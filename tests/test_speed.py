@@ -14,7 +14,7 @@ import torch
 
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.records import ClipRecord
-from shotscope.model.inference import cpu_has_native_bf16, resolve_precision
+from shotscope.model.inference import resolve_precision
 from shotscope.training.evaluation import predict_records
 
 from .conftest import REAL_VIDEO_DIR, real_video
@@ -35,9 +35,10 @@ def test_precision_choices(monkeypatch):
         resolve_precision("fp8", "cpu")
 
 
-def test_base_size_model_reduced_precision_keeps_the_labels(tmp_path):
-    """VideoMAE-base (random weights: the real compute) on real clips: bf16 against fp32."""
+def test_base_size_model_reduced_precision_keeps_the_labels(tmp_path, monkeypatch):
+    """VideoMAE-base (random weights: the real compute) on real clips: bf16 and ONNX int8 against fp32."""
     real_video("testvideo.mp4")
+    monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))  # the exported files stay here
     records = [ClipRecord(str(REAL_VIDEO_DIR / "testvideo.mp4"), start=a, end=a + 2) for a in (1.0, 6.5, 13.5, 20.5)]
     records += [ClipRecord(str(REAL_VIDEO_DIR / "issue-195-aspect-ratio.mp4"), start=8.0, end=10.0),
                 ClipRecord(str(REAL_VIDEO_DIR / "goldeneye-vfr-drop3.mp4"), start=0.0, end=2.0)]
@@ -45,15 +46,20 @@ def test_base_size_model_reduced_precision_keeps_the_labels(tmp_path):
     model = ShotScopeModel(ShotScopeConfig()).eval()
     model.preprocess_config = PreprocessConfig(image_size=224)
     model.save_pretrained(tmp_path / "base")
+    from shotscope.model.onnx_backend import available
+
+    variants = ("fp32", "bf16", *(("onnx-int8",) if available() else ()))
     preds = {p: predict_records(load_model(tmp_path / "base", precision=p), records, progress=False, movement="model")
-             for p in ("fp32", "bf16")}
-    a, b = preds["fp32"], preds["bf16"]
-    for task in ("scale_probs", "movement_probs"):
-        pa, pb = getattr(a, task), getattr(b, task)
-        assert (pa.argmax(-1) == pb.argmax(-1)).mean() >= 0.99
-        assert np.abs(pa - pb).max() <= 0.02
-    if cpu_has_native_bf16():
-        assert load_model(tmp_path / "base").compute_dtype == torch.bfloat16  # auto picks it here
+             for p in variants}
+    a = preds["fp32"]
+    for p in variants[1:]:
+        for task in ("scale_probs", "movement_probs"):
+            pa, pb = getattr(a, task), getattr(preds[p], task)
+            assert (pa.argmax(-1) == pb.argmax(-1)).mean() >= 0.99, p
+            assert np.abs(pa - pb).max() <= 0.02, p
+    record = load_model(tmp_path / "base").precision_record  # auto: the fastest that agrees, as measured
+    fine = [k for k, ok in record["agrees"].items() if ok]
+    assert record["choice"] == min(fine, key=record["seconds"].get)
 
 
 def test_model_failure_in_its_thread_reaches_the_caller(tmp_path, tiny_model):
