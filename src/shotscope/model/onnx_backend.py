@@ -131,6 +131,6 @@ def onnx_network(model: Any, variant: str) -> OnnxNetwork:
         raise ModelLoadError(f'precision {variant}: ONNX Runtime is not installed: pip install "shotscope[onnx]"')
     path = cache_dir() / "onnx" / f"{weights_key(model, variant)}.onnx"
     if not path.is_file():
-        log.info("%s: exporting the network to ONNX once (cached in %s; tens of seconds)", variant, path.parent)
+        log.debug("%s: exporting the network to ONNX once (cached in %s; tens of seconds)", variant, path.parent)
         export(model, path, variant)
     return OnnxNetwork(path, variant)

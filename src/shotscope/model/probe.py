@@ -162,7 +162,7 @@ def choose_precision(model: Any, device: torch.device | None = None, refresh: bo
         atomic_write_text(path, json.dumps(known, indent=1))
     except OSError as exc:  # a read-only home: measured again next time, nothing else lost
         log.debug("could not keep the precision measured in %s: %s", path, exc)
-    log.info("precision: %s chosen by measuring on %s (%s)", record["choice"], record["device"],
+    log.debug("precision: %s chosen by measuring on %s (%s)", record["choice"], record["device"],
              ", ".join(f"{k} {v:.3f} s{'' if record['agrees'][k] else ' (answers differ)'}"
                        for k, v in record["seconds"].items()))
     return {**record, "cached": False}
