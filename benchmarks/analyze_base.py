@@ -1,7 +1,8 @@
 """`shotscope analyze` with a model of the published size (VideoMAE-base, 16x224x224, random weights:
 the same compute) on a generated 1080p film of 40 shots of 3-5 s, against its floor: PySceneDetect's
-pass over the same file plus the bare model compute (bf16 autocast where the CPU has it, batch 8)
-for the clips analyze ran. Also: fp32 vs the automatic precision, labels compared.
+pass over the same file plus the bare model compute at the fastest variant the precision probe
+measured (torch fp32/bf16, ONNX Runtime fp32/int8 and OpenVINO fp32/bf16 where installed), batch 8, for the clips analyze
+ran. Also: fp32 vs the automatic precision, labels compared.
 
 Run: .venv/bin/python benchmarks/analyze_base.py [--skip-fp32]
 """
@@ -21,7 +22,9 @@ import torch
 from _common import machine, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel
 from shotscope.data.synthetic import make_film
-from shotscope.devices import precision_name, resolve_precision
+from shotscope.model.backends import is_backend
+from shotscope.model.backends import network as backend_network
+from shotscope.model.probe import choose_precision
 from shotscope.runs.batch import output_dir_for
 
 LENGTHS = [72, 96, 120, 84, 108]  # 3-5 s at 24 fps
@@ -36,17 +39,24 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def bare_compute(model: ShotScopeModel, clips: int, batch: int = 8) -> float:
-    """The model alone on ``clips`` inputs of 16x224x224, at the automatic precision, batch 8."""
-    dtype = resolve_precision("auto", "cpu")
+def bare_compute(model: ShotScopeModel, clips: int, choice: str, batch: int = 8) -> float:
+    """The model alone on ``clips`` inputs of 16x224x224 as ``choice`` (the probe's), batch 8."""
     x = torch.randn(batch, 16, 3, 224, 224)
-    with torch.no_grad(), torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
-        model(x[:2])  # warm-up
+    if is_backend(choice):
+        network = backend_network(model, choice)
+        run = lambda n: network(x[:n].numpy())  # noqa: E731
+        context = torch.no_grad()
+    else:
+        dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[choice]
+        run = lambda n: model(x[:n])  # noqa: E731
+        context = torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32)
+    with torch.no_grad(), context:
+        run(2)  # warm-up
         t0 = time.perf_counter()
         done = 0
         while done < clips:
             n = min(batch, clips - done)
-            model(x[:n])
+            run(n)
             done += n
     return time.perf_counter() - t0
 
@@ -69,17 +79,18 @@ def main() -> None:
         t_fp32 = None if skip_fp32 else timed([*ours, "-o", str(tmp / "fp32"), "--precision", "fp32"])
         auto = json.loads((output_dir_for(film, tmp / "auto") / "shots.json").read_text())
         clips = sum(s["views"] for s in auto["shots"])
-        t_model = bare_compute(model, clips)
+        choice = choose_precision(model)["choice"]  # what analyze's auto chose (the same cache)
+        t_model = bare_compute(model, clips, choice)
         agreement = ""
         if t_fp32 is not None:
             fp32 = json.loads((output_dir_for(film, tmp / "fp32") / "shots.json").read_text())
             pairs = list(zip(auto["shots"], fp32["shots"], strict=True))
             same = np.mean([(a["scale"], a["movement"]) == (b["scale"], b["movement"]) for a, b in pairs])
             diff = max(abs(a["scale_probs"][k] - b["scale_probs"][k]) for a, b in pairs for k in a["scale_probs"])
-            agreement = (f"Labels at {precision_name(resolve_precision('auto', 'cpu'))} vs fp32 on the {len(pairs)} shots: "
+            agreement = (f"Labels at {choice} vs fp32 on the {len(pairs)} shots: "
                          f"{100 * same:.1f} % the same (both tasks), largest probability difference {diff:.4f}.")
     floor = t_sd + t_model
-    dtype = precision_name(resolve_precision("auto", "cpu"))
+    dtype = choice
     fp32_row = "" if t_fp32 is None else f"| `shotscope analyze FILM -m BASE --precision fp32` | {t_fp32:.1f} |\n"
     body = f"""Command: `.venv/bin/python benchmarks/analyze_base.py` ({machine()})
 
@@ -90,7 +101,7 @@ a model of the published size (VideoMAE-base, 16x224x224, random weights). Comma
 | what | seconds |
 |---|---|
 | `scenedetect -i FILM detect-adaptive` | {t_sd:.1f} |
-| bare model compute, {dtype} autocast, batch 8, {clips} clips | {t_model:.1f} |
+| bare model compute, {dtype} (the probe's choice), batch 8, {clips} clips | {t_model:.1f} |
 | **floor** (the two above, one after the other) | {floor:.1f} |
 | `shotscope analyze FILM -m BASE` (precision auto = {dtype}) | {t_auto:.1f} |
 {fp32_row}

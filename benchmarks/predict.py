@@ -98,7 +98,7 @@ def main() -> None:
 | path | seconds | clips/s |
 |---|---|---|
 | seed: PyAV all frames, VideoMAEImageProcessor, fp32, one clip at a time | {seed_s:.1f} | {n / seed_s:.2f} |
-| shotscope `predict_records` (precision {precision_name(ours_model.compute_dtype)}, batch 8) | {ours_s:.1f} | {n / ours_s:.2f} |
+| shotscope `predict_records` (precision auto = {ours_model.precision_record["choice"] if ours_model.precision_record else precision_name(ours_model.compute_dtype)}, batch 8) | {ours_s:.1f} | {n / ours_s:.2f} |
 
 Loading the model (345 MB of safetensors, straight into a meta-initialised model): {load_s:.2f} s;
 a random initialisation alone, which loading no longer does, takes {init_s:.2f} s.

@@ -225,7 +225,7 @@ def test_a_loaded_model_is_ready_for_inference(saved, tiny_model, monkeypatch):
     model = load_model(saved)
     assert not model.training
     record = model.precision_record  # auto: measured, and what runs is what was chosen
-    running = model.onnx_network.variant if model.onnx_network is not None else precision_name(model.compute_dtype)
+    running = model.backend_network.variant if model.backend_network is not None else precision_name(model.compute_dtype)
     assert model.precision_choice == "auto" and record["choice"] == running and record["agrees"][running]
     assert next(model.parameters()).dtype == torch.float32
     assert model.source == str(saved) and model.name_or_path == str(saved) and model.weights_dir == saved

@@ -31,7 +31,7 @@ def clips(model, n: int = 6) -> list[np.ndarray]:
 def test_onnx_fp32_answers_as_torch_does_and_is_exported_once(tiny_model, cache, monkeypatch):
     reference = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
     set_precision(tiny_model, "onnx-fp32")
-    assert tiny_model.onnx_network.variant == "onnx-fp32"
+    assert tiny_model.backend_network.variant == "onnx-fp32"
     files = list((cache / "onnx").glob("*.onnx"))
     assert len(files) == 1 and not list((cache / "onnx").glob(".*"))  # no temporary file left
     ours = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
@@ -42,7 +42,7 @@ def test_onnx_fp32_answers_as_torch_does_and_is_exported_once(tiny_model, cache,
     set_precision(tiny_model, "onnx-fp32")
     # back to torch: no session left behind
     set_precision(tiny_model, "fp32")
-    assert tiny_model.onnx_network is None
+    assert tiny_model.backend_network is None
 
 
 def test_onnx_int8_keeps_the_labels(tiny_model, cache):
@@ -66,6 +66,7 @@ def test_other_weights_are_exported_anew(tiny_model, cache):
 def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, cache, monkeypatch):
     assert {"onnx-fp32", "onnx-int8"} <= set(probe.variants(torch.device("cpu")))
     seconds = {"fp32": 1.0, "bf16": 0.9, "onnx-fp32": 0.8, "onnx-int8": 0.3}
+    monkeypatch.setattr(probe, "variants", lambda device: list(seconds))  # these alone, whatever else is installed
     calls = []
 
     def timed(fn, repeats):
@@ -77,11 +78,11 @@ def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tin
     set_precision(tiny_model, "auto")
     record = tiny_model.precision_record
     assert set(record["seconds"]) == set(seconds) and record["agrees"]["onnx-int8"] is True
-    assert record["choice"] == "onnx-int8" and tiny_model.onnx_network.variant == "onnx-int8"
+    assert record["choice"] == "onnx-int8" and tiny_model.backend_network.variant == "onnx-int8"
     known = json.loads((cache / probe.CACHE_FILE).read_text())
     assert next(iter(known.values()))["choice"] == "onnx-int8"
     set_precision(tiny_model, "auto")  # from the cache: the session made again, nothing measured
-    assert len(calls) == 4 and tiny_model.onnx_network.variant == "onnx-int8"
+    assert len(calls) == 4 and tiny_model.backend_network.variant == "onnx-int8"
 
 
 def test_analyze_records_the_backend(tiny_model, cache, tmp_path):

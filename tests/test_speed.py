@@ -36,7 +36,8 @@ def test_precision_choices(monkeypatch):
 
 
 def test_base_size_model_reduced_precision_keeps_the_labels(tmp_path, monkeypatch):
-    """VideoMAE-base (random weights: the real compute) on real clips: bf16 and ONNX int8 against fp32."""
+    """VideoMAE-base (random weights: the real compute) on real clips: bf16, ONNX int8 and OpenVINO
+against fp32."""
     real_video("testvideo.mp4")
     monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))  # the exported files stay here
     records = [ClipRecord(str(REAL_VIDEO_DIR / "testvideo.mp4"), start=a, end=a + 2) for a in (1.0, 6.5, 13.5, 20.5)]
@@ -46,9 +47,12 @@ def test_base_size_model_reduced_precision_keeps_the_labels(tmp_path, monkeypatc
     model = ShotScopeModel(ShotScopeConfig()).eval()
     model.preprocess_config = PreprocessConfig(image_size=224)
     model.save_pretrained(tmp_path / "base")
-    from shotscope.model.onnx_backend import available
+    from shotscope.model.backends import available_variants
 
-    variants = ("fp32", "bf16", *(("onnx-int8",) if available() else ()))
+    # torch's bf16, and each backend's fastest kind where installed (ONNX int8, OpenVINO bf16 or fp32)
+    offered = available_variants()
+    variants = ("fp32", "bf16", *(v for v in ("onnx-int8", "openvino-bf16") if v in offered),
+                *(("openvino-fp32",) if "openvino-fp32" in offered and "openvino-bf16" not in offered else ()))
     preds = {p: predict_records(load_model(tmp_path / "base", precision=p), records, progress=False, movement="model")
              for p in variants}
     a = preds["fp32"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from .model.backends import NAMES as BACKEND_VARIANTS
+
 
 def best_device() -> torch.device:
     """This process's GPU (``LOCAL_RANK`` under torchrun / accelerate launch), else the CPU."""
@@ -38,7 +40,8 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     return device
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "onnx-fp32", "onnx-int8")  # onnx-*: ONNX Runtime, CPU
+# onnx-*: ONNX Runtime, openvino-*: OpenVINO, both on the CPU (shotscope.model.backends)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", *BACKEND_VARIANTS)
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -61,10 +64,11 @@ def resolve_precision(choice: str = "auto", device: torch.device | str = "cpu") 
         raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {choice!r}")
     device = torch.device(device)
     if choice != "auto":
-        if choice.startswith("onnx"):
+        if choice.startswith(("onnx", "openvino")):
             if device.type != "cpu":
-                raise DataError(f"precision {choice}: ONNX Runtime runs the network on the CPU; add --device cpu")
-            return torch.float32  # the session takes float32 input (int8 weights are inside it)
+                backend = "ONNX Runtime" if choice.startswith("onnx") else "OpenVINO"
+                raise DataError(f"precision {choice}: {backend} runs the network on the CPU; add --device cpu")
+            return torch.float32  # the backend takes float32 input (its own precision is inside it)
         if choice == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise DataError("precision bf16: this GPU has no bfloat16; use fp16 or auto")
         return _DTYPES[choice]

@@ -9,6 +9,8 @@ import math
 import re
 from pathlib import Path
 
+from ..model.backends import NAMES as BACKEND_VARIANTS
+
 log = logging.getLogger("shotscope")
 
 PUBLISHED_MODEL = "gullalc/videomae-base-finetuned-kinetics-movieshots-multitask"  # loading.PUBLISHED_MODEL
@@ -112,10 +114,11 @@ def _device_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto",
                    help="where the model runs: auto (this process's GPU when there is one, else the CPU), "
                         "cpu, cuda, cuda:N, mps")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16", "onnx-fp32", "onnx-int8"], default="auto",
-                   help="compute precision: auto = the fastest of fp32, bf16 (and fp16 on GPUs; and ONNX Runtime's "
-                        "onnx-fp32 and onnx-int8 on a CPU where shotscope[onnx] is installed) whose labels agree "
-                        "with fp32's, measured once per machine and model (cached)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16", *BACKEND_VARIANTS], default="auto",
+                   help="compute precision: auto = the fastest of fp32, bf16 (and fp16 on GPUs; on a CPU also "
+                        "ONNX Runtime's onnx-fp32 and onnx-int8 where shotscope[onnx] is installed, OpenVINO's "
+                        "openvino-fp32 and openvino-bf16 where shotscope[openvino] is) whose labels agree with "
+                        "fp32's, measured once per machine and model (cached)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model: a warm-up of tens of seconds that long archive runs win back")
 

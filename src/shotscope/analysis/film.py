@@ -186,7 +186,7 @@ def _precision_of(model: ShotScopeModel) -> dict[str, Any]:
 
     dtype = getattr(model, "compute_dtype", None)
     record = getattr(model, "precision_record", None)
-    network = getattr(model, "onnx_network", None)
+    network = getattr(model, "backend_network", None)
     compute = network.variant if network is not None else precision_name(dtype) if dtype is not None else "fp32"
     return {"compute": compute,
             "asked": getattr(model, "precision_choice", "auto"),

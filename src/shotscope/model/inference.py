@@ -23,7 +23,7 @@ def set_precision(model: ShotScopeModel, choice: str = "auto") -> torch.dtype:
     variant whose answers agree with float32's, cached per machine); elsewhere float32."""
     device = next(model.parameters()).device
     model.precision_record = None
-    model.onnx_network = None
+    model.backend_network = None
     chosen = choice
     if choice == "auto" and device.type in ("cpu", "cuda"):
         from .probe import choose_precision
@@ -32,10 +32,10 @@ def set_precision(model: ShotScopeModel, choice: str = "auto") -> torch.dtype:
         chosen = record["choice"]
         model.precision_record = {k: record[k] for k in ("choice", "seconds", "agrees", "device", "cached")}
     dtype = resolve_precision(chosen, device)
-    if chosen.startswith("onnx"):
-        from .onnx_backend import onnx_network
+    from . import backends
 
-        model.onnx_network = onnx_network(model, chosen)
+    if backends.is_backend(chosen):  # ONNX Runtime or OpenVINO (shotscope.model.backends)
+        model.backend_network = backends.network(model, chosen)
     model.compute_dtype, model.precision_choice = dtype, choice
     return dtype
 
@@ -67,8 +67,8 @@ def predict_probs(model: ShotScopeModel, clips: list[np.ndarray], batch_size: in
     for b in range(0, len(flat), batch_size):
         chunk = flat[b : b + batch_size]
         x = torch.stack([preprocess(v, cfg) for _, v in chunk]).to(device=device, dtype=dtype)
-        network = getattr(model, "onnx_network", None)
-        if network is not None:  # ONNX Runtime (see shotscope.model.onnx_backend)
+        network = getattr(model, "backend_network", None)
+        if network is not None:  # ONNX Runtime or OpenVINO (see shotscope.model.backends)
             logits = [torch.from_numpy(a) for a in network(x.float().numpy())]
         else:
             with autocast(model):

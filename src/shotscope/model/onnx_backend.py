@@ -39,14 +39,30 @@ def _versions() -> str:
     return f"torch {torch.__version__} onnx {version('onnx')} onnxruntime {version('onnxruntime')}"
 
 
-def weights_key(model: Any, variant: str) -> str:
-    """A key for the exported file: every weight's bytes, the config, the input shape, the versions."""
+def _weights_digest(model: Any) -> str:
+    """A digest of every weight's bytes and the config, made once per model and state of its weights
+    (kept on the model; a tensor changed in place bumps its version, so a model trained further is
+    hashed anew)."""
+    state = model.state_dict()
+    stamp = tuple((name, t.data_ptr(), t._version) for name, t in state.items())
+    kept = getattr(model, "_shotscope_weights_digest", None)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
     digest = hashlib.blake2b(digest_size=16)
-    for name, tensor in model.state_dict().items():
+    for name, tensor in state.items():
         digest.update(name.encode())
         digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     digest.update(model.config.to_json_string().encode())
-    digest.update(f"{variant} {model.num_frames} {model.image_size} {_versions()}".encode())
+    object.__setattr__(model, "_shotscope_weights_digest", (stamp, digest.hexdigest()))
+    return digest.hexdigest()
+
+
+def weights_key(model: Any, variant: str, versions: str | None = None) -> str:
+    """A key for a converted file: every weight's bytes, the config, the input shape, the variant
+    and the versions of the libraries that made it (ONNX's by default)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(_weights_digest(model).encode())
+    digest.update(f"{variant} {model.num_frames} {model.image_size} {versions or _versions()}".encode())
     return digest.hexdigest()
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import torch
 
 from ..files import atomic_write_text, cache_dir
+from .backends import is_backend
+from .backends import network as backend_network
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,10 @@ _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 AGREE = 0.02  # a variant agrees when every clip's labels match float32's, or its probabilities differ by less
 
 
-def onnx_variants() -> tuple[str, ...]:
-    from .onnx_backend import VARIANTS, available
+def backend_variants() -> tuple[str, ...]:
+    from .backends import available_variants
 
-    return VARIANTS if available() else ()
+    return available_variants()
 
 
 def device_name(device: torch.device) -> str:
@@ -55,7 +57,7 @@ def cache_key(model: Any, device: torch.device) -> str:
     cfg = model.config
     shape = (cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, model.num_frames, model.image_size,
              cfg.patch_size, cfg.tubelet_size, getattr(cfg, "_attn_implementation", None))
-    onnx = _onnx_versions() if device.type == "cpu" else None
+    onnx = _backend_versions() if device.type == "cpu" else None
     # whether a variant's answers agree is the model's own: its heads tell one fine-tune from another
     heads = hashlib.blake2b(digest_size=8)
     for name, tensor in model.state_dict().items():
@@ -66,13 +68,11 @@ def cache_key(model: Any, device: torch.device) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _onnx_versions() -> str | None:
-    """ONNX Runtime's version where the extra is installed: a machine that gains it measures again."""
-    if not onnx_variants():
-        return None
-    from importlib.metadata import version
+def _backend_versions() -> str | None:
+    """The backends' versions where their extras are installed: a machine that gains one measures again."""
+    from .backends import versions
 
-    return version("onnxruntime")
+    return " ".join(versions()) or None
 
 
 def variants(device: torch.device) -> list[str]:
@@ -80,9 +80,7 @@ def variants(device: torch.device) -> list[str]:
     if device.type == "cuda":
         return ["fp32", *(["bf16"] if torch.cuda.is_bf16_supported() else []), "fp16"]
     if device.type == "cpu":
-        from .onnx_backend import VARIANTS, available
-
-        return ["fp32", "bf16", *(VARIANTS if available() else ())]
+        return ["fp32", "bf16", *backend_variants()]
     return ["fp32"]
 
 
@@ -111,11 +109,9 @@ def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) 
     networks: dict[str, Any] = {}
 
     def run(name: str):
-        if name.startswith("onnx"):
-            if name not in networks:  # exported once (cached), outside the timing
-                from .onnx_backend import onnx_network
-
-                networks[name] = onnx_network(model, name)
+        if is_backend(name):
+            if name not in networks:  # converted once (cached), outside the timing
+                networks[name] = backend_network(model, name)
             scale, movement = (torch.from_numpy(a) for a in networks[name](x.float().cpu().numpy()))
             return scale.softmax(-1), movement.softmax(-1)
         with torch.autocast(device.type, dtype=_DTYPES[name]) if name != "fp32" else nullcontext():
@@ -150,7 +146,7 @@ def choose_precision(model: Any, device: torch.device | None = None, refresh: bo
         known = known if isinstance(known, dict) else {}
     except (OSError, ValueError):
         known = {}
-    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in (*_DTYPES, *onnx_variants()):
+    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in (*_DTYPES, *backend_variants()):
         return {**known[key], "cached": True}
     was_training = model.training
     model.eval()

@@ -1,0 +1,125 @@
+"""OpenVINO as the network's CPU backend: converted once and cached under a key of the weights,
+the same answers as torch's float32 (bf16: the same labels), chosen by the probe like any other
+variant, forced with --precision, recorded in what analyze writes, and a conversion that fails
+half-way leaves nothing behind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from shotscope.errors import DataError, ModelLoadError
+from shotscope.model import openvino_backend, probe
+from shotscope.model.inference import predict_probs, set_precision
+
+pytestmark = pytest.mark.skipif(not openvino_backend.available(),
+                                reason='needs shotscope[openvino] (make install has it)')
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def clips(model, n: int = 6) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [rng.integers(0, 255, (1, model.num_frames, 48, 64, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_openvino_fp32_answers_as_torch_does_and_is_converted_once(tiny_model, cache, monkeypatch):
+    reference = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+    set_precision(tiny_model, "openvino-fp32")
+    assert tiny_model.backend_network.variant == "openvino-fp32"
+    folder = cache / "openvino"
+    xml = list(folder.glob("*.xml"))
+    assert len(xml) == 1 and xml[0].with_suffix(".bin").is_file()
+    assert not list(folder.glob(".*"))  # no temporary file left
+    ours = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+    for a, b in zip(ours, reference, strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+    monkeypatch.setattr(openvino_backend, "convert", lambda *a, **k: pytest.fail("converted again"))
+    set_precision(tiny_model, "openvino-fp32")
+    assert predict_probs(tiny_model, clips(tiny_model, 2), batch_size=2)[0].shape == (2, 5)
+    set_precision(tiny_model, "fp32")
+    assert tiny_model.backend_network is None
+
+
+@pytest.mark.skipif("openvino-bf16" not in openvino_backend.variants(), reason="OpenVINO finds no bfloat16 on this CPU")
+def test_openvino_bf16_keeps_the_labels(tiny_model, cache):
+    reference = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+    set_precision(tiny_model, "openvino-bf16")
+    ours = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+    for a, b in zip(ours, reference, strict=True):
+        assert np.abs(a - b).max() < 0.05 and (a.argmax(1) == b.argmax(1)).mean() >= 0.9
+    assert len(list((cache / "openvino").glob("*.xml"))) == 1  # bf16 and fp32 share the converted model
+
+
+def test_other_weights_are_converted_anew(tiny_model, cache):
+    set_precision(tiny_model, "openvino-fp32")
+    with torch.no_grad():
+        tiny_model.movement_cf.bias += 1e-3  # a fine-tuned head: another model
+    set_precision(tiny_model, "openvino-fp32")
+    assert len(list((cache / "openvino").glob("*.xml"))) == 2
+
+
+def test_the_probe_times_openvino_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, cache, monkeypatch):
+    offered = probe.variants(torch.device("cpu"))
+    assert "openvino-fp32" in offered
+    seconds = {"fp32": 1.0, "bf16": 0.9, "openvino-fp32": 0.4}
+    monkeypatch.setattr(probe, "variants", lambda device: list(seconds))
+    calls = []
+
+    def timed(fn, repeats):
+        fn()  # really run it: the compiled model must exist and answer
+        calls.append(1)
+        return list(seconds.values())[len(calls) - 1]
+
+    monkeypatch.setattr(probe, "_timed", timed)
+    set_precision(tiny_model, "auto")
+    assert tiny_model.precision_record["choice"] == "openvino-fp32"
+    assert tiny_model.backend_network.variant == "openvino-fp32"
+
+
+def test_analyze_records_the_backend(tiny_model, cache, tmp_path):
+    import shotscope
+    from shotscope.data.synthetic import make_film
+
+    set_precision(tiny_model, "openvino-fp32")
+    film = tmp_path / "film.mp4"
+    make_film(film, [("LS", "Static", 20), ("CS", "Push", 20)], width=64, height=48)
+    result = shotscope.analyze(film, tiny_model, progress=False)
+    assert result.metadata["model"]["precision"]["compute"] == "openvino-fp32"
+    assert len(result.shots) == 2
+
+
+def test_a_conversion_that_fails_leaves_nothing(tiny_model, cache, monkeypatch):
+    import openvino
+
+    real = openvino.save_model
+
+    def full_disk(model, path, **kwargs):
+        real(model, path, **kwargs)  # written, then the disk fills before the rename
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(openvino, "save_model", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        set_precision(tiny_model, "openvino-fp32")
+    assert not [p for p in (cache / "openvino").iterdir() if p.is_file()]
+    monkeypatch.setattr(openvino, "save_model", real)
+    set_precision(tiny_model, "openvino-fp32")  # converted afresh, and it runs
+    assert predict_probs(tiny_model, clips(tiny_model, 2), batch_size=2)[1].shape == (2, 4)
+
+
+def test_openvino_where_it_cannot_run_says_why(tiny_model, cache, monkeypatch):
+    from shotscope.devices import resolve_precision
+
+    with pytest.raises(DataError, match="OpenVINO runs the network on the CPU"):
+        resolve_precision("openvino-bf16", "cuda")
+    monkeypatch.setattr(openvino_backend, "variants", lambda: ("openvino-fp32",))
+    with pytest.raises(ModelLoadError, match="no bfloat16 on this CPU"):
+        set_precision(tiny_model, "openvino-bf16")
+    monkeypatch.setattr(openvino_backend, "available", lambda: False)
+    with pytest.raises(ModelLoadError, match=r'pip install "shotscope\[openvino\]"'):
+        set_precision(tiny_model, "openvino-fp32")
