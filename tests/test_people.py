@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from shotscope.labels import SCALE_LABELS
-from shotscope.sources.people import BODY_BANDS, FACE_SHARE, band_probabilities, estimate_scale
+from shotscope.sources.people import (
+    BODY_BANDS,
+    FACE_SHARE,
+    SKIN_LEAST,
+    band_probabilities,
+    detector,
+    estimate_scale,
+    skin_share,
+)
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -69,6 +77,25 @@ def test_the_evidence_says_what_was_found():
     assert est.body_height == pytest.approx(est.face_height / FACE_SHARE, rel=1e-3)
     data = est.to_dict()
     assert json.loads(json.dumps(data)) == data  # plain values for shots.json
+
+
+def test_in_colour_a_face_must_show_skin():
+    """The face of the photograph passes the skin check; the same picture with its colours turned
+    (skin gone blue, the shapes unchanged) has no face for the estimate, while a black-and-white
+    copy, with no colour to judge by, keeps it."""
+    frame = framed(astronaut(), 1.0)[0]
+    gray = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+    plain = detector().faces(gray, profiles=False)
+    assert plain, "the cascade finds the face"
+    assert max(skin_share(frame, b) for b in plain) >= SKIN_LEAST
+    assert detector().faces(gray, profiles=False, rgb=frame) == plain
+    turned = np.ascontiguousarray(frame[..., ::-1])  # red and blue swapped: the face goes blue
+    assert all(skin_share(turned, b) < SKIN_LEAST for b in plain)
+    assert detector().faces(gray, profiles=False, rgb=turned) == []
+    mono = np.stack([cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)] * 3, -1)
+    assert detector().faces(gray, profiles=False, rgb=mono) == plain
+    wall = np.full((360, 640, 3), (120, 160, 230), np.uint8)  # a pale blue wall
+    assert skin_share(wall, (0.2, 0.2, 0.4, 0.4)) == 0.0
 
 
 def test_nobody_in_the_frame_gives_an_honest_spread():

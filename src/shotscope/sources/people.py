@@ -4,12 +4,14 @@ The MovieShots scales say how much of the main person the frame holds (a detail 
 head and shoulders, from the waist or knees up, the whole body, small in a wide view). Read the
 other way round, each scale is a range of how tall the person's whole body would be, measured in
 frame heights: a full shot holds a body of about one frame height, a medium shot cuts it at the
-waist or knees (1.2-2.5 frame heights), a close-up shows the head and shoulders (2.5-6), an extreme
-close-up a part of the face (more), a long shot a figure under half the frame (see
+waist or knees (1.2-2.5 frame heights), a close-up shows the head and shoulders or a whole face
+(2.5-7.5), an extreme close-up a part of the face (more: the face overflows the frame), a long shot a figure under half the frame (see
 :data:`BODY_BANDS`). So the estimate measures the main person and reads their body height from
 human proportions:
 
-- **faces** (OpenCV's Haar cascades, frontal, and profile both ways round): a face's box is about
+- **faces** (OpenCV's Haar cascades, frontal, and profile both ways round; in colour footage only
+  boxes whose middle is partly skin-coloured, so a patterned wall or a lamp is not taken for a
+  face): a face's box is about
   :data:`FACE_SHARE` of the body's height, so the largest face (the nearest person) gives the body
   height directly; faces are found down to about 1/20 of the frame's height;
 - **whole bodies** (OpenCV's HOG people detector, Dalal and Triggs): where no face is found, or
@@ -37,7 +39,9 @@ from ..labels import SCALE_LABELS
 from .base import Estimate
 
 # the whole body's height in frame heights, at the boundaries between the scales (LS | FS | MS | CS | ECS)
-BODY_BANDS = (0.5, 1.2, 2.5, 6.0)
+# (CS | ECS at 7.5: a face box 0.9 of the frame; a whole face in frame is a close-up, an extreme
+# close-up shows only part of one)
+BODY_BANDS = (0.5, 1.2, 2.5, 7.5)
 FACE_SHARE = 0.12  # a face detector's box is about this share of a standing person's height (head ~1/7.5)
 BOX_SHARE = 0.75  # a person fills about this share of the HOG detector's box (its window has margins)
 SPREAD = 0.3  # spread (natural log) of a body height read from one face in several frames
@@ -45,6 +49,9 @@ NOBODY = {"ECS": 0.15, "CS": 0.25, "MS": 0.1, "FS": 0.1, "LS": 0.4}  # a shot wi
 WORK_HEIGHT = 288  # frames are searched for faces at this height (small films enlarged, large ones reduced)
 BODY_HEIGHT = 360  # ... and for whole bodies at this one (the HOG window is 128 px tall)
 FRAMES = 3  # frames of a shot searched
+SKIN_LEAST = 0.25  # in colour footage, a face's middle is at least this share skin-coloured
+# skin in YCrCb (Chai and Ngan, 1999, the ranges face detection has used since): Cr 133-173, Cb 77-127
+SKIN_CR, SKIN_CB = (133, 173), (77, 127)
 
 
 @dataclass
@@ -97,14 +104,19 @@ class PeopleDetector:
                                          minSize=least)
         return [((w - x - bw) if mirrored else x, y, bw, bh) for x, y, bw, bh in found]
 
-    def faces(self, gray: np.ndarray, profiles: bool = True) -> list[tuple[float, float, float, float]]:
+    def faces(self, gray: np.ndarray, profiles: bool = True,
+              rgb: np.ndarray | None = None) -> list[tuple[float, float, float, float]]:
         """Faces (x, y, w, h in frame heights) in a gray frame: frontal, and with ``profiles``
-        turned either way."""
+        turned either way. With the frame in colour (``rgb``, any size), boxes with too little skin
+        in their middle are dropped (see :func:`skin_share`)."""
         h = gray.shape[0]
         found = self._search(self.frontal, gray)
         if profiles:
             found += self._search(self.profile, gray) + self._search(self.profile, gray, mirrored=True)
-        return [(x / h, y / h, bw / h, bh / h) for x, y, bw, bh in found]
+        boxes = [(x / h, y / h, bw / h, bh / h) for x, y, bw, bh in found]
+        if rgb is not None and is_colour(rgb):
+            boxes = [b for b in boxes if skin_share(rgb, b) >= SKIN_LEAST]
+        return boxes
 
     def bodies(self, gray: np.ndarray) -> list[tuple[float, float, float, float]]:
         """Whole bodies (x, y, w, h in frame heights) the HOG detector is sure of."""
@@ -133,6 +145,28 @@ def _gray(frame: np.ndarray, height: int) -> np.ndarray:
         width = max(1, round(g.shape[1] * height / g.shape[0]))
         g = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA if g.shape[0] > height else cv2.INTER_CUBIC)
     return cv2.equalizeHist(g)
+
+
+def is_colour(rgb: np.ndarray) -> bool:
+    """Whether a frame holds colour (a black-and-white film's frames have none to judge skin by)."""
+    small = rgb[:: max(1, rgb.shape[0] // 64), :: max(1, rgb.shape[1] // 64)]
+    return float(cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2HSV)[..., 1].mean()) > 25.0
+
+
+def skin_share(rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """The share of skin-coloured pixels (:data:`SKIN_CR`, :data:`SKIN_CB`) in the middle three
+    fifths of a face's box (x, y, w, h in frame heights); a box on a patterned wall, a lamp or
+    foliage has little, a face of any complexion much."""
+    h = rgb.shape[0]
+    x, y, w, bh = (v * h for v in box)
+    top, bottom = max(0, round(y + bh / 5)), min(h, round(y + bh * 4 / 5))
+    left, right = max(0, round(x + w / 5)), min(rgb.shape[1], round(x + w * 4 / 5))
+    if bottom <= top or right <= left:
+        return 0.0
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[top:bottom, left:right]), cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycc[..., 1], ycc[..., 2]
+    inside = (cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1])
+    return float(inside.mean())
 
 
 def band_probabilities(log_body: float, spread: float) -> dict[str, float]:
@@ -181,11 +215,11 @@ def estimate_scale(frames: np.ndarray) -> ScaleEstimate:
         return grays[i]
 
     # the middle frame and the last searched; the first too only when they disagree (a face in one)
-    found = {i: det.faces(gray(i), profiles=False) for i in dict.fromkeys([middle, picks[-1]])}
+    found = {i: det.faces(gray(i), profiles=False, rgb=frames[i]) for i in dict.fromkeys([middle, picks[-1]])}
     if len(picks) > 2 and bool(found[middle]) != bool(found[picks[-1]]):
-        found[picks[0]] = det.faces(gray(picks[0]), profiles=False)
+        found[picks[0]] = det.faces(gray(picks[0]), profiles=False, rgb=frames[picks[0]])
     if not any(found.values()):  # no face turned this way: a profile, in the middle frame
-        found[middle] = det.faces(gray(middle))
+        found[middle] = det.faces(gray(middle), rgb=frames[middle])
     picks = sorted(found)
     face_reads, boxes = [], []
     for i in picks:
