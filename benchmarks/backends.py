@@ -1,4 +1,5 @@
-"""The network's CPU backends side by side: torch fp32 and bf16, ONNX Runtime fp32 and int8, on a
+"""The network's CPU backends side by side: torch fp32 and bf16, ONNX Runtime fp32 and int8, OpenVINO
+fp32 and bf16 (where the CPU has it), each where installed, on a
 VideoMAE-base-size model (random weights: the same compute), clips sampled from the real fixtures;
 seconds a clip (batch 8, best of 2) and how often each variant's labels agree with torch fp32's.
 
@@ -17,6 +18,7 @@ import torch
 
 from _common import machine, write_section
 from shotscope import ShotScopeConfig, ShotScopeModel
+from shotscope.model.backends import available_variants
 from shotscope.model.inference import predict_probs, set_precision
 from shotscope.video.sampling import sample_frames
 
@@ -46,7 +48,7 @@ def main() -> None:
     model = ShotScopeModel(ShotScopeConfig()).eval()
     clips = real_clips(model)
     rows, reference = [], None
-    for variant in ("fp32", "bf16", "onnx-fp32", "onnx-int8"):
+    for variant in ("fp32", "bf16", *available_variants()):
         t0 = time.perf_counter()
         set_precision(model, variant)
         ready = time.perf_counter() - t0
@@ -67,8 +69,9 @@ def main() -> None:
 VideoMAE-base size ({model.num_frames} frames of {model.image_size} px), random weights, {len(clips)} clips
 sampled from the real fixtures ({", ".join(FILMS)}), batch 8, best of 2 (preprocessing included).
 Agreement: the share of clips whose scale / movement label is torch fp32's; max |diff|: the largest
-probability difference. "made in": the first use (ONNX: export and, for int8, quantisation; cached
-afterwards, so later runs only load the file).
+probability difference. "made in": the first use (ONNX: export and, for int8, quantisation; OpenVINO:
+conversion from torch, once for both of its variants, and compilation; cached afterwards, so later
+runs only load the files).
 
 | variant | s a clip | vs fp32 | labels agree (scale / movement) | max abs diff | made in (s) |
 |---|---|---|---|---|---|
@@ -78,7 +81,7 @@ Random weights give flat probabilities, where a small difference can swap two la
 model's are more decided. The probe (`--precision auto`) times these on the model actually loaded
 and keeps only the variants whose answers agree with fp32's.
 """
-    write_section("CPU backends: torch and ONNX Runtime", body)
+    write_section("CPU backends: torch, ONNX Runtime and OpenVINO", body)
     print(body)
 
 

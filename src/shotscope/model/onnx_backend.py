@@ -127,6 +127,8 @@ class OnnxNetwork:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
+        # beside analyze's decoding thread, spinning workers would take its core while they wait
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path, self.variant = path, variant
         self.input = self.session.get_inputs()[0].name
