@@ -25,6 +25,22 @@ TINY = dict(
 )
 
 
+@pytest.fixture
+def user_cache(tmp_path, monkeypatch):
+    """The user's shotscope cache (converted networks, the precision probe's record) in a folder of
+    the test's own."""
+    monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def random_clips(model, n: int = 6, seed: int = 0) -> list:
+    """``n`` clips of random pixels of one view each, (1, T, 48, 64, 3) uint8, for ``model``'s frames."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 255, (1, model.num_frames, 48, 64, 3), dtype=np.uint8) for _ in range(n)]
+
+
 class Terminal(io.StringIO):
     """A stream that says it is a terminal: where progress bars show unless told otherwise."""
 

@@ -14,30 +14,21 @@ from shotscope.errors import DataError, ModelLoadError
 from shotscope.model import onnx_backend, probe
 from shotscope.model.inference import predict_probs, set_precision
 
+from .conftest import random_clips
+
 pytestmark = pytest.mark.skipif(not onnx_backend.available(), reason='needs shotscope[onnx] (make install has it)')
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-def clips(model, n: int = 6) -> list[np.ndarray]:
-    rng = np.random.default_rng(0)
-    return [rng.integers(0, 255, (1, model.num_frames, 48, 64, 3), dtype=np.uint8) for _ in range(n)]
-
-
-def test_onnx_fp32_answers_as_torch_does_and_is_exported_once(tiny_model, cache, monkeypatch):
-    reference = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+def test_onnx_fp32_answers_as_torch_does_and_is_exported_once(tiny_model, user_cache, monkeypatch):
+    reference = predict_probs(tiny_model, random_clips(tiny_model), batch_size=4)
     set_precision(tiny_model, "onnx-fp32")
     assert tiny_model.backend_network.variant == "onnx-fp32"
-    files = list((cache / "onnx").glob("*.onnx"))
-    assert len(files) == 1 and not list((cache / "onnx").glob(".*"))  # no temporary file left
-    ours = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+    files = list((user_cache / "onnx").glob("*.onnx"))
+    assert len(files) == 1 and not list((user_cache / "onnx").glob(".*"))  # no temporary file left
+    ours = predict_probs(tiny_model, random_clips(tiny_model), batch_size=4)
     for a, b in zip(ours, reference, strict=True):
         assert np.allclose(a, b, atol=1e-5)
-    # the second time it is read from the cache: no export
+    # the second time it is read from the user_cache: no export
     monkeypatch.setattr(onnx_backend, "export", lambda *a, **k: pytest.fail("exported again"))
     set_precision(tiny_model, "onnx-fp32")
     # back to torch: no session left behind
@@ -45,17 +36,17 @@ def test_onnx_fp32_answers_as_torch_does_and_is_exported_once(tiny_model, cache,
     assert tiny_model.backend_network is None
 
 
-def test_onnx_int8_keeps_the_labels(tiny_model, cache):
-    reference = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+def test_onnx_int8_keeps_the_labels(tiny_model, user_cache):
+    reference = predict_probs(tiny_model, random_clips(tiny_model, 12), batch_size=4)
     set_precision(tiny_model, "onnx-int8")
-    ours = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+    ours = predict_probs(tiny_model, random_clips(tiny_model, 12), batch_size=4)
     for a, b in zip(ours, reference, strict=True):
         assert np.abs(a - b).max() < 0.05 and (a.argmax(1) == b.argmax(1)).mean() >= 0.9
-    size = {p.stat().st_size for p in (cache / "onnx").glob("*.onnx")}
+    size = {p.stat().st_size for p in (user_cache / "onnx").glob("*.onnx")}
     assert len(size) == 1
 
 
-def test_other_weights_are_exported_anew(tiny_model, cache):
+def test_other_weights_are_exported_anew(tiny_model, user_cache):
     key = onnx_backend.weights_key(tiny_model, "onnx-fp32")
     assert onnx_backend.weights_key(tiny_model, "onnx-int8") != key
     with torch.no_grad():
@@ -63,7 +54,7 @@ def test_other_weights_are_exported_anew(tiny_model, cache):
     assert onnx_backend.weights_key(tiny_model, "onnx-fp32") != key
 
 
-def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, cache, monkeypatch):
+def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, user_cache, monkeypatch):
     assert {"onnx-fp32", "onnx-int8"} <= set(probe.variants(torch.device("cpu")))
     seconds = {"fp32": 1.0, "bf16": 0.9, "onnx-fp32": 0.8, "onnx-int8": 0.3}
     monkeypatch.setattr(probe, "variants", lambda device: list(seconds))  # these alone, whatever else is installed
@@ -79,13 +70,13 @@ def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tin
     record = tiny_model.precision_record
     assert set(record["seconds"]) == set(seconds) and record["agrees"]["onnx-int8"] is True
     assert record["choice"] == "onnx-int8" and tiny_model.backend_network.variant == "onnx-int8"
-    known = json.loads((cache / probe.CACHE_FILE).read_text())
+    known = json.loads((user_cache / probe.CACHE_FILE).read_text())
     assert next(iter(known.values()))["choice"] == "onnx-int8"
-    set_precision(tiny_model, "auto")  # from the cache: the session made again, nothing measured
+    set_precision(tiny_model, "auto")  # from the user_cache: the session made again, nothing measured
     assert len(calls) == 4 and tiny_model.backend_network.variant == "onnx-int8"
 
 
-def test_analyze_records_the_backend(tiny_model, cache, tmp_path):
+def test_analyze_records_the_backend(tiny_model, user_cache, tmp_path):
     import shotscope
     from shotscope.data.synthetic import make_film
 
@@ -97,7 +88,7 @@ def test_analyze_records_the_backend(tiny_model, cache, tmp_path):
     assert all(s.scale in ("ECS", "CS", "MS", "FS", "LS") for s in result.shots)
 
 
-def test_onnx_where_it_cannot_run_says_why(tiny_model, cache, monkeypatch):
+def test_onnx_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypatch):
     from shotscope.devices import resolve_precision
 
     with pytest.raises(DataError, match="ONNX Runtime runs the network on the CPU"):

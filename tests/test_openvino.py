@@ -13,58 +13,49 @@ from shotscope.errors import DataError, ModelLoadError
 from shotscope.model import openvino_backend, probe
 from shotscope.model.inference import predict_probs, set_precision
 
+from .conftest import random_clips
+
 pytestmark = pytest.mark.skipif(not openvino_backend.available(),
                                 reason='needs shotscope[openvino] (make install has it)')
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SHOTSCOPE_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-def clips(model, n: int = 6) -> list[np.ndarray]:
-    rng = np.random.default_rng(1)
-    return [rng.integers(0, 255, (1, model.num_frames, 48, 64, 3), dtype=np.uint8) for _ in range(n)]
-
-
-def test_openvino_fp32_answers_as_torch_does_and_is_converted_once(tiny_model, cache, monkeypatch):
-    reference = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+def test_openvino_fp32_answers_as_torch_does_and_is_converted_once(tiny_model, user_cache, monkeypatch):
+    reference = predict_probs(tiny_model, random_clips(tiny_model, seed=1), batch_size=4)
     set_precision(tiny_model, "openvino-fp32")
     assert tiny_model.backend_network.variant == "openvino-fp32"
-    folder = cache / "openvino"
+    folder = user_cache / "openvino"
     xml = list(folder.glob("*.xml"))
     assert len(xml) == 1 and xml[0].with_suffix(".bin").is_file()
     assert not list(folder.glob(".*"))  # no temporary file left
-    ours = predict_probs(tiny_model, clips(tiny_model), batch_size=4)
+    ours = predict_probs(tiny_model, random_clips(tiny_model, seed=1), batch_size=4)
     for a, b in zip(ours, reference, strict=True):
         assert np.allclose(a, b, atol=1e-5)
     monkeypatch.setattr(openvino_backend, "convert", lambda *a, **k: pytest.fail("converted again"))
     set_precision(tiny_model, "openvino-fp32")
-    assert predict_probs(tiny_model, clips(tiny_model, 2), batch_size=2)[0].shape == (2, 5)
+    assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[0].shape == (2, 5)
     set_precision(tiny_model, "fp32")
     assert tiny_model.backend_network is None
 
 
 @pytest.mark.skipif("openvino-bf16" not in openvino_backend.variants(), reason="OpenVINO finds no bfloat16 on this CPU")
-def test_openvino_bf16_keeps_the_labels(tiny_model, cache):
-    reference = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+def test_openvino_bf16_keeps_the_labels(tiny_model, user_cache):
+    reference = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
     set_precision(tiny_model, "openvino-bf16")
-    ours = predict_probs(tiny_model, clips(tiny_model, 12), batch_size=4)
+    ours = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
     for a, b in zip(ours, reference, strict=True):
         assert np.abs(a - b).max() < 0.05 and (a.argmax(1) == b.argmax(1)).mean() >= 0.9
-    assert len(list((cache / "openvino").glob("*.xml"))) == 1  # bf16 and fp32 share the converted model
+    assert len(list((user_cache / "openvino").glob("*.xml"))) == 1  # bf16 and fp32 share the converted model
 
 
-def test_other_weights_are_converted_anew(tiny_model, cache):
+def test_other_weights_are_converted_anew(tiny_model, user_cache):
     set_precision(tiny_model, "openvino-fp32")
     with torch.no_grad():
         tiny_model.movement_cf.bias += 1e-3  # a fine-tuned head: another model
     set_precision(tiny_model, "openvino-fp32")
-    assert len(list((cache / "openvino").glob("*.xml"))) == 2
+    assert len(list((user_cache / "openvino").glob("*.xml"))) == 2
 
 
-def test_the_probe_times_openvino_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, cache, monkeypatch):
+def test_the_probe_times_openvino_beside_torch_and_takes_the_fastest_that_agrees(tiny_model, user_cache, monkeypatch):
     offered = probe.variants(torch.device("cpu"))
     assert "openvino-fp32" in offered
     seconds = {"fp32": 1.0, "bf16": 0.9, "openvino-fp32": 0.4}
@@ -82,7 +73,7 @@ def test_the_probe_times_openvino_beside_torch_and_takes_the_fastest_that_agrees
     assert tiny_model.backend_network.variant == "openvino-fp32"
 
 
-def test_analyze_records_the_backend(tiny_model, cache, tmp_path):
+def test_analyze_records_the_backend(tiny_model, user_cache, tmp_path):
     import shotscope
     from shotscope.data.synthetic import make_film
 
@@ -94,7 +85,7 @@ def test_analyze_records_the_backend(tiny_model, cache, tmp_path):
     assert len(result.shots) == 2
 
 
-def test_a_conversion_that_fails_leaves_nothing(tiny_model, cache, monkeypatch):
+def test_a_conversion_that_fails_leaves_nothing(tiny_model, user_cache, monkeypatch):
     import openvino
 
     real = openvino.save_model
@@ -106,13 +97,13 @@ def test_a_conversion_that_fails_leaves_nothing(tiny_model, cache, monkeypatch):
     monkeypatch.setattr(openvino, "save_model", full_disk)
     with pytest.raises(OSError, match="No space left"):
         set_precision(tiny_model, "openvino-fp32")
-    assert not [p for p in (cache / "openvino").iterdir() if p.is_file()]
+    assert not [p for p in (user_cache / "openvino").iterdir() if p.is_file()]
     monkeypatch.setattr(openvino, "save_model", real)
     set_precision(tiny_model, "openvino-fp32")  # converted afresh, and it runs
-    assert predict_probs(tiny_model, clips(tiny_model, 2), batch_size=2)[1].shape == (2, 4)
+    assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[1].shape == (2, 4)
 
 
-def test_openvino_where_it_cannot_run_says_why(tiny_model, cache, monkeypatch):
+def test_openvino_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypatch):
     from shotscope.devices import resolve_precision
 
     with pytest.raises(DataError, match="OpenVINO runs the network on the CPU"):

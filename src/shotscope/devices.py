@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from .model.backends import NAMES as BACKEND_VARIANTS
+from .model.backends import ONNX
 
 
 def best_device() -> torch.device:
@@ -64,9 +65,9 @@ def resolve_precision(choice: str = "auto", device: torch.device | str = "cpu") 
         raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {choice!r}")
     device = torch.device(device)
     if choice != "auto":
-        if choice.startswith(("onnx", "openvino")):
+        if choice in BACKEND_VARIANTS:
             if device.type != "cpu":
-                backend = "ONNX Runtime" if choice.startswith("onnx") else "OpenVINO"
+                backend = "ONNX Runtime" if choice in ONNX else "OpenVINO"
                 raise DataError(f"precision {choice}: {backend} runs the network on the CPU; add --device cpu")
             return torch.float32  # the backend takes float32 input (its own precision is inside it)
         if choice == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():

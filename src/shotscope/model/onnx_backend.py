@@ -14,7 +14,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +82,8 @@ def export(model: Any, path: Path, variant: str) -> Path:
     file renamed into place (an export killed half-way leaves nothing under the name)."""
     import onnx
 
+    from .backends import quiet_conversion
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     plain = path.with_name(f".{path.name}.{os.getpid()}.fp32.tmp")
@@ -90,28 +91,23 @@ def export(model: Any, path: Path, variant: str) -> Path:
     was_training = model.training
     model.eval()
     try:
-        # the exporter's and the quantiser's notes (missing torchvision ops, pre-processing advice)
-        # are not the user's business: warnings and below are held back while they run
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            logging.disable(logging.WARNING)
+        with quiet_conversion():  # the exporter's and the quantiser's notes held back
             program = torch.onnx.export(_Logits(model).eval(), (x,), dynamo=True, input_names=["pixel_values"],
                                         output_names=["scale_logits", "movement_logits"],
                                         dynamic_shapes={"pixel_values": {0: torch.export.Dim("batch", min=1, max=4096)}},
                                         verbose=False)
-        program.save(str(plain))
-        graph = onnx.load(str(plain))
-        del graph.graph.value_info[:]  # the exporter's shape notes trip the quantiser's shape inference
-        onnx.save(graph, str(plain))
-        if variant == "onnx-int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+            program.save(str(plain))
+            graph = onnx.load(str(plain))
+            del graph.graph.value_info[:]  # the exporter's shape notes trip the quantiser's shape inference
+            onnx.save(graph, str(plain))
+            if variant == "onnx-int8":
+                from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(plain), str(tmp), weight_type=QuantType.QInt8)
-        else:
-            os.replace(plain, tmp)
+                quantize_dynamic(str(plain), str(tmp), weight_type=QuantType.QInt8)
+            else:
+                os.replace(plain, tmp)
         os.replace(tmp, path)
     finally:
-        logging.disable(logging.NOTSET)
         model.train(was_training)
         for leftover in (tmp, plain):
             leftover.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,7 @@ def convert(model: Any, path: Path) -> Path:
     half-way leaves no .xml, so it is done again)."""
     import openvino as ov
 
+    from .backends import quiet_conversion
     from .onnx_backend import _Logits
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,16 +75,12 @@ def convert(model: Any, path: Path) -> Path:
     was_training = model.training
     model.eval()
     try:
-        # the tracer's notes (Python values taken as constants) are not the user's business
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            logging.disable(logging.WARNING)
+        with quiet_conversion():
             converted = ov.convert_model(_Logits(model).eval(), example_input=(x,), input=[shape])
         ov.save_model(converted, str(tmp), compress_to_fp16=False)
         os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
         os.replace(tmp, path)
     finally:
-        logging.disable(logging.NOTSET)
         model.train(was_training)
         for leftover in (tmp, tmp.with_suffix(".bin")):
             leftover.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from ..files import atomic_write_text, cache_dir
-from .backends import is_backend
+from .backends import available_variants, is_backend
 from .backends import network as backend_network
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,6 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "precision.json"
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 AGREE = 0.02  # a variant agrees when every clip's labels match float32's, or its probabilities differ by less
-
-
-def backend_variants() -> tuple[str, ...]:
-    from .backends import available_variants
-
-    return available_variants()
 
 
 def device_name(device: torch.device) -> str:
@@ -80,7 +74,7 @@ def variants(device: torch.device) -> list[str]:
     if device.type == "cuda":
         return ["fp32", *(["bf16"] if torch.cuda.is_bf16_supported() else []), "fp16"]
     if device.type == "cpu":
-        return ["fp32", "bf16", *backend_variants()]
+        return ["fp32", "bf16", *available_variants()]
     return ["fp32"]
 
 
@@ -146,7 +140,7 @@ def choose_precision(model: Any, device: torch.device | None = None, refresh: bo
         known = known if isinstance(known, dict) else {}
     except (OSError, ValueError):
         known = {}
-    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in (*_DTYPES, *backend_variants()):
+    if not refresh and isinstance(known.get(key), dict) and known[key].get("choice") in (*_DTYPES, *available_variants()):
         return {**known[key], "cached": True}
     was_training = model.training
     model.eval()
