@@ -15,7 +15,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
 # the stages, from the ground up: a module may import its own stage and the ones below
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "errors", "labels", "files", "console", "config", "devices", "threads", "provenance", "timecodes"),
+    ("version", "errors", "labels", "files", "console", "config", "devices", "precisions", "threads",
+     "provenance", "timecodes"),
     ("video",),
     ("model",),
     ("sources", "data", "views"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .model.backends import NAMES as BACKEND_VARIANTS
-from .model.backends import ONNX
+from .precisions import BACKENDS, ONNX, PRECISIONS
 
 
 def best_device() -> torch.device:
@@ -41,8 +40,6 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     return device
 
 
-# onnx-*: ONNX Runtime, openvino-*: OpenVINO, both on the CPU (shotscope.model.backends)
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", *BACKEND_VARIANTS)
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -65,7 +62,7 @@ def resolve_precision(choice: str = "auto", device: torch.device | str = "cpu") 
         raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {choice!r}")
     device = torch.device(device)
     if choice != "auto":
-        if choice in BACKEND_VARIANTS:
+        if choice in BACKENDS:
             if device.type != "cpu":
                 backend = "ONNX Runtime" if choice in ONNX else "OpenVINO"
                 raise DataError(f"precision {choice}: {backend} runs the network on the CPU; add --device cpu")

@@ -9,7 +9,7 @@ import math
 import re
 from pathlib import Path
 
-from ..model.backends import NAMES as BACKEND_VARIANTS
+from ..precisions import PRECISIONS
 
 log = logging.getLogger("shotscope")
 
@@ -114,7 +114,7 @@ def _device_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto",
                    help="where the model runs: auto (this process's GPU when there is one, else the CPU), "
                         "cpu, cuda, cuda:N, mps")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16", *BACKEND_VARIANTS], default="auto",
+    p.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                    help="compute precision: auto = the fastest of fp32, bf16 (and fp16 on GPUs; on a CPU also "
                         "ONNX Runtime's onnx-fp32 and onnx-int8 where shotscope[onnx] is installed, OpenVINO's "
                         "openvino-fp32 and openvino-bf16 where shotscope[openvino] is) whose labels agree with "

@@ -5,18 +5,13 @@ installed as an extra; torch's own precisions are not here."""
 
 from __future__ import annotations
 
-import logging
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
 
-ONNX = ("onnx-fp32", "onnx-int8")  # ONNX Runtime: shotscope[onnx]
-OPENVINO = ("openvino-fp32", "openvino-bf16")  # OpenVINO: shotscope[openvino]
-NAMES = ONNX + OPENVINO
+from ..precisions import BACKENDS as NAMES
+from ..precisions import ONNX, OPENVINO
 
 
 class Network(Protocol):
@@ -25,21 +20,6 @@ class Network(Protocol):
     variant: str
 
     def __call__(self, pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-@contextmanager
-def quiet_conversion() -> Iterator[None]:
-    """Hold back the exporters' and tracers' warnings and log notes (missing ops, Python values
-    taken as constants, pre-processing advice) while a network is converted: not the user's business."""
-    import torch
-
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logging.disable(logging.WARNING)
-        try:
-            yield
-        finally:
-            logging.disable(logging.NOTSET)
 
 
 def is_backend(name: str) -> bool:

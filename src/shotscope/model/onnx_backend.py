@@ -14,6 +14,9 @@ import hashlib
 import importlib.util
 import logging
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,19 @@ def weights_key(model: Any, variant: str, versions: str | None = None) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def quiet_conversion() -> Iterator[None]:
+    """Hold back the exporters' and tracers' warnings and log notes (missing ops, Python values
+    taken as constants, pre-processing advice) while a network is converted: not the user's business."""
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
 class _Logits(torch.nn.Module):
     """The network's two heads' logits as plain outputs (what the export traces)."""
 
@@ -81,8 +97,6 @@ def export(model: Any, path: Path, variant: str) -> Path:
     """Write the model as ONNX at ``path`` (``onnx-int8``: its weights quantised), via a temporary
     file renamed into place (an export killed half-way leaves nothing under the name)."""
     import onnx
-
-    from .backends import quiet_conversion
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -65,8 +65,7 @@ def convert(model: Any, path: Path) -> Path:
     half-way leaves no .xml, so it is done again)."""
     import openvino as ov
 
-    from .backends import quiet_conversion
-    from .onnx_backend import _Logits
+    from .onnx_backend import _Logits, quiet_conversion
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xml")
