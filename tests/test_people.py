@@ -1,6 +1,8 @@
-"""Shot scale from the people in the frame: a real photograph of a person framed closer and wider
-reads closer and wider scales; nobody in frame gives spread probabilities; the estimate travels
-through analyze, predict and evaluate without any model, and is the default offline."""
+"""Shot scale from the people in the frame: a real photograph of a person framed closer reads
+closer scales (MediaPipe's pose models, and OpenCV's detectors as the fallback); the body's height
+read from where the landmarks lie; nobody in frame gives spread probabilities; the models come from
+the mediapipe wheel, checked; the estimate travels through analyze, predict and evaluate without
+any model, and is the default offline."""
 
 from __future__ import annotations
 
@@ -12,15 +14,9 @@ import numpy as np
 import pytest
 
 from shotscope.labels import SCALE_LABELS
-from shotscope.sources.people import (
-    BODY_BANDS,
-    FACE_SHARE,
-    SKIN_LEAST,
-    band_probabilities,
-    detector,
-    estimate_scale,
-    skin_share,
-)
+from shotscope.sources.blazepose import Person
+from shotscope.sources.opencv_people import FACE_SHARE, SKIN_LEAST, detector, skin_share
+from shotscope.sources.people import BODY_BANDS, CANON, band_probabilities, body_from_pose, estimate_scale
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -53,12 +49,77 @@ def framed(person: np.ndarray, scale: float, size: tuple[int, int] = (640, 360))
     return np.stack([frame] * 3)
 
 
-def test_the_closer_the_framing_the_closer_the_scale():
-    """The photograph framed ever closer: the face is found, its height grows with the framing, and
-    the scale read never moves wider; the tightest framings are close-ups, the widest long or full shots."""
+def top_of(person: np.ndarray, share: float, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """The top ``share`` of a photograph of a person filling the frame's height (black bars at the
+    sides, its middle where wider): the photograph framed closer, the frame's bottom edge ever
+    higher on the body."""
+    w, h = size
+    part = person[: max(8, round(person.shape[0] * share))]
+    img = cv2.resize(part, (max(1, round(part.shape[1] * h / part.shape[0])), h), interpolation=cv2.INTER_AREA)
+    if img.shape[1] > w:
+        img = img[:, (img.shape[1] - w) // 2:][:, :w]
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[:, (w - img.shape[1]) // 2:(w - img.shape[1]) // 2 + img.shape[1]] = img
+    return np.stack([frame] * 3)
+
+
+def test_the_closer_the_framing_the_closer_the_pose_reads():
+    """MediaPipe's pose of the photograph (a woman from the waist up) framed ever closer: the body's
+    height read grows with every step, the parts in frame go from head, shoulders to the head
+    alone, and the scale goes from a medium shot through close-ups to an extreme close-up."""
+    readings = [estimate_scale(top_of(astronaut(), share)) for share in (0.8, 0.6, 0.45, 0.25)]
+    assert all(e.detector == "mediapipe" and e.evidence == "pose" and e.people >= 1 for e in readings)
+    heights = [e.body_height for e in readings]
+    assert heights == sorted(heights) and heights[0] < BODY_BANDS[2] < heights[1], heights
+    assert [e.label for e in readings] == ["MS", "CS", "CS", "ECS"]
+    assert readings[0].parts[:2] == ["head", "shoulders"] and "hips" not in readings[0].parts
+    assert readings[-1].parts == ["head"]
+    for est in readings:
+        assert abs(sum(est.probabilities.values()) - 1) < 1e-3 and est.confidence == max(est.probabilities.values())
+        assert list(est.probabilities) == list(SCALE_LABELS)
+    assert json.loads(json.dumps(readings[0].to_dict())) == readings[0].to_dict()  # plain values for shots.json
+
+
+def person_at(marks: dict[tuple[int, ...], tuple[float, float]], seen: float = 1.0) -> Person:
+    """A person whose landmark groups (``marks``: indices -> x, y in frame heights) lie as given."""
+    points = np.full((33, 2), 0.5)
+    for idx, xy in marks.items():
+        points[list(idx)] = xy
+    return Person(score=0.9, presence=0.99, size=1.0, points=points, visibility=np.full(33, seen))
+
+
+def standing(top: float, height: float) -> dict:
+    """A standing figure's landmarks: the head's top at ``top``, ``height`` tall (frame heights)."""
+    return {idx: (0.8, top + share * height) for idx, share in CANON}
+
+
+def test_the_body_height_read_from_the_landmarks():
+    """A whole figure in frame is as tall as it stands; a frame cut at the waist (0.45 of the
+    body's height) holds a body 2.2 frame heights tall; feet in frame but hidden (behind a table) cut the
+    body below the lowest part seen; landmarks that do not stand upright read nothing."""
+    whole = body_from_pose(person_at(standing(0.1, 0.8)), 16 / 9)
+    assert whole[0] == pytest.approx(0.8) and whole[1] == ["head", "shoulders", "hips", "knees", "ankles"]
+    cut = body_from_pose(person_at(standing(0.0, 2.2)), 16 / 9)  # frame bottom above the hips: the waist
+    assert cut[0] == pytest.approx(2.2, rel=0.01) and cut[1] == ["head", "shoulders"]
+    assert max(band_probabilities(math.log(cut[0]), 0.3).items(), key=lambda kv: kv[1])[0] == "MS"
+    hidden = person_at(standing(0.1, 0.8))
+    hidden.visibility[[25, 26, 27, 28]] = 0.1  # knees and feet behind a table
+    height, parts = body_from_pose(hidden, 16 / 9)
+    assert parts == ["head", "shoulders", "hips"] and height == pytest.approx(1 / 0.61)
+    upside_down = person_at({idx: (0.8, 0.9 - share * 0.8) for idx, share in CANON})
+    assert body_from_pose(upside_down, 16 / 9) is None
+    off_side = person_at(standing(0.1, 0.8))
+    off_side.points[:, 0] = 2.5  # beyond the frame's right edge: nothing of it in frame
+    assert body_from_pose(off_side, 16 / 9) is None
+
+
+def test_the_closer_the_framing_the_closer_the_scale_with_opencv():
+    """OpenCV's detectors (the fallback) on the photograph framed ever closer: the face is found,
+    its height grows with the framing, and the scale read never moves wider; the tightest framings
+    are close-ups, the widest long or full shots."""
     readings = []
     for scale in (0.35, 0.5, 1.0, 1.8, 3.0):
-        est = estimate_scale(framed(astronaut(), scale))
+        est = estimate_scale(framed(astronaut(), scale), detector="opencv")
         readings.append(est)
     faces = [e.face_height for e in readings if e.evidence == "face"]
     assert len(faces) >= 4 and faces == sorted(faces)
@@ -72,8 +133,8 @@ def test_the_closer_the_framing_the_closer_the_scale():
 
 
 def test_the_evidence_says_what_was_found():
-    est = estimate_scale(framed(astronaut(), 1.0))
-    assert est.faces >= 1 and est.frames >= 2 and est.boxes
+    est = estimate_scale(framed(astronaut(), 1.0), detector="opencv")
+    assert est.detector == "opencv" and est.faces >= 1 and est.frames >= 2 and est.boxes
     assert est.body_height == pytest.approx(est.face_height / FACE_SHARE, rel=1e-3)
     data = est.to_dict()
     assert json.loads(json.dumps(data)) == data  # plain values for shots.json
@@ -126,13 +187,14 @@ def test_a_film_without_a_model_gets_scale_from_people(tmp_path):
     from shotscope.video.decode import write_video
 
     film = tmp_path / "film.mp4"
-    frames = [framed(astronaut(), 1.0)[0]] * 24 + [framed(astronaut(), 3.0)[0]] * 24
+    frames = [top_of(astronaut(), 0.8)[0]] * 24 + [top_of(astronaut(), 0.3)[0]] * 24
     write_video(film, iter(frames), fps=24)
     assert main(["analyze", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "-q"]) == 0
     data = json.loads(next((tmp_path / "out").glob("*/shots.json")).read_text())
     assert [s["scale_source"] for s in data["shots"]] == ["people", "people"]
     assert data["shots"][0]["scale"] == "MS" and data["shots"][1]["scale"] in ("CS", "ECS")
-    assert data["shots"][0]["people"]["evidence"] == "face" and data["settings"]["scale"] == "people"
+    assert data["shots"][0]["people"]["evidence"] == "pose" and data["settings"]["scale"] == "people"
+    assert data["shots"][0]["people"]["detector"] == "mediapipe" and "shoulders" in data["shots"][0]["people"]["parts"]
     assert main(["analyze", str(film), "-o", str(tmp_path / "none"), "--movement", "geometry", "--scale", "none",
                  "-q"]) == 0
     data = json.loads(next((tmp_path / "none").glob("*/shots.json")).read_text())
@@ -164,9 +226,9 @@ def test_predict_and_evaluate_take_scale_from_people(tmp_path):
     from shotscope.video.decode import write_video
 
     clips = []
-    for k, (scale, label) in enumerate(((1.0, "MS"), (3.0, "CS"))):
+    for k, (share, label) in enumerate(((0.8, "MS"), (0.5, "CS"))):
         path = tmp_path / f"c{k}.mp4"
-        write_video(path, iter([framed(astronaut(), scale)[0]] * 16), fps=24)
+        write_video(path, iter([top_of(astronaut(), share)[0]] * 16), fps=24)
         clips.append((path, label))
     manifest = tmp_path / "m.csv"
     manifest.write_text("path,scale,movement\n" + "".join(f"{p},{lab},Static\n" for p, lab in clips))

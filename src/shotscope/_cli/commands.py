@@ -29,7 +29,7 @@ from .archive import (
     run_serve,
     run_stats,
 )
-from .models import add_demo, add_info, run_demo, run_info
+from .models import add_demo, add_fetch_people_models, add_info, run_demo, run_fetch_people_models, run_info
 from .training import (
     add_fit_fusion,
     add_prepare,
@@ -107,6 +107,10 @@ COMMANDS: list[Command] = [
             "  shotscope serve results/ --host 0.0.0.0       # prints an address with a token"),
     Command("info", "describe a model: labels, frames, image size, parameters, source", add_info, run_info,
             "  shotscope info DIR --json"),
+    Command("fetch-people-models", "take MediaPipe's pose and face models (for the scale from people) out of "
+            "the mediapipe wheel, once", add_fetch_people_models, run_fetch_people_models,
+            "  shotscope fetch-people-models\n"
+            "  shotscope fetch-people-models --wheel mediapipe-0.10.9-cp311-cp311-manylinux_2_17_x86_64.whl"),
     Command("demo", "offline demo: a generated film, a small synthetic-trained model, the report",
             add_demo, run_demo, "  shotscope demo -o demo-out"),
 ]

@@ -57,3 +57,21 @@ def run_demo(args: argparse.Namespace) -> int:
           "generated clips: the published model, or one trained on your own footage, does far better)")
     print(f"report: {report.resolve()}")
     return 0
+
+
+def add_fetch_people_models(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wheel", metavar="FILE", help="take the models from this mediapipe 0.10.9 wheel (a machine "
+                   "without the registry: `pip download mediapipe==0.10.9 --no-deps` elsewhere)")
+    p.add_argument("--dir", metavar="DIR", help="where to put them (default: $SHOTSCOPE_PEOPLE_MODELS, else the "
+                   "user's cache); analyze finds them there through $SHOTSCOPE_PEOPLE_MODELS")
+
+
+def run_fetch_people_models(args: argparse.Namespace) -> int:
+    from ..sources.pose_models import MEDIAPIPE, fetch_models
+
+    paths = fetch_models(args.dir, wheel=args.wheel)
+    folder = next(iter(paths.values())).parent
+    print(f"MediaPipe's pose and face models ({MEDIAPIPE}, Apache 2.0) in {folder}:")
+    for path in paths.values():
+        print(f"  {path.name}  {path.stat().st_size / 1e6:.1f} MB")
+    return 0

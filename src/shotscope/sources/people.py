@@ -5,53 +5,60 @@ head and shoulders, from the waist or knees up, the whole body, small in a wide 
 other way round, each scale is a range of how tall the person's whole body would be, measured in
 frame heights: a full shot holds a body of about one frame height, a medium shot cuts it at the
 waist or knees (1.2-2.5 frame heights), a close-up shows the head and shoulders or a whole face
-(2.5-7.5), an extreme close-up a part of the face (more: the face overflows the frame), a long shot a figure under half the frame (see
-:data:`BODY_BANDS`). So the estimate measures the main person and reads their body height from
-human proportions:
+(2.5-7.5), an extreme close-up a part of the face (more), a long shot a figure under half the
+frame (see :data:`BODY_BANDS`). So the estimate finds the main person and reads that height:
 
-- **faces** (OpenCV's Haar cascades, frontal, and profile both ways round; in colour footage only
-  boxes whose middle is partly skin-coloured, so a patterned wall or a lamp is not taken for a
-  face): a face's box is about
-  :data:`FACE_SHARE` of the body's height, so the largest face (the nearest person) gives the body
-  height directly; faces are found down to about 1/20 of the frame's height;
-- **whole bodies** (OpenCV's HOG people detector, Dalal and Triggs): where no face is found, or
-  the face is small (a full or long shot), a body whose box ends inside the frame gives its height
-  (the person fills about :data:`BOX_SHARE` of the box);
+- **from the pose** (MediaPipe's BlazePose, :mod:`shotscope.sources.blazepose`): the landmark
+  model places the nose, shoulders, hips, knees and ankles, also those outside the frame. Where the
+  feet are in frame and seen, the figure is whole and its height is measured; otherwise the frame's
+  bottom edge (or, for feet hidden behind a table, the lowest part seen) cuts the body at a height
+  of the body read from where the landmarks lie, through the canon of human proportions
+  (:data:`CANON`: nose at 0.07 of the height from the top, shoulders 0.18, hips 0.50, knees 0.72,
+  ankles 0.96). A body cut at a share ``b`` of its height stands ``1/b`` frame heights tall.
+- **from a face** (BlazeFace full-range) where no pose is read: a face box is about
+  :data:`FACE_SHARE` of the body's height.
 - **nobody**: a shot with no person is a wide view or a detail of things; its probabilities are
   spread (:data:`NOBODY`), tilted toward a detail where most of the frame is out of focus.
 
+Without MediaPipe's models (``shotscope fetch-people-models``) or OpenVINO, OpenCV's own face and
+body detectors stand in (:mod:`shotscope.sources.opencv_people`, far weaker), and a warning says so.
+
 Each frame's body height is read on a log scale; over the shot's frames the median counts, and the
 probability of each scale is the share of a normal distribution around it (its spread:
-:data:`SPREAD`, wider when the evidence is thin) that falls in the scale's band. The detectors ship
-inside OpenCV (opencv-python-headless 4.x), under its BSD/Apache licence; docs/people.md says why
-these and not others. Measured on real footage in docs/benchmarks.md.
+:data:`SPREAD`, wider when the evidence is thin) that falls in the scale's band. docs/people.md
+says which detectors and why; the figures on real footage are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 
+from ..errors import ModelLoadError
 from ..labels import SCALE_LABELS
 from .base import Estimate
+from .blazepose import ANKLES, HIPS, KNEES, NOSE, SHOULDERS, Person, PoseDetector, pose_detector
+from .opencv_people import FACE_SHARE, WORK_HEIGHT, gray_at, read_people
+
+log = logging.getLogger(__name__)
 
 # the whole body's height in frame heights, at the boundaries between the scales (LS | FS | MS | CS | ECS)
 # (CS | ECS at 7.5: a face box 0.9 of the frame; a whole face in frame is a close-up, an extreme
 # close-up shows only part of one)
 BODY_BANDS = (0.5, 1.2, 2.5, 7.5)
-FACE_SHARE = 0.12  # a face detector's box is about this share of a standing person's height (head ~1/7.5)
-BOX_SHARE = 0.75  # a person fills about this share of the HOG detector's box (its window has margins)
-SPREAD = 0.3  # spread (natural log) of a body height read from one face in several frames
+# where the landmarks lie on a standing body, as a share of its height from the top of the head
+# (the canon of eight heads: chin 1/8, hips 1/2, knees 3/4, soles 1)
+CANON = ((NOSE, 0.07), (SHOULDERS, 0.18), (HIPS, 0.50), (KNEES, 0.72), (ANKLES, 0.96))
+PART_NAMES = ("head", "shoulders", "hips", "knees", "ankles")
+SEEN = 0.5  # a landmark counts as seen at this visibility
+SPREAD = 0.3  # spread (natural log) of a body height read in several frames
 NOBODY = {"ECS": 0.15, "CS": 0.25, "MS": 0.1, "FS": 0.1, "LS": 0.4}  # a shot with no person in it
-WORK_HEIGHT = 288  # frames are searched for faces at this height (small films enlarged, large ones reduced)
-BODY_HEIGHT = 360  # ... and for whole bodies at this one (the HOG window is 128 px tall)
 FRAMES = 3  # frames of a shot searched
-SKIN_LEAST = 0.25  # in colour footage, a face's middle is at least this share skin-coloured
-# skin in YCrCb (Chai and Ngan, 1999, the ranges face detection has used since): Cr 133-173, Cb 77-127
-SKIN_CR, SKIN_CB = (133, 173), (77, 127)
+DETECTORS = ("auto", "mediapipe", "opencv")
 
 
 @dataclass
@@ -61,112 +68,52 @@ class ScaleEstimate:
     label: str
     confidence: float
     probabilities: dict[str, float]
-    evidence: str  # "face", "body" or "nobody"
+    evidence: str  # "pose", "face", "body" (OpenCV's) or "nobody"
+    detector: str = "mediapipe"  # or "opencv"
+    people: int = 0  # people found in the frame that had most (MediaPipe)
+    parts: list[str] = field(default_factory=list)  # the main person's parts in frame and seen (middle frame read)
     faces: int = 0  # faces found in the frame that had most
     face_height: float = 0.0  # the largest face's height in frame heights (median over the frames with one)
-    bodies: int = 0
-    body_box_height: float = 0.0  # the largest whole body's box, in frame heights
+    bodies: int = 0  # whole bodies OpenCV's detector found
+    body_box_height: float = 0.0  # the largest whole body's box, in frame heights (OpenCV)
     body_height: float | None = None  # the main person's whole body, in frame heights, as read
     frames: int = 0
     focus: float | None = None  # without anyone: how much of the frame is in focus (0-1)
-    boxes: list[list[float]] = field(default_factory=list, repr=False)  # faces found: x, y, w, h (frame units)
+    boxes: list[list[float]] = field(default_factory=list, repr=False)  # faces found: x, y, w, h (frame heights)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _cascade(name: str) -> cv2.CascadeClassifier:
-    data = getattr(cv2, "data", None)
-    path = (getattr(data, "haarcascades", "") or "") + name
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        from ..errors import ModelLoadError
+def body_from_pose(person: Person, width: float) -> tuple[float, list[str]] | None:
+    """The main person's body height in frame heights read from their landmarks, and the parts of
+    them in frame and seen (``width``: the frame's width in frame heights); None where the
+    landmarks do not stand upright (nose over shoulders over hips), as on a hand taken for a body."""
+    ys = [float(np.mean(person.points[list(idx), 1])) for idx, _ in CANON]
+    shares = [c for _, c in CANON]
+    if not ys[0] < ys[1] < ys[2]:
+        return None
 
-        raise ModelLoadError(f"{path}: OpenCV's face detector is missing (opencv-python-headless 4.x ships it; "
-                             f"5.x does not): pip install 'opencv-python-headless>=4.9,<5'")
-    return cascade
+    def shown(idx: tuple[int, ...]) -> bool:
+        return any(person.visibility[i] >= SEEN and 0.0 <= person.points[i, 1] <= 1.0
+                   and 0.0 <= person.points[i, 0] <= width for i in idx)
 
-
-class PeopleDetector:
-    """OpenCV's face cascades and HOG people detector, loaded once (not thread-safe: one per thread)."""
-
-    def __init__(self) -> None:
-        self.frontal = _cascade("haarcascade_frontalface_default.xml")
-        self.profile = _cascade("haarcascade_profileface.xml")
-        self.hog = cv2.HOGDescriptor()
-        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-
-    @staticmethod
-    def _search(cascade: cv2.CascadeClassifier, gray: np.ndarray, mirrored: bool = False) -> list[tuple]:
-        h, w = gray.shape
-        least = (max(16, h // 16),) * 2  # faces down to 1/16 of the frame: a full shot's
-        found = cascade.detectMultiScale(np.ascontiguousarray(gray[:, ::-1]) if mirrored else gray, 1.1, 3,
-                                         minSize=least)
-        return [((w - x - bw) if mirrored else x, y, bw, bh) for x, y, bw, bh in found]
-
-    def faces(self, gray: np.ndarray, profiles: bool = True,
-              rgb: np.ndarray | None = None) -> list[tuple[float, float, float, float]]:
-        """Faces (x, y, w, h in frame heights) in a gray frame: frontal, and with ``profiles``
-        turned either way. With the frame in colour (``rgb``, any size), boxes with too little skin
-        in their middle are dropped (see :func:`skin_share`)."""
-        h = gray.shape[0]
-        found = self._search(self.frontal, gray)
-        if profiles:
-            found += self._search(self.profile, gray) + self._search(self.profile, gray, mirrored=True)
-        boxes = [(x / h, y / h, bw / h, bh / h) for x, y, bw, bh in found]
-        if rgb is not None and is_colour(rgb):
-            boxes = [b for b in boxes if skin_share(rgb, b) >= SKIN_LEAST]
-        return boxes
-
-    def bodies(self, gray: np.ndarray) -> list[tuple[float, float, float, float]]:
-        """Whole bodies (x, y, w, h in frame heights) the HOG detector is sure of."""
-        h = gray.shape[0]
-        boxes, weights = self.hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
-        return [(x / h, y / h, bw / h, bh / h) for (x, y, bw, bh), wt in zip(boxes, np.ravel(weights), strict=True)
-                if wt > 0.5]
-
-
-_DETECTORS: dict[int, PeopleDetector] = {}
-
-
-def detector() -> PeopleDetector:
-    """This thread's detector (OpenCV's cascades are not shared across threads)."""
-    import threading
-
-    key = threading.get_ident()
-    if key not in _DETECTORS:
-        _DETECTORS[key] = PeopleDetector()
-    return _DETECTORS[key]
-
-
-def _gray(frame: np.ndarray, height: int) -> np.ndarray:
-    g = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
-    if g.shape[0] != height:
-        width = max(1, round(g.shape[1] * height / g.shape[0]))
-        g = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA if g.shape[0] > height else cv2.INTER_CUBIC)
-    return cv2.equalizeHist(g)
-
-
-def is_colour(rgb: np.ndarray) -> bool:
-    """Whether a frame holds colour (a black-and-white film's frames have none to judge skin by)."""
-    small = rgb[:: max(1, rgb.shape[0] // 64), :: max(1, rgb.shape[1] // 64)]
-    return float(cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2HSV)[..., 1].mean()) > 25.0
-
-
-def skin_share(rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
-    """The share of skin-coloured pixels (:data:`SKIN_CR`, :data:`SKIN_CB`) in the middle three
-    fifths of a face's box (x, y, w, h in frame heights); a box on a patterned wall, a lamp or
-    foliage has little, a face of any complexion much."""
-    h = rgb.shape[0]
-    x, y, w, bh = (v * h for v in box)
-    top, bottom = max(0, round(y + bh / 5)), min(h, round(y + bh * 4 / 5))
-    left, right = max(0, round(x + w / 5)), min(rgb.shape[1], round(x + w * 4 / 5))
-    if bottom <= top or right <= left:
-        return 0.0
-    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[top:bottom, left:right]), cv2.COLOR_RGB2YCrCb)
-    cr, cb = ycc[..., 1], ycc[..., 2]
-    inside = (cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1])
-    return float(inside.mean())
+    parts = [name for name, (idx, _) in zip(PART_NAMES, CANON, strict=True) if shown(idx)]
+    feet_in_frame = ys[-1] <= 1.0
+    if feet_in_frame and "ankles" not in parts:  # feet in frame but hidden (a table, a bar): cut below the lowest part seen
+        for k in (3, 2):  # knees, hips
+            if PART_NAMES[k] in parts:
+                return 1.0 / ((shares[k] + shares[k + 1]) / 2), parts
+    if feet_in_frame:  # the whole figure: its height (where its feet are seen; else no reading)
+        return ((ys[-1] - ys[0]) / (shares[-1] - shares[0]), parts) if "ankles" in parts else None
+    # the frame's bottom edge in body shares, between the landmarks' heights (the head's top
+    # extrapolated from the nose and the ankles)
+    top = ys[0] - shares[0] * (ys[-1] - ys[0]) / (shares[-1] - shares[0])
+    points = [(0.0, top), *zip(shares, ys, strict=True)]
+    for (s0, y0), (s1, y1) in zip(points, points[1:], strict=False):
+        if y0 <= 1.0 < y1:
+            return 1.0 / max(s0 + (s1 - s0) * (1.0 - y0) / (y1 - y0), 1e-3), parts
+    return 1.0 / shares[0], parts
 
 
 def band_probabilities(log_body: float, spread: float) -> dict[str, float]:
@@ -199,60 +146,33 @@ def _nobody(focus: float) -> dict[str, float]:
     return {k: p[k] / total for k in SCALE_LABELS}
 
 
-def estimate_scale(frames: np.ndarray) -> ScaleEstimate:
-    """The scale of one shot from its frames ((T, H, W, 3) uint8, as ``sample_frames`` gives them):
-    a few spread over the shot are searched for faces and whole bodies (see the module's text)."""
-    if len(frames) == 0:
-        return ScaleEstimate("LS", NOBODY["LS"], dict(NOBODY), "nobody")
-    det = detector()
-    picks = sorted({int(i) for i in np.linspace(0, len(frames) - 1, FRAMES + 2)[1:-1].round()}) or [0]
-    middle = picks[len(picks) // 2]
-    grays: dict[int, np.ndarray] = {}
+def _picks(n: int) -> list[int]:
+    return sorted({int(i) for i in np.linspace(0, n - 1, FRAMES + 2)[1:-1].round()}) or [0]
 
-    def gray(i: int) -> np.ndarray:
-        if i not in grays:
-            grays[i] = _gray(frames[i], WORK_HEIGHT)
-        return grays[i]
 
-    # the middle frame and the last searched; the first too only when they disagree (a face in one)
-    found = {i: det.faces(gray(i), profiles=False, rgb=frames[i]) for i in dict.fromkeys([middle, picks[-1]])}
-    if len(picks) > 2 and bool(found[middle]) != bool(found[picks[-1]]):
-        found[picks[0]] = det.faces(gray(picks[0]), profiles=False, rgb=frames[picks[0]])
-    if not any(found.values()):  # no face turned this way: a profile, in the middle frame
-        found[middle] = det.faces(gray(middle), rgb=frames[middle])
-    picks = sorted(found)
-    face_reads, boxes = [], []
-    for i in picks:
-        if found[i]:
-            biggest = max(found[i], key=lambda b: b[3])
-            face_reads.append(biggest[3])
-            boxes.append([round(v, 4) for v in biggest])
-    faces_most = max(len(f) for f in found.values())
-    gray_mid = gray(middle)
-    face = float(np.median(face_reads)) if face_reads else 0.0
-    faces_count = bool(face_reads)  # bodies are looked for only where there is no face, or it may be far
-    est = ScaleEstimate("LS", 0.0, {}, "nobody", faces=faces_most, face_height=round(face, 4), frames=len(picks),
-                        boxes=boxes)
-    body_from_face = face / FACE_SHARE if faces_count else None
-    if body_from_face is None or body_from_face < BODY_BANDS[1]:
-        mid = frames[picks[len(picks) // 2]]
-        bodies = det.bodies(_gray(mid, BODY_HEIGHT))
-        whole = [b for b in bodies if b[1] + b[3] < 0.98 and b[1] > 0.0]  # the box ends inside the frame
-        est.bodies = len(bodies)
-        if whole:
-            tallest = max(whole, key=lambda b: b[3])
-            est.body_box_height = round(tallest[3], 4)
-            if body_from_face is None:
-                est.body_height = round(BOX_SHARE * tallest[3], 4)
-                est.evidence = "body"
-    if body_from_face is not None:
-        est.body_height, est.evidence = round(body_from_face, 4), "face"
+_WARNED: set[str] = set()
+
+
+def _pose_or_none(detector: str) -> PoseDetector | None:
+    """MediaPipe's detector, or None to use OpenCV's (``auto`` without the models: said once)."""
+    if detector == "opencv":
+        return None
+    try:
+        return pose_detector()
+    except ModelLoadError as exc:
+        if detector == "mediapipe":
+            raise
+        if str(exc) not in _WARNED:
+            _WARNED.add(str(exc))
+            log.warning("scale from people: %s; OpenCV's weaker face and body detectors stand in", exc)
+        return None
+
+
+def _finish(est: ScaleEstimate, thin: bool, gray_middle) -> ScaleEstimate:
     if est.body_height is not None:
-        # thin evidence reads wider: a face in one frame of several, or a body's box
-        spread = SPREAD * (1.0 if est.evidence == "face" and len(face_reads) >= min(2, len(picks)) else 1.5)
-        probs = band_probabilities(math.log(max(est.body_height, 1e-3)), spread)
+        probs = band_probabilities(math.log(max(est.body_height, 1e-3)), SPREAD * (1.5 if thin else 1.0))
     else:
-        est.focus = round(focus_share(gray_mid), 4)
+        est.focus = round(focus_share(gray_middle()), 4)
         probs = _nobody(est.focus)
     est.probabilities = {k: round(v, 4) for k, v in probs.items()}
     est.label = max(probs, key=probs.get)
@@ -260,7 +180,53 @@ def estimate_scale(frames: np.ndarray) -> ScaleEstimate:
     return est
 
 
-PEOPLE_SIDE = 360  # short side of the frames analyze hands the estimate (it searches them at WORK_HEIGHT)
+def estimate_scale(frames: np.ndarray, detector: str = "auto") -> ScaleEstimate:
+    """The scale of one shot from its frames ((T, H, W, 3) uint8, as ``sample_frames`` gives them):
+    a few spread over the shot are searched for the main person (see the module's text).
+    ``detector``: ``mediapipe`` (MediaPipe's pose and face models), ``opencv`` (OpenCV's cascades
+    and HOG detector), ``auto`` (MediaPipe's where its models are at hand)."""
+    if detector not in DETECTORS:
+        raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {detector!r}")
+    if len(frames) == 0:
+        return ScaleEstimate("LS", NOBODY["LS"], dict(NOBODY), "nobody")
+    picks = _picks(len(frames))
+    middle = picks[len(picks) // 2]
+
+    def gray_middle() -> np.ndarray:
+        return gray_at(frames[middle], WORK_HEIGHT)
+
+    pose = _pose_or_none(detector)
+    if pose is None:
+        seen = read_people(frames, picks, far=BODY_BANDS[1])
+        est = ScaleEstimate("LS", 0.0, {}, seen.evidence, detector="opencv", faces=seen.faces,
+                            face_height=seen.face_height, bodies=seen.bodies, body_box_height=seen.body_box_height,
+                            body_height=seen.body_height, frames=seen.frames, boxes=seen.boxes)
+        return _finish(est, seen.thin, gray_middle)
+    width = frames.shape[2] / frames.shape[1]
+    heights, parts, most = [], {}, 0
+    for i in picks:
+        people = pose.people(frames[i])
+        most = max(most, len(people))
+        reads = [r for r in (body_from_pose(p, width) for p in sorted(people, key=lambda p: -p.size)) if r]
+        if reads:  # the main person: the largest whose pose stands upright
+            heights.append(reads[0][0])
+            parts[i] = reads[0][1]
+    est = ScaleEstimate("LS", 0.0, {}, "nobody", people=most, frames=len(picks))
+    if heights:
+        est.evidence, est.body_height = "pose", round(float(np.median(heights)), 4)
+        est.parts = parts.get(middle) or next(iter(parts.values()))
+        return _finish(est, len(heights) < min(2, len(picks)), gray_middle)
+    faces = {i: pose.faces(frames[i]) for i in picks}
+    found = [max(f, key=lambda b: b[3]) for f in faces.values() if f]
+    est.faces = max(len(f) for f in faces.values())
+    if found:
+        est.boxes = [[round(v, 4) for v in b] for b in found]
+        est.face_height = round(float(np.median([b[3] for b in found])), 4)
+        est.evidence, est.body_height = "face", round(est.face_height / FACE_SHARE, 4)
+    return _finish(est, len(found) < min(2, len(picks)), gray_middle)
+
+
+PEOPLE_SIDE = 360  # short side of the frames analyze hands the estimate
 
 
 class PeopleSource:
