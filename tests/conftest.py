@@ -30,10 +30,10 @@ def people_models():
     """MediaPipe's pose and face models for the scale from people: where ``make install`` put them
     (fetched here, from the mediapipe wheel, where a bare pytest runs without them). Named for the
     whole session, so a test's own cache (:func:`user_cache`) keeps them."""
-    from shotscope.sources.pose_models import fetch_models, models_dir
+    from shotscope.sources.pose_models import fetch_people_models, models_dir
 
     folder = models_dir()
-    fetch_models(folder)
+    fetch_people_models(folder)
     os.environ["SHOTSCOPE_PEOPLE_MODELS"] = str(folder)
     return folder
 

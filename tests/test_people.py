@@ -181,8 +181,9 @@ def test_band_probabilities_follow_the_bands():
 
 
 def test_a_film_without_a_model_gets_scale_from_people(tmp_path):
-    """analyze with no model: every shot's scale from the people in it (with its evidence), in
-    shots.json and the CSV; --scale none leaves it empty; --scale model without a model is refused."""
+    """analyze with no model: every shot's scale from the people in it (with its evidence and the
+    detector that found them), in shots.json and the CSV; a rerun with OpenCV's detectors redoes
+    the film; --scale none leaves it empty; --scale model without a model is refused."""
     from shotscope._cli.main import main
     from shotscope.video.decode import write_video
 
@@ -195,6 +196,12 @@ def test_a_film_without_a_model_gets_scale_from_people(tmp_path):
     assert data["shots"][0]["scale"] == "MS" and data["shots"][1]["scale"] in ("CS", "ECS")
     assert data["shots"][0]["people"]["evidence"] == "pose" and data["settings"]["scale"] == "people"
     assert data["shots"][0]["people"]["detector"] == "mediapipe" and "shoulders" in data["shots"][0]["people"]["parts"]
+    assert data["settings"]["people_detector"] == "mediapipe"  # what made it, so a rerun with another one redoes it
+    assert main(["analyze", str(film), "-o", str(tmp_path / "out"), "--movement", "geometry", "-q",
+                 "--people-detector", "opencv"]) == 0
+    data = json.loads(next((tmp_path / "out").glob("*/shots.json")).read_text())
+    assert data["settings"]["people_detector"] == "opencv"
+    assert {s["people"]["detector"] for s in data["shots"]} == {"opencv"}
     assert main(["analyze", str(film), "-o", str(tmp_path / "none"), "--movement", "geometry", "--scale", "none",
                  "-q"]) == 0
     data = json.loads(next((tmp_path / "none").glob("*/shots.json")).read_text())

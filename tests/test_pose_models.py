@@ -13,7 +13,7 @@ import pytest
 
 from shotscope.errors import ModelLoadError
 from shotscope.sources.people import estimate_scale
-from shotscope.sources.pose_models import MODEL_FILES, fetch_models, model_paths
+from shotscope.sources.pose_models import MODEL_FILES, fetch_people_models, model_paths
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -31,12 +31,12 @@ def wheel_with(tmp_path: Path, people_models: Path, change: str | None = None) -
 
 def test_the_models_come_out_of_the_wheel_checked(tmp_path, people_models):
     target = tmp_path / "models"
-    paths = fetch_models(target, wheel=wheel_with(tmp_path, people_models))
+    paths = fetch_people_models(target, wheel=wheel_with(tmp_path, people_models))
     assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in paths.values())  # nothing else left
     for name, path in paths.items():
         assert path.read_bytes() == (people_models / Path(MODEL_FILES[name][0]).name).read_bytes()
     stamp = {p: p.stat().st_mtime_ns for p in paths.values()}
-    assert fetch_models(target, wheel=tmp_path / "no-such.whl") == paths  # already there: kept, no wheel read
+    assert fetch_people_models(target, wheel=tmp_path / "no-such.whl") == paths  # already there: kept, no wheel read
     assert {p: p.stat().st_mtime_ns for p in paths.values()} == stamp
 
 
@@ -46,16 +46,16 @@ def test_a_model_that_is_not_the_one_expected_is_refused(tmp_path, people_models
     target = tmp_path / "models"
     bad = wheel_with(tmp_path, people_models, change="pose_landmark")
     with pytest.raises(ModelLoadError, match=r"\.whl: its .*pose_landmark_full\.tflite is not the file expected"):
-        fetch_models(target, wheel=bad)
+        fetch_people_models(target, wheel=bad)
     assert not (target / "pose_landmark_full.tflite").exists()
     assert not [p for p in target.glob(".*")]  # no temporary file left
     assert model_paths(target) is None  # incomplete: the estimate will not use it
-    good = fetch_models(target, wheel=wheel_with(tmp_path, people_models))
+    good = fetch_people_models(target, wheel=wheel_with(tmp_path, people_models))
     landmark = good["pose_landmark"]
     landmark.write_bytes(landmark.read_bytes()[:-10])  # cut short
     with pytest.raises(ModelLoadError, match="pose_landmark_full.tflite: not MediaPipe's"):
         model_paths(target)
-    assert fetch_models(target, wheel=wheel_with(tmp_path, people_models)) == good
+    assert fetch_people_models(target, wheel=wheel_with(tmp_path, people_models)) == good
     assert model_paths(target) == good
 
 
@@ -63,7 +63,7 @@ def test_a_file_that_is_no_wheel_is_named(tmp_path):
     junk = tmp_path / "mediapipe.whl"
     junk.write_bytes(b"not a zip")
     with pytest.raises(ModelLoadError, match="mediapipe.whl: not a readable wheel"):
-        fetch_models(tmp_path / "models", wheel=junk)
+        fetch_people_models(tmp_path / "models", wheel=junk)
 
 
 def test_without_the_models_opencv_stands_in_and_says_so(tmp_path, monkeypatch, caplog):

@@ -38,7 +38,8 @@ _EXPORTS = {
     "MOVEMENT_LABELS": "labels", "SCALE_LABELS": "labels",
     "PUBLISHED_BACKBONE": "model.loading", "PUBLISHED_MODEL": "model.loading", "from_backbone": "model.loading", "load_model": "model.loading",
     "ShotScopeConfig": "model.modeling", "ShotScopeModel": "model.modeling", "ShotScopeOutput": "model.modeling",
-    "estimate_movement": "sources.geometry",
+    "estimate_movement": "sources.geometry", "estimate_scale": "sources.people",
+    "fetch_people_models": "sources.pose_models",
     "PreprocessConfig": "model.preprocessing", "preprocess": "model.preprocessing",
     "sample_frames": "video.sampling",
     "open_video": "video.decode",
@@ -69,6 +70,8 @@ __all__ = [
     "analyze",
     "analyze_many",
     "estimate_movement",
+    "estimate_scale",
+    "fetch_people_models",
     "from_backbone",
     "load_model",
     "open_video",
@@ -104,6 +107,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from .outputs.writers import write_outputs
     from .runs.batch import analyze_many
     from .sources.geometry import estimate_movement
+    from .sources.people import estimate_scale
+    from .sources.pose_models import fetch_people_models
     from .training.evaluation import predict_records
     from .video.decode import open_video
     from .video.sampling import sample_frames

@@ -29,6 +29,10 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
     _model_option(p)
     p.add_argument("-o", "--out", default="shotscope-out", help="folder for the results (one sub-folder per film)")
     _movement_option(p)
+    p.add_argument("--people-detector", choices=["auto", "mediapipe", "opencv"], default="auto",
+                   help="who finds the people for --scale people: MediaPipe's pose and face models (fetched once "
+                        "with `shotscope fetch-people-models`), OpenCV's own detectors (weaker), or auto (MediaPipe's "
+                        "where fetched)")
     g = p.add_argument_group("shots")
     g.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive",
                    help="shot detector: PySceneDetect's adaptive or content detector, or TransNetV2")
@@ -69,7 +73,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     from ..video.cuts import make_detector
 
     settings = AnalyzeSettings(movement=args.movement, scale=args.scale, batch_size=args.batch_size, start=args.start,
-                               end=args.end, timeline=args.timeline, timeline_network=args.timeline_network)
+                               end=args.end, timeline=args.timeline, timeline_network=args.timeline_network,
+                               people_detector=args.people_detector)
     single = args.cuts is not None or args.format is not None
     if single and len(expand_inputs(args.films)) != 1:
         raise DataError(f"{'--cuts' if args.cuts else '--format'} takes exactly one film")

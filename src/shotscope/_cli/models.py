@@ -67,9 +67,9 @@ def add_fetch_people_models(p: argparse.ArgumentParser) -> None:
 
 
 def run_fetch_people_models(args: argparse.Namespace) -> int:
-    from ..sources.pose_models import MEDIAPIPE, fetch_models
+    from ..sources.pose_models import MEDIAPIPE, fetch_people_models
 
-    paths = fetch_models(args.dir, wheel=args.wheel)
+    paths = fetch_people_models(args.dir, wheel=args.wheel)
     folder = next(iter(paths.values())).parent
     print(f"MediaPipe's pose and face models ({MEDIAPIPE}, Apache 2.0) in {folder}:")
     for path in paths.values():

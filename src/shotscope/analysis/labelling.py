@@ -38,7 +38,7 @@ class ShotLabeller:
         if settings.movement in ("geometry", "fused"):
             self.sources.append((GeometrySource(), self.geometry))
         if settings.scale == "people":
-            self.sources.append((PeopleSource(), self.people))
+            self.sources.append((PeopleSource(settings.people_detector), self.people))
         self.network = NetworkSource(model, settings.batch_size) if model is not None else None
         # thumbnails from the largest frames converted
         self.thumb = max((convert, *(c for _, c in self.sources)), key=lambda c: c.size[0])

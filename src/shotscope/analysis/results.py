@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
-from ..sources.selection import MOVEMENT_SOURCES, SCALE_SOURCES, resolve_movement, resolve_scale
+from ..sources.selection import (
+    MOVEMENT_SOURCES,
+    PEOPLE_DETECTORS,
+    SCALE_SOURCES,
+    resolve_movement,
+    resolve_scale,
+)
 
 if TYPE_CHECKING:
     from ..model.modeling import ShotScopeModel
@@ -92,6 +98,7 @@ class AnalyzeSettings:
     end: float | None = None
     timeline: float = 0.5  # seconds between the points of each shot's probability timeline (0: none)
     timeline_network: bool = False  # the network too in the timeline: a clip a point (as many as half-seconds)
+    people_detector: str = "auto"  # the scale from people's detector: auto (MediaPipe's where fetched) | mediapipe | opencv
 
     def __post_init__(self) -> None:
         problems = []
@@ -112,6 +119,8 @@ class AnalyzeSettings:
             problems.append(f"movement must be one of {', '.join(MOVEMENT_SOURCES)}, got {self.movement!r}")
         if self.scale not in SCALE_SOURCES:
             problems.append(f"scale must be one of {', '.join(SCALE_SOURCES)}, got {self.scale!r}")
+        if self.people_detector not in PEOPLE_DETECTORS:
+            problems.append(f"people_detector must be one of {', '.join(PEOPLE_DETECTORS)}, got {self.people_detector!r}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
@@ -126,5 +135,10 @@ def resolve_settings(model: ShotScopeModel | None, settings: AnalyzeSettings | N
     """The settings with ``movement`` and ``scale`` made concrete for this model (see
     :func:`resolve_movement` and :func:`resolve_scale`)."""
     settings = settings or AnalyzeSettings()
-    return replace(settings, movement=resolve_movement(model, settings.movement),
-                   scale=resolve_scale(model, settings.scale))
+    scale = resolve_scale(model, settings.scale)
+    people = settings.people_detector
+    if scale == "people":
+        from ..sources.people import resolve_detector
+
+        people = resolve_detector(people)
+    return replace(settings, movement=resolve_movement(model, settings.movement), scale=scale, people_detector=people)

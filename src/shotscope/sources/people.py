@@ -43,6 +43,7 @@ from ..labels import SCALE_LABELS
 from .base import Estimate
 from .blazepose import ANKLES, HIPS, KNEES, NOSE, SHOULDERS, Person, PoseDetector, pose_detector
 from .opencv_people import FACE_SHARE, WORK_HEIGHT, gray_at, read_people
+from .selection import PEOPLE_DETECTORS as DETECTORS
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ SEEN = 0.5  # a landmark counts as seen at this visibility
 SPREAD = 0.3  # spread (natural log) of a body height read in several frames
 NOBODY = {"ECS": 0.15, "CS": 0.25, "MS": 0.1, "FS": 0.1, "LS": 0.4}  # a shot with no person in it
 FRAMES = 3  # frames of a shot searched
-DETECTORS = ("auto", "mediapipe", "opencv")
 
 
 @dataclass
@@ -168,6 +168,14 @@ def _pose_or_none(detector: str) -> PoseDetector | None:
         return None
 
 
+def resolve_detector(detector: str) -> str:
+    """``auto`` made concrete: ``mediapipe`` where its models and OpenVINO are at hand, else
+    ``opencv`` (with the warning, once); a named one as it is."""
+    if detector != "auto":
+        return detector
+    return "mediapipe" if _pose_or_none("auto") is not None else "opencv"
+
+
 def _finish(est: ScaleEstimate, thin: bool, gray_middle) -> ScaleEstimate:
     if est.body_height is not None:
         probs = band_probabilities(math.log(max(est.body_height, 1e-3)), SPREAD * (1.5 if thin else 1.0))
@@ -234,8 +242,11 @@ class PeopleSource:
 
     name, tasks, frames, side = "people", ("scale",), FRAMES, PEOPLE_SIDE
 
+    def __init__(self, detector: str = "auto") -> None:
+        self.detector = detector
+
     def estimate(self, frames: np.ndarray, times: np.ndarray):
-        est = estimate_scale(frames)
+        est = estimate_scale(frames, self.detector)
         evidence = est.to_dict()
         for key in ("label", "confidence", "probabilities"):
             evidence.pop(key)

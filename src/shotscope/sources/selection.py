@@ -8,6 +8,8 @@ from ..errors import DataError
 
 MOVEMENT_SOURCES = ("auto", "model", "geometry", "fused")
 SCALE_SOURCES = ("auto", "model", "people", "none")
+# who finds the people for the scale from people: auto = MediaPipe's models where fetched, else OpenCV's
+PEOPLE_DETECTORS = ("auto", "mediapipe", "opencv")
 
 
 def resolve_movement(model: Any | None, choice: str = "auto") -> str:
