@@ -43,6 +43,8 @@ def test_settings_are_checked_together_with_every_reason():
         "got 1.5; num_frames must be a whole number >= 1, got 0; work_size must be a whole number >= 1, got '224'; "
         "movement must be one of auto, model, geometry, fused, got 'optical'; start must be seconds >= 0, got -2; "
         "end must be seconds >= 0, got inf")
+    with pytest.raises(DataError, match=r"people_detector must be one of auto, mediapipe, opencv, got 'yolo'$"):
+        AnalyzeSettings(people_detector="yolo")
     with pytest.raises(DataError, match=r"^analysis settings: end \(2.0\) must be after start \(2.0\)$"):
         AnalyzeSettings(start=2.0, end=2.0)
     with pytest.raises(DataError, match=r"^analysis settings: long_shot_seconds must be a number >= 0, got '4'$"):
@@ -70,7 +72,10 @@ def test_the_movement_source_each_model_gets(tiny_model):
     settings = AnalyzeSettings(max_views=2)
     resolved = resolve_settings(tiny_model, settings)
     assert (resolved.movement, resolved.max_views, settings.movement) == ("fused", 2, "auto")
-    assert resolve_settings(None, None) == AnalyzeSettings(movement="geometry", scale="people")
+    # without a model: scale from people, found by MediaPipe's models (fetched for the tests)
+    assert resolve_settings(None, None) == AnalyzeSettings(movement="geometry", scale="people",
+                                                           people_detector="mediapipe")
+    assert resolve_settings(tiny_model, None).people_detector == "auto"  # the network's scale: no detector
     assert resolve_settings(tiny_model, None).scale == "model"
 
 

@@ -76,18 +76,6 @@ def test_the_probe_times_onnx_beside_torch_and_takes_the_fastest_that_agrees(tin
     assert len(calls) == 4 and tiny_model.backend_network.variant == "onnx-int8"
 
 
-def test_analyze_records_the_backend(tiny_model, user_cache, tmp_path):
-    import shotscope
-    from shotscope.data.synthetic import make_film
-
-    set_precision(tiny_model, "onnx-int8")
-    film = tmp_path / "film.mp4"
-    make_film(film, [("LS", "Static", 20), ("CS", "Push", 20)], width=64, height=48)
-    result = shotscope.analyze(film, tiny_model, progress=False)
-    assert result.metadata["model"]["precision"]["compute"] == "onnx-int8"
-    assert all(s.scale in ("ECS", "CS", "MS", "FS", "LS") for s in result.shots)
-
-
 def test_onnx_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypatch):
     from shotscope.devices import resolve_precision
 

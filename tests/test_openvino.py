@@ -73,16 +73,18 @@ def test_the_probe_times_openvino_beside_torch_and_takes_the_fastest_that_agrees
     assert tiny_model.backend_network.variant == "openvino-fp32"
 
 
-def test_analyze_records_the_backend(tiny_model, user_cache, tmp_path):
+@pytest.mark.parametrize("variant", ["openvino-fp32", "onnx-int8"])
+def test_analyze_records_the_backend(variant, tiny_model, user_cache, tmp_path):
+    """Each CPU backend beside torch runs analyze's network, and the film's record says which."""
     import shotscope
     from shotscope.data.synthetic import make_film
 
-    set_precision(tiny_model, "openvino-fp32")
+    set_precision(tiny_model, variant)
     film = tmp_path / "film.mp4"
     make_film(film, [("LS", "Static", 20), ("CS", "Push", 20)], width=64, height=48)
     result = shotscope.analyze(film, tiny_model, progress=False)
-    assert result.metadata["model"]["precision"]["compute"] == "openvino-fp32"
-    assert len(result.shots) == 2
+    assert result.metadata["model"]["precision"]["compute"] == variant
+    assert len(result.shots) == 2 and all(s.scale in ("ECS", "CS", "MS", "FS", "LS") for s in result.shots)
 
 
 def test_a_conversion_that_fails_leaves_nothing(tiny_model, user_cache, monkeypatch):
