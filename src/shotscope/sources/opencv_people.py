@@ -79,18 +79,15 @@ class PeopleDetector:
                 if wt > 0.5]
 
 
-_DETECTORS: dict[int, PeopleDetector] = {}
+_LOCAL = threading.local()
 
 
 def detector() -> PeopleDetector:
-    """This thread's detector (OpenCV's cascades are not shared across threads)."""
-
-    key = threading.get_ident()
-    if key not in _DETECTORS:
-        _DETECTORS[key] = PeopleDetector()
-    return _DETECTORS[key]
-
-
+    """This thread's detector (OpenCV's cascades are not shared across threads; one goes with
+    its thread)."""
+    if not hasattr(_LOCAL, "detector"):
+        _LOCAL.detector = PeopleDetector()
+    return _LOCAL.detector
 
 
 def is_colour(rgb: np.ndarray) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import ModelLoadError
 from ..files import atomic_write_bytes, cache_dir
+from ..provenance import file_sha256
 
 MEDIAPIPE = "mediapipe==0.10.9"  # the last wheel that carries the .tflite files (1.x downloads them)
 # the wheel pip is asked for: the files are the same in every platform's wheel of a release
@@ -43,10 +44,6 @@ def models_dir() -> Path:
     return Path(os.environ.get("SHOTSCOPE_PEOPLE_MODELS") or cache_dir() / "people" / MEDIAPIPE.replace("==", "-"))
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def model_paths(folder: str | os.PathLike | None = None) -> dict[str, Path] | None:
     """The three model files in ``folder`` (default :func:`models_dir`), or None when any is
     missing. A file that is there but not the one expected is an error naming it."""
@@ -55,7 +52,7 @@ def model_paths(folder: str | os.PathLike | None = None) -> dict[str, Path] | No
     if not all(p.is_file() for p in paths.values()):
         return None
     for name, path in paths.items():
-        if _sha256(path.read_bytes()) != MODEL_FILES[name][1]:
+        if file_sha256(path) != MODEL_FILES[name][1]:
             raise ModelLoadError(f"{path}: not MediaPipe's {Path(MODEL_FILES[name][0]).name} of {MEDIAPIPE} "
                                  f"(its SHA-256 differs): remove it and run `{FETCH_HINT}`")
     return paths
@@ -101,7 +98,7 @@ def fetch_people_models(folder: str | os.PathLike | None = None, wheel: str | os
                     data = archive.read(member)
                 except KeyError:
                     raise ModelLoadError(f"{source}: has no {member} (the models come from {MEDIAPIPE})") from None
-                if _sha256(data) != digest:
+                if hashlib.sha256(data).hexdigest() != digest:
                     raise ModelLoadError(f"{source}: its {member} is not the file expected (SHA-256 differs; "
                                          f"the models come from {MEDIAPIPE})")
                 atomic_write_bytes(folder / Path(member).name, data)
