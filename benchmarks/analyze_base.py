@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import machine, write_section
+from _common import machine, per_kind, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.synthetic import make_film
 from shotscope.model.backends import is_backend
@@ -123,7 +123,7 @@ the work it really does (the run without a network plus the bare compute,
 the network's threads take turns.
 {"fp32 took " + f"{t_fp32 / t_auto:.1f}x as long. " if t_fp32 else ""}{agreement}
 """
-    write_section("Analysis with a base-size model: analyze vs its floor", body)
+    write_section(per_kind("Analysis with a base-size model: analyze vs its floor"), body)
     print(body)
 
 

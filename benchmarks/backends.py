@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import machine, write_section
+from _common import machine, per_kind, write_section
 from shotscope import ShotScopeConfig, ShotScopeModel
 from shotscope.model.backends import available_variants
 from shotscope.model.inference import predict_probs, set_precision
@@ -81,7 +81,7 @@ Random weights give flat probabilities, where a small difference can swap two la
 model's are more decided. The probe (`--precision auto`) times these on the model actually loaded
 and keeps only the variants whose answers agree with fp32's.
 """
-    write_section("CPU backends: torch, ONNX Runtime and OpenVINO", body)
+    write_section(per_kind("CPU backends: torch, ONNX Runtime and OpenVINO"), body)
     print(body)
 
 

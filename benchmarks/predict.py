@@ -20,7 +20,7 @@ import av
 import numpy as np
 import torch
 
-from _common import machine, write_section
+from _common import machine, per_kind, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.records import ClipRecord
 from shotscope.model.inference import precision_name
@@ -115,7 +115,7 @@ variant chosen; the probe's timings on this machine (seconds a clip): {timings}.
 clips; largest probability difference {diff:.3f} (precision and the frames' own resize before the
 model's: shotscope reduces frames to the input size as it decodes them).
 """
-    write_section("Prediction throughput: shotscope predict vs the seed path", body)
+    write_section(per_kind("Prediction throughput: shotscope predict vs the seed path"), body)
     print(body)
 
 
