@@ -16,7 +16,7 @@ import torch
 from _common import machine, per_kind, write_section
 from shotscope import ShotScopeConfig, ShotScopeModel
 from shotscope.model.backends import is_backend, network
-from shotscope.model.probe import choose_precision, device_name, variants
+from shotscope.model.probe import choose_precision, variants
 
 
 def per_clip(model: ShotScopeModel, name: str, batch: int = 8, rounds: int = 3) -> float:
@@ -58,7 +58,7 @@ def main() -> None:
     slower = long[record["choice"]] / long[fastest] - 1
     rows = "\n".join(f"| {name} | {long[name]:.3f} | {record['seconds'].get(name, float('nan')):.3f} | "
                      f"{'yes' if record['agrees'].get(name) else 'no'} |" for name in long)
-    body = f"""Command: `.venv/bin/python benchmarks/precision.py` ({machine()}; {device_name(device)})
+    body = f"""Command: `.venv/bin/python benchmarks/precision.py` ({machine()})
 
 | variant | s per clip, batch 8 (best of 3) | the probe's time (1 clip) | answers agree with fp32 |
 |---|---|---|---|

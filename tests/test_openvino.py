@@ -47,6 +47,37 @@ def test_openvino_bf16_keeps_the_labels(tiny_model, user_cache):
     assert len(list((user_cache / "openvino").glob("*.xml"))) == 1  # bf16 and fp32 share the converted model
 
 
+@pytest.mark.skipif("openvino-int8" not in openvino_backend.variants(),
+                    reason="needs NNCF (shotscope[openvino]) and a CPU with 8-bit products")
+def test_openvino_int8_is_quantized_once_and_keeps_the_labels(tiny_model, user_cache, monkeypatch):
+    reference = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
+    set_precision(tiny_model, "openvino-int8")
+    assert tiny_model.backend_network.variant == "openvino-int8"
+    folder = user_cache / "openvino"
+    converted = next(p for p in folder.glob("*.xml") if not p.stem.endswith("-int8"))
+    quantized = converted.with_name(f"{converted.stem}-int8.xml")  # beside the converted model it came from
+    assert {p.name for p in folder.glob("*.xml")} == {converted.name, quantized.name}
+    assert not list(folder.glob(".*"))
+    ops = {op.get_type_name() for op in openvino_backend._core().read_model(str(quantized)).get_ops()}
+    assert "FakeQuantize" in ops  # 8-bit activations and weights in the matrix products
+    ours = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
+    for a, b in zip(ours, reference, strict=True):
+        assert np.abs(a - b).max() < 0.1 and (a.argmax(1) == b.argmax(1)).mean() >= 0.75
+    monkeypatch.setattr(openvino_backend, "quantize", lambda *a, **k: pytest.fail("quantized again"))
+    set_precision(tiny_model, "openvino-int8")
+    assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[0].shape == (2, 5)
+
+
+def test_calibration_clips_are_moving_photographs_at_the_models_shape(tiny_model):
+    clips = openvino_backend.calibration_clips(tiny_model, 3)
+    shape = (1, tiny_model.num_frames, 3, tiny_model.image_size, tiny_model.image_size)
+    assert [c.shape for c in clips] == [shape] * 3 and all(c.dtype == np.float32 for c in clips)
+    for clip in clips:
+        assert 0.3 < clip.std() < 3 and abs(clip.mean()) < 2  # normalised as the model's preprocessing does
+        assert np.abs(clip[0, -1] - clip[0, 0]).mean() > 0.01  # the camera moves
+    assert not np.allclose(clips[0], clips[1])
+
+
 def test_other_weights_are_converted_anew(tiny_model, user_cache):
     set_precision(tiny_model, "openvino-fp32")
     with torch.no_grad():
@@ -113,6 +144,11 @@ def test_openvino_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypat
     monkeypatch.setattr(openvino_backend, "variants", lambda: ("openvino-fp32",))
     with pytest.raises(ModelLoadError, match="no bfloat16 on this CPU"):
         set_precision(tiny_model, "openvino-bf16")
+    with pytest.raises(ModelLoadError, match="no 8-bit products on this CPU"):
+        set_precision(tiny_model, "openvino-int8")
+    monkeypatch.setattr(openvino_backend, "_quantizer_available", lambda: False)
+    with pytest.raises(ModelLoadError, match=r'NNCF is not installed: pip install "shotscope\[openvino\]"'):
+        set_precision(tiny_model, "openvino-int8")
     monkeypatch.setattr(openvino_backend, "available", lambda: False)
     with pytest.raises(ModelLoadError, match=r'pip install "shotscope\[openvino\]"'):
         set_precision(tiny_model, "openvino-fp32")

@@ -241,10 +241,18 @@ def test_predict_and_evaluate_take_scale_from_people(tmp_path):
     manifest.write_text("path,scale,movement\n" + "".join(f"{p},{lab},Static\n" for p, lab in clips))
     assert main(["predict", str(manifest), "--scale", "people", "--movement", "geometry", "--format", "csv",
                  "-o", str(tmp_path / "p.csv"), "-q"]) == 0
-    rows = (tmp_path / "p.csv").read_text().splitlines()
-    assert rows[0].split(",")[1:3] == ["scale", "scale_prob"] and rows[1].split(",")[1] == "MS"
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert list(rows[0])[1:3] == ["scale", "scale_prob"] and rows[0]["scale"] == "MS"
+    # each row says where its scale came from and who found the people (MediaPipe's models, fetched)
+    assert {(r["scale_source"], r["people_detector"]) for r in rows} == {("people", "mediapipe")}
+    assert main(["predict", str(manifest), "--scale", "people", "--people-detector", "opencv", "--movement",
+                 "geometry", "--format", "jsonl", "-o", str(tmp_path / "p.jsonl"), "-q"]) == 0
+    opencv = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [r["people_detector"] for r in opencv] == ["opencv", "opencv"]
     assert main(["evaluate", "--data", str(manifest), "--scale", "people", "--movement", "geometry", "-o",
-                 str(tmp_path / "ev"), "-q"]) == 0
+                 str(tmp_path / "ev"), "-q", "--people-detector", "opencv"]) == 0
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["scale"]["n"] == 2 and metrics["scale"]["accuracy"] is not None
-    assert metrics["scale_source"] == "people"
+    assert metrics["scale_source"] == "people" and metrics["people_detector"] == "opencv"

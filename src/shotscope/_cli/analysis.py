@@ -29,10 +29,6 @@ def add_analyze(p: argparse.ArgumentParser) -> None:
     _model_option(p)
     p.add_argument("-o", "--out", default="shotscope-out", help="folder for the results (one sub-folder per film)")
     _movement_option(p)
-    p.add_argument("--people-detector", choices=["auto", "mediapipe", "opencv"], default="auto",
-                   help="who finds the people for --scale people: MediaPipe's pose and face models (fetched once "
-                        "with `shotscope fetch-people-models`), OpenCV's own detectors (weaker), or auto (MediaPipe's "
-                        "where fetched)")
     g = p.add_argument_group("shots")
     g.add_argument("--detector", choices=["adaptive", "content", "transnetv2"], default="adaptive",
                    help="shot detector: PySceneDetect's adaptive or content detector, or TransNetV2")
@@ -174,7 +170,9 @@ def prediction_rows(preds) -> list[dict]:
         if ranged:
             row.update(start="" if r.start is None else r.start, end="" if r.end is None else r.end)
         if scale is not None:
-            row.update(scale=scale, scale_prob=round(float(preds.scale_probs[i].max()), 4))
+            row.update(scale=scale, scale_prob=round(float(preds.scale_probs[i].max()), 4), scale_source=preds.scale_source)
+            if preds.people_detector:  # who found the people the scale was read from
+                row.update(people_detector=preds.people_detector)
         row.update(movement=movement, movement_prob=round(float(preds.movement_probs[i].max()), 4),
                    movement_source=preds.movement_source)
         if scale is not None:
@@ -198,7 +196,7 @@ def run_predict(args: argparse.Namespace) -> int:
     records, unusable = _records_for_prediction(args.clips)
     model = _load(args)
     preds = predict_records(model, records, views=args.views, batch_size=args.batch_size, progress=_progress(args),
-                            movement=args.movement, scale=args.scale)
+                            movement=args.movement, scale=args.scale, people_detector=args.people_detector)
     rows = prediction_rows(preds)
     out = io.StringIO()
     if args.format == "jsonl":
@@ -275,7 +273,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     records = read_split(data, "val", name="evaluation")
     model = _load(args)
     result = evaluate_distributed(model, records, views=args.views, crops=args.crops, batch_size=args.batch_size,
-                                  progress=_progress(args), movement=args.movement, scale=args.scale)
+                                  progress=_progress(args), movement=args.movement, scale=args.scale,
+                                  people_detector=args.people_detector)
     if result is None:  # not the main process: the main one writes
         return 0
     metrics, run = result

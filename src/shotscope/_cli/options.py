@@ -108,6 +108,10 @@ def _model_option(p: argparse.ArgumentParser) -> None:
 def _movement_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--movement", choices=MOVEMENT_CHOICES, default="auto", help=MOVEMENT_HELP)
     p.add_argument("--scale", choices=SCALE_CHOICES, default="auto", help=SCALE_HELP)
+    p.add_argument("--people-detector", choices=["auto", "mediapipe", "opencv"], default="auto",
+                   help="who finds the people for --scale people: MediaPipe's pose and face models (fetched once "
+                        "with `shotscope fetch-people-models`), OpenCV's own detectors (weaker), or auto (MediaPipe's "
+                        "where fetched)")
 
 
 def _device_option(p: argparse.ArgumentParser) -> None:
@@ -117,7 +121,7 @@ def _device_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                    help="compute precision: auto = the fastest of fp32, bf16 (and fp16 on GPUs; on a CPU also "
                         "ONNX Runtime's onnx-fp32 and onnx-int8 where shotscope[onnx] is installed, OpenVINO's "
-                        "openvino-fp32 and openvino-bf16 where shotscope[openvino] is) whose labels agree with "
+                        "openvino-fp32, openvino-bf16 and openvino-int8 where shotscope[openvino] is) whose labels agree with "
                         "fp32's, measured once per machine and model (cached)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model: a warm-up of tens of seconds that long archive runs win back")

@@ -5,7 +5,11 @@ OpenVINO's own format and kept in the user's cache under a key of the weights th
 input shape and the library versions (:func:`shotscope.model.onnx_backend.weights_key`); the
 compiled form is cached by OpenVINO beside it, so a later run starts in a fraction of a second.
 ``openvino-bf16`` runs it with bfloat16 inference precision, offered only where OpenVINO reports
-the CPU can (AVX512-BF16 or AMX); ``openvino-fp32`` at float32. :mod:`.probe` times both beside
+the CPU can (AVX512-BF16 or AMX); ``openvino-fp32`` at float32. ``openvino-int8``: the converted
+model quantized once by NNCF (8-bit weights and activations of the matrix products, the rest at
+bfloat16 where the CPU has it), calibrated on clips of photographs under slow camera moves, with
+no data of the user's; offered where NNCF is installed and the CPU has 8-bit products (AVX-VNNI,
+AVX512-VNNI or AMX). :mod:`.probe` times both beside
 torch's and ONNX Runtime's variants and keeps them only where their answers agree with float32's;
 ``--precision openvino-fp32|openvino-bf16`` forces one. Measured in docs/benchmarks.md.
 """
@@ -26,13 +30,18 @@ from ..files import cache_dir
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("openvino-fp32", "openvino-bf16")
+VARIANTS = ("openvino-fp32", "openvino-bf16", "openvino-int8")
 _HINTS = {"openvino-fp32": "f32", "openvino-bf16": "bf16"}
+CALIBRATION_CLIPS = 8  # clips NNCF reads the activations' ranges from
 
 
 def available() -> bool:
     """Whether the extra is installed."""
     return importlib.util.find_spec("openvino") is not None
+
+
+def _quantizer_available() -> bool:
+    return importlib.util.find_spec("nncf") is not None
 
 
 @lru_cache(maxsize=1)
@@ -43,14 +52,21 @@ def _core() -> Any:
 
 
 def variants() -> tuple[str, ...]:
-    """The variants this CPU runs: float32 always, bfloat16 where OpenVINO says the CPU has it."""
+    """The variants this CPU runs: float32 always, bfloat16 where OpenVINO says the CPU has it, 8-bit
+    where it has 8-bit products and NNCF is installed."""
     if not available():
         return ()
     try:
-        capabilities = set(_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+        capabilities = _capabilities()
     except RuntimeError:  # no CPU plugin: nothing to offer
         return ()
-    return VARIANTS if "BF16" in capabilities else VARIANTS[:1]
+    return ("openvino-fp32", *(["openvino-bf16"] if "BF16" in capabilities else []),
+            *(["openvino-int8"] if "INT8" in capabilities and _quantizer_available() else []))
+
+
+@lru_cache(maxsize=1)
+def _capabilities() -> frozenset[str]:
+    return frozenset(_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
 
 
 def version() -> str:
@@ -86,11 +102,81 @@ def convert(model: Any, path: Path) -> Path:
     return path
 
 
+def calibration_clips(model: Any, n: int = CALIBRATION_CLIPS, seed: int = 0) -> list[np.ndarray]:
+    """``n`` inputs of the model's shape ((1, T, 3, S, S) float32, normalised as the model's own
+    preprocessing does) made of the photographs scikit-learn ships under slow camera moves (a pan
+    or a zoom over a random part): real pictures' statistics, no data of the user's."""
+    import cv2
+    from sklearn.datasets import load_sample_images
+
+    from .preprocessing import PreprocessConfig, preprocess
+
+    cfg = getattr(model, "preprocess_config", None) or PreprocessConfig(image_size=model.image_size)
+    photos = list(load_sample_images().images)
+    rng = np.random.default_rng(seed)
+    side, frames = model.image_size, model.num_frames
+    clips = []
+    for k in range(n):
+        photo = photos[k % len(photos)]
+        h, w = photo.shape[:2]
+        crop = rng.uniform(0.45, 0.9) * min(h, w)
+        x0, y0 = rng.uniform(0, w - crop), rng.uniform(0, h - crop)
+        (dx, dy), zoom = rng.uniform(-0.15, 0.15, 2) * crop, rng.uniform(-0.15, 0.15)
+        video = []
+        for t in np.linspace(0, 1, frames):
+            c = crop * (1 - zoom * t)
+            cx, cy = x0 + crop / 2 + dx * t, y0 + crop / 2 + dy * t
+            m = np.array([[side / c, 0, side / 2 - cx * side / c], [0, side / c, side / 2 - cy * side / c]])
+            video.append(cv2.warpAffine(photo, m, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT))
+        clips.append(preprocess(np.stack(video), cfg)[None].numpy().astype(np.float32))
+    return clips
+
+
+def quantize(model: Any, source: Path, path: Path) -> Path:
+    """The OpenVINO model at ``source`` quantized to 8 bits by NNCF (calibrated on
+    :func:`calibration_clips`), written at ``path`` as :func:`convert` writes (temp files, renamed)."""
+    import nncf
+    import openvino as ov
+
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xml")
+    try:
+        with _quiet_nncf():
+            quantized = nncf.quantize(_core().read_model(str(source)), nncf.Dataset(calibration_clips(model)),
+                                      model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_CLIPS)
+        ov.save_model(quantized, str(tmp), compress_to_fp16=False)
+        os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_suffix(".bin")):
+            leftover.unlink(missing_ok=True)
+    return path
+
+
+class _quiet_nncf:  # noqa: N801 - a context manager
+    """NNCF's progress bars and statistics tables off the console while it quantizes (shotscope's
+    own progress stays where it is)."""
+
+    def __enter__(self) -> None:
+        import contextlib
+        import io
+
+        import nncf
+
+        nncf.set_log_level(logging.ERROR)
+        self.stack = contextlib.ExitStack()
+        self.stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        self.stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+
 class OpenVinoNetwork:
     """A compiled OpenVINO model of the network: logits of both heads for a float32 batch."""
 
     def __init__(self, path: Path, variant: str, threads: int | None = None):
-        config = {"INFERENCE_PRECISION_HINT": _HINTS[variant], "PERFORMANCE_HINT": "LATENCY",
+        hint = _HINTS.get(variant) or ("bf16" if "BF16" in _capabilities() else "f32")  # int8: the rest's precision
+        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY",
                   "INFERENCE_NUM_THREADS": threads or torch.get_num_threads(),
                   "CACHE_DIR": str(path.parent / "compiled")}
         self.compiled = _core().compile_model(str(path), "CPU", config)
@@ -110,10 +196,18 @@ def openvino_network(model: Any, variant: str) -> OpenVinoNetwork:
         raise ValueError(f"not an OpenVINO variant: {variant!r}")
     if not available():
         raise ModelLoadError(f'precision {variant}: OpenVINO is not installed: pip install "shotscope[openvino]"')
+    if variant == "openvino-int8" and not _quantizer_available():
+        raise ModelLoadError(f'precision {variant}: NNCF is not installed: pip install "shotscope[openvino]"')
     if variant not in variants():
-        raise ModelLoadError(f"precision {variant}: OpenVINO finds no bfloat16 on this CPU; use openvino-fp32")
+        what = "8-bit products" if variant == "openvino-int8" else "bfloat16"
+        raise ModelLoadError(f"precision {variant}: OpenVINO finds no {what} on this CPU; use openvino-fp32")
     path = cache_dir() / "openvino" / f"{weights_key(model, 'openvino', version())}.xml"
     if not path.is_file():
         log.debug("%s: converting the network for OpenVINO once (cached in %s; tens of seconds)", variant, path.parent)
         convert(model, path)
+    if variant == "openvino-int8":
+        source, path = path, path.with_name(f"{path.stem}-int8.xml")
+        if not path.is_file():
+            log.debug("%s: quantizing the network once (cached in %s; tens of seconds)", variant, path.parent)
+            quantize(model, source, path)
     return OpenVinoNetwork(path, variant)

@@ -55,6 +55,7 @@ class Predictions:
     movement_labels: list[str] | None = None
     scale_source: str = "model"
     people: list[Any] | None = None  # the people estimate of each clip, when scale came from it
+    people_detector: str | None = None  # who found the people (mediapipe | opencv), when scale came from them
 
     def labels(self, i: int) -> tuple[str | None, str | None]:
         """(scale, movement) of clip ``i``: the argmax of its probabilities."""
@@ -64,25 +65,27 @@ class Predictions:
 
 def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
                     batch_size: int = 8, progress: bool | None = None, movement: str = "model",
-                    geometry: bool = False, scale: str = "auto") -> Predictions:
+                    geometry: bool = False, scale: str = "auto", people_detector: str = "auto") -> Predictions:
     """Probabilities per clip, averaged over ``views`` temporal clips x ``crops`` spatial crops, in
     shotscope's label order (a model's own order is mapped by name).
 
     ``movement`` (auto | model | geometry | fused) and ``scale`` (auto | model | people | none) pick
     the sources as analyze does; geometry reads 16 frames spread over the clip (``geometry=True``
     computes it whatever the source), the people estimate 3. ``model`` may be None for geometry and
-    people alone. Clips that fail are reported in ``errors`` and left out."""
+    people alone; ``people_detector`` (auto | mediapipe | opencv) finds the people for the scale
+    from people. Clips that fail are reported in ``errors`` and left out."""
     from ..labels import MOVEMENT_LABELS, SCALE_LABELS
     from ..sources.geometry import GEOMETRY_FRAMES, GEOMETRY_SIDE, estimate_movement
     from ..sources.network import in_order
     from ..sources.people import FRAMES as PEOPLE_FRAMES
-    from ..sources.people import PEOPLE_SIDE, estimate_scale
+    from ..sources.people import PEOPLE_SIDE, estimate_scale, resolve_detector
     from ..sources.selection import model_input_side, resolve_movement, resolve_scale
     from ..threads import read_ahead
     from ..video.decode import open_video
 
     source = resolve_movement(model, movement)
     scale_source = resolve_scale(model, scale)
+    detector = resolve_detector(people_detector) if scale_source == "people" else None  # once: one warning
     want_geometry = geometry or source in ("geometry", "fused")
     people: list = []
     n = model.num_frames if model is not None else GEOMETRY_FRAMES
@@ -112,7 +115,7 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
                 seen = None
                 if scale_source == "people":
                     look = sample_frames(video, PEOPLE_FRAMES, record.start, record.end, short_side=PEOPLE_SIDE)
-                    seen = estimate_scale(look.frames[0])
+                    seen = estimate_scale(look.frames[0], detector=detector)
             return clip, est, seen
         except Exception as exc:  # a bad clip, whatever the cause: report it, go on
             return exc
@@ -165,7 +168,8 @@ def predict_records(model: ShotScopeModel | None, records: list[ClipRecord], *, 
     if source in ("geometry", "fused"):  # the estimate and the combiner answer in shotscope's order
         move_labels = list(MOVEMENT_LABELS)
     return Predictions(kept, scale_probs, final, errors, source, net, estimates if want_geometry else None,
-                       scale_labels, move_labels, scale_source, people if scale_source == "people" else None)
+                       scale_labels, move_labels, scale_source, people if scale_source == "people" else None,
+                       detector)
 
 
 def in_taxonomy(probs: np.ndarray, labels: list[str], taxonomy: list[str], what: str) -> np.ndarray:
@@ -201,7 +205,8 @@ def evaluate_predictions(model: ShotScopeModel | None, preds: Predictions) -> di
 
 def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord], *, views: int = 1, crops: int = 1,
                          batch_size: int = 8, progress: bool | None = None, movement: str = "model",
-                         scale: str = "auto") -> tuple[dict[str, Any], dict[str, Any]] | None:
+                         scale: str = "auto", people_detector: str = "auto",
+                         ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Evaluate on the best device; under ``accelerate launch`` / ``torchrun`` each process takes
     a share of the clips and the predictions are gathered once. Returns (metrics, run info:
     errors and process count) on the main process and None on the others."""
@@ -217,14 +222,14 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
     with state.split_between_processes(records) as mine:
         preds = predict_records(model, list(mine), views=views, crops=crops, batch_size=batch_size,
                                 progress=progress if state.is_local_main_process else False, movement=movement,
-                                scale=scale)
+                                scale=scale, people_detector=people_detector)
     if state.num_processes > 1:
         parts = gather_object([(preds.records, preds.scale_probs, preds.movement_probs, preds.errors)])
         preds = Predictions(
             [r for p in parts for r in p[0]], np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]), {k: v for p in parts for k, v in p[3].items()},
             preds.movement_source, scale_labels=preds.scale_labels, movement_labels=preds.movement_labels,
-            scale_source=preds.scale_source)
+            scale_source=preds.scale_source, people_detector=preds.people_detector)
     # every process leaves together, with the process group shut down (a rank that exits early
     # while the others still hold the group aborts)
     state.wait_for_everyone()
@@ -234,7 +239,9 @@ def evaluate_distributed(model: ShotScopeModel | None, records: list[ClipRecord]
         return None
     return evaluate_predictions(model, preds), {"errors": preds.errors, "processes": state.num_processes,
                                                 "movement_source": preds.movement_source,
-                                                "scale_source": preds.scale_source}
+                                                "scale_source": preds.scale_source,
+                                                **({"people_detector": preds.people_detector}
+                                                   if preds.people_detector else {})}
 
 
 def published_baseline() -> dict[str, Any]:
