@@ -1,5 +1,7 @@
 """What the probability timeline within each shot costs analyze: the same films with the timeline
-off (``--timeline 0``) and at its default (a point every 0.5 s), geometry only (no model), best of 3.
+off (``--timeline 0``) and at its default (a point every 0.5 s), no model, best of 3: movement from
+geometry alone, and with the scale from people too (the offline default), whose timeline reads the
+people of one frame a window.
 
 Run: .venv/bin/python benchmarks/timeline.py
 """
@@ -17,9 +19,9 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-video
 SHOTS = [("LS", "Static", 72), ("MS", "Push", 96), ("CS", "Static", 48), ("FS", "Motion", 120), ("LS", "Pull", 84)] * 3
 
 
-def measure(film: Path) -> tuple[float, float, int, float]:
+def measure(film: Path, scale: str = "none") -> tuple[float, float, int, float]:
     def run(step: float):
-        return analyze(film, None, settings=AnalyzeSettings(movement="geometry", scale="none", timeline=step),
+        return analyze(film, None, settings=AnalyzeSettings(movement="geometry", scale=scale, timeline=step),
                        progress=False)
 
     off, _ = best_of(lambda: run(0.0), 3)
@@ -39,17 +41,19 @@ def main() -> None:
         for film, what in films:
             if not film.exists():
                 continue
-            off, on, points, duration = measure(film)
-            rows.append(f"| {film.name} ({what}) | {duration:.1f} | {off:.2f} | {on:.2f} | "
-                        f"{100 * (on - off) / off:+.0f} % | {1000 * (on - off) / max(points, 1):.1f} |")
+            for scale, sources in (("none", "geometry"), ("people", "geometry + people")):
+                off, on, points, duration = measure(film, scale)
+                rows.append(f"| {film.name} ({what}) | {sources} | {duration:.1f} | {off:.2f} | {on:.2f} | "
+                            f"{100 * (on - off) / off:+.0f} % | {1000 * (on - off) / max(points, 1):.1f} |")
     body = f"""Command: `.venv/bin/python benchmarks/timeline.py` ({machine()})
 
 `analyze` with movement from geometry and no model (where the timeline weighs most: with a network
 the clips dominate), the timeline off (`--timeline 0`) against its default (a point every 0.5 s,
-geometry reading three frames a window), best of 3.
+geometry reading three frames a window; with `--scale people`, the people of each window's middle
+frame too), best of 3.
 
-| film | seconds of film | timeline off (s) | every 0.5 s (s) | extra | ms a point |
-|---|---|---|---|---|---|
+| film | timeline of | seconds of film | timeline off (s) | every 0.5 s (s) | extra | ms a point |
+|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 With `--timeline-network` each point is also a clip for the network: as many clips as half-seconds

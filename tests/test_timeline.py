@@ -74,6 +74,30 @@ def test_the_timeline_shows_where_a_push_starts_within_one_shot(push_starts):
     assert np.allclose(np.sum([part["probs"][k] for k in labels], 0), 1.0, atol=0.01)
 
 
+def test_the_people_timeline_shows_a_figure_framed_ever_wider_within_one_shot(tmp_path):
+    """A real photograph of a woman: at first only her head and shoulders fill the frame, then the
+    frame widens slowly to her waist, in one shot. The scale from people is read in each window."""
+    from skimage.data import astronaut
+
+    from .test_people import top_of
+
+    person = np.asarray(astronaut())[..., :3]
+    # 1.5 s close, 1.5 s widening, 1.5 s to the waist (the framings test_people reads CS and MS)
+    shares = np.r_[np.full(36, 0.42), np.linspace(0.42, 0.8, 36), np.full(36, 0.8)]
+    path = tmp_path / "widening.mp4"
+    write_video(path, (top_of(person, share)[0] for share in shares), fps=24)
+    film = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people"),
+                             progress=False)
+    assert len(film.shots) == 1
+    timeline = film.shots[0].timeline
+    part = timeline["scale"]
+    assert part["source"] == "people" and len(timeline["times"]) == 9
+    close = [part["probs"]["ECS"][i] + part["probs"]["CS"][i] for i in range(9)]
+    assert close[0] > 0.9 and close[-1] < 0.5, close  # the head first, the figure to the waist at the end
+    assert max(part["probs"], key=lambda k: part["probs"][k][-1]) == "MS"
+    assert np.allclose(np.sum([part["probs"][k] for k in part["probs"]], 0), 1.0, atol=0.01)
+
+
 def test_the_timeline_is_in_shots_json_and_under_the_reports_strip(push_starts, tmp_path):
     out = tmp_path / "out"
     assert main(["analyze", str(push_starts), "-o", str(out), "--movement", "geometry", "--scale", "none", "-q"]) == 0

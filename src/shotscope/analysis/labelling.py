@@ -91,7 +91,7 @@ class ShotLabeller:
         pending.windows = [{"scale": {}, "movement": {}} for _ in windows]
         for source, convert in self.sources:
             if not hasattr(source, "timeline"):
-                continue  # too costly every half second (the people in the frame)
+                continue
             picked, spans = window_frames(times, windows)
             said = source.timeline(np.stack([convert(items[i]) for i in picked]), times[picked], spans)
             for answers, window in zip(pending.windows, said, strict=True):

@@ -251,3 +251,14 @@ class PeopleSource:
         for key in ("label", "confidence", "probabilities"):
             evidence.pop(key)
         return {"scale": Estimate("scale", "people", dict(est.probabilities), evidence)}
+
+    def timeline(self, frames: np.ndarray, times: np.ndarray, spans: list[tuple[int, int]]):
+        """Its answers for stretches of the shot: the people of each stretch's middle frame (one
+        frame a window, ~0.03 s with MediaPipe's models), so a scale that changes within a shot (a
+        cut the detector missed, a figure walking up to the camera) shows on the timeline."""
+        answers = []
+        for first, last in spans:
+            est = estimate_scale(frames[(first + last) // 2][None], self.detector)
+            answers.append({"scale": Estimate("scale", "people", dict(est.probabilities),
+                                              {"evidence": est.evidence, "people": est.people})})
+        return answers
