@@ -69,13 +69,16 @@ def test_openvino_int8_is_quantized_once_and_keeps_the_labels(tiny_model, user_c
 
 
 def test_calibration_clips_are_moving_photographs_at_the_models_shape(tiny_model):
-    clips = openvino_backend.calibration_clips(tiny_model, 3)
+    from shotscope.model.calibration import photograph_clips
+
+    clips = photograph_clips(tiny_model, 3)
     shape = (1, tiny_model.num_frames, 3, tiny_model.image_size, tiny_model.image_size)
     assert [c.shape for c in clips] == [shape] * 3 and all(c.dtype == np.float32 for c in clips)
     for clip in clips:
         assert 0.3 < clip.std() < 3 and abs(clip.mean()) < 2  # normalised as the model's preprocessing does
         assert np.abs(clip[0, -1] - clip[0, 0]).mean() > 0.01  # the camera moves
     assert not np.allclose(clips[0], clips[1])
+    assert not np.allclose(photograph_clips(tiny_model, 1, seed=5)[0], clips[0])  # another seed, other clips
 
 
 def test_other_weights_are_converted_anew(tiny_model, user_cache):

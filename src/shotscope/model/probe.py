@@ -4,7 +4,8 @@ On CPUs with AMX, bfloat16 runs VideoMAE about 3x faster than float32; on CPUs w
 but no AMX it runs slower (measured 0.55-0.66x). Flags cannot tell them apart; a measurement
 can. The first time a model of a given shape runs on a machine, :func:`choose_precision` times
 each variant the device offers (float32; bfloat16 autocast; float16 autocast on GPUs) on the
-model's real input shape, keeps those whose answers agree with float32's, and chooses the
+model's real input shape (photographs under slow camera moves, :mod:`.calibration`), keeps those
+whose answers agree with float32's, and chooses the
 fastest. The choice is cached per device model, library versions, model shape and heads (whether
 a variant agrees is the model's own) in the user's cache (``precision.json``), so later runs pay
 nothing. ``--precision`` still forces one.
@@ -21,6 +22,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..files import atomic_write_text, cache_dir
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CACHE_FILE = "precision.json"
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+PROBE_INPUTS = "photographs-v1"  # what the answers are compared on: a choice made on other inputs is measured anew
 AGREE = 0.02  # a variant agrees when every clip's labels match float32's, or its probabilities differ by less
 
 
@@ -58,7 +61,7 @@ def cache_key(model: Any, device: torch.device) -> str:
         if name.startswith(("scale_cf", "movement_cf")):
             heads.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     text = json.dumps([device.type, device_name(device), torch.__version__, torch.get_num_threads(), shape,
-                       heads.hexdigest()] + ([onnx] if onnx else []))
+                       heads.hexdigest(), PROBE_INPUTS] + ([onnx] if onnx else []))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -96,8 +99,11 @@ def _timed(fn, repeats: int) -> float:
 def measure(model: Any, device: torch.device, repeats: int = 1, clips: int = 1) -> dict[str, Any]:
     """Time each variant on ``clips`` clips of the model's real input shape and compare its answers
     with float32's: {"seconds": {variant: s}, "agrees": {variant: bool}, "choice": fastest agreeing}."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(clips, model.num_frames, 3, model.image_size, model.image_size, generator=gen).to(device)
+    from .calibration import photograph_clips
+
+    # photographs under camera moves (not the ones NNCF calibrated on): a trained network's answers
+    # on them say more than on random pixels
+    x = torch.from_numpy(np.concatenate(photograph_clips(model, clips, seed=1000))).to(device)
     dtype = next(model.parameters()).dtype
 
     networks: dict[str, Any] = {}
