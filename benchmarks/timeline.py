@@ -21,8 +21,8 @@ SHOTS = [("LS", "Static", 72), ("MS", "Push", 96), ("CS", "Static", 48), ("FS", 
 
 def measure(film: Path, scale: str = "none") -> tuple[float, float, int, float]:
     def run(step: float):
-        return analyze(film, None, settings=AnalyzeSettings(movement="geometry", scale=scale, timeline=step),
-                       progress=False)
+        return analyze(film, None, settings=AnalyzeSettings(movement="geometry", scale=scale, timeline=step,
+                                                            timeline_people=scale == "people"), progress=False)
 
     off, _ = best_of(lambda: run(0.0), 3)
     on, result = best_of(lambda: run(0.5), 3)
@@ -49,8 +49,8 @@ def main() -> None:
 
 `analyze` with movement from geometry and no model (where the timeline weighs most: with a network
 the clips dominate), the timeline off (`--timeline 0`) against its default (a point every 0.5 s,
-geometry reading three frames a window; with `--scale people`, the people of each window's middle
-frame too), best of 3.
+geometry reading three frames a window; with `--scale people --timeline-people`, the people of each
+window's middle frame too), best of 3.
 
 | film | timeline of | seconds of film | timeline off (s) | every 0.5 s (s) | extra | ms a point |
 |---|---|---|---|---|---|---|

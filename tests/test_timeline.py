@@ -86,8 +86,11 @@ def test_the_people_timeline_shows_a_figure_framed_ever_wider_within_one_shot(tm
     shares = np.r_[np.full(36, 0.42), np.linspace(0.42, 0.8, 36), np.full(36, 0.8)]
     path = tmp_path / "widening.mp4"
     write_video(path, (top_of(person, share)[0] for share in shares), fps=24)
-    film = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people"),
-                             progress=False)
+    plain = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people"),
+                              progress=False)
+    assert "scale" not in plain.shots[0].timeline  # only when asked: it costs a frame a point
+    film = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people",
+                                                                  timeline_people=True), progress=False)
     assert len(film.shots) == 1
     timeline = film.shots[0].timeline
     part = timeline["scale"]

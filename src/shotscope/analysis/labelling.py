@@ -90,8 +90,8 @@ class ShotLabeller:
         pending.centres = [c for c, _, _ in windows]
         pending.windows = [{"scale": {}, "movement": {}} for _ in windows]
         for source, convert in self.sources:
-            if not hasattr(source, "timeline"):
-                continue
+            if not hasattr(source, "timeline") or (source.name == "people" and not st.timeline_people):
+                continue  # the people only when asked: a frame a point costs more than the film's decoding
             picked, spans = window_frames(times, windows)
             said = source.timeline(np.stack([convert(items[i]) for i in picked]), times[picked], spans)
             for answers, window in zip(pending.windows, said, strict=True):

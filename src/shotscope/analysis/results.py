@@ -98,6 +98,7 @@ class AnalyzeSettings:
     end: float | None = None
     timeline: float = 0.5  # seconds between the points of each shot's probability timeline (0: none)
     timeline_network: bool = False  # the network too in the timeline: a clip a point (as many as half-seconds)
+    timeline_people: bool = False  # the scale from people too in the timeline (one frame a point: +40-80 % without a model)
     people_detector: str = "auto"  # the scale from people's detector: auto (MediaPipe's where fetched) | mediapipe | opencv
 
     def __post_init__(self) -> None:

@@ -6,8 +6,8 @@ Each window is ``max(2 * step, 1 s)`` wide, centred on its point and cut to the 
 reads three frames of each window, a step apart (of the frames analyze kept for the shot: those
 nearest the windows' centres; a pair shared by neighbouring windows is tracked once); the network, only when asked (``timeline_network``: a clip
 a window, so as many clips as half-seconds of film), reads a clip of its own frames in each. The
-people in the frame, where the scale comes from them, are searched in the middle frame of each
-window (one frame a window). A task's timeline comes from the
+people in the frame, where the scale comes from them and only when asked (``timeline_people``:
+a frame a window costs more than decoding it), are searched in the middle frame of each window. A task's timeline comes from the
 source its label came from (for the fused movement, the combiner on each window's answers), or,
 where that source has no windows, from one that has (recorded in ``source``).
 """
