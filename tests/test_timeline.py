@@ -89,10 +89,12 @@ def test_the_people_timeline_shows_a_figure_framed_ever_wider_within_one_shot(tm
     plain = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people"),
                               progress=False)
     assert "scale" not in plain.shots[0].timeline  # only when asked: it costs a frame a point
-    film = shotscope.analyze(path, None, settings=AnalyzeSettings(movement="geometry", scale="people",
-                                                                  timeline_people=True), progress=False)
-    assert len(film.shots) == 1
-    timeline = film.shots[0].timeline
+    # asked for on the command line: shots.json holds the scale's timeline beside the movement's
+    assert main(["analyze", str(path), "--scale", "people", "--movement", "geometry", "--timeline-people",
+                 "-o", str(tmp_path / "out"), "-q"]) == 0
+    data = json.loads(next((tmp_path / "out").glob("*/shots.json")).read_text())
+    assert len(data["shots"]) == 1 and data["settings"]["timeline_people"] is True
+    timeline = data["shots"][0]["timeline"]
     part = timeline["scale"]
     assert part["source"] == "people" and len(timeline["times"]) == 9
     close = [part["probs"]["ECS"][i] + part["probs"]["CS"][i] for i in range(9)]
