@@ -24,14 +24,10 @@ def best_of(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
 
 
 def cpu_model() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The CPU's model name (as the precision probe keys its choices)."""
+    from shotscope.model.probe import device_name
+
+    return device_name(torch.device("cpu"))
 
 
 def cpu_kind() -> str:
