@@ -139,6 +139,28 @@ def test_a_conversion_that_fails_leaves_nothing(tiny_model, user_cache, monkeypa
     assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[1].shape == (2, 4)
 
 
+@pytest.mark.skipif("openvino-int8" not in openvino_backend.variants(),
+                    reason="needs NNCF (shotscope[openvino]) and a CPU with 8-bit products")
+def test_a_quantization_that_fails_leaves_the_converted_model_and_no_half_file(tiny_model, user_cache, monkeypatch):
+    import openvino
+
+    set_precision(tiny_model, "openvino-fp32")  # converted
+    real = openvino.save_model
+
+    def full_disk(model, path, **kwargs):
+        real(model, path, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(openvino, "save_model", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        set_precision(tiny_model, "openvino-int8")
+    files = sorted(p.name for p in (user_cache / "openvino").iterdir() if p.is_file())
+    assert len(files) == 2 and not any("int8" in f or f.startswith(".") for f in files)  # the fp32 .xml/.bin only
+    monkeypatch.setattr(openvino, "save_model", real)
+    set_precision(tiny_model, "openvino-int8")  # quantized afresh, and it runs
+    assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[0].shape == (2, 5)
+
+
 def test_openvino_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypatch):
     from shotscope.devices import resolve_precision
 
