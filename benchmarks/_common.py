@@ -32,6 +32,11 @@ def cpu_model() -> str:
 
 def cpu_kind() -> str:
     """The kind of CPU a speed depends on: torch's bf16 is ~3x fp32 with AMX and slower without."""
+    import os
+
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if torch.cpu._is_amx_tile_supported() and cap and cap != "ALL" and "AMX" not in cap:
+        return f"CPU with AMX capped at {cap} (ONEDNN_MAX_CPU_ISA: no AMX, emulated)"
     if torch.cpu._is_amx_tile_supported():
         return "CPU with AMX"
     if torch.cpu._is_avx512_bf16_supported():

@@ -12,6 +12,7 @@ Run: .venv/bin/python benchmarks/predict.py
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ import av
 import numpy as np
 import torch
 
-from _common import machine, per_kind, write_section
+from _common import cpu_kind, machine, per_kind, write_section
 from shotscope import PreprocessConfig, ShotScopeConfig, ShotScopeModel, load_model
 from shotscope.data.records import ClipRecord
 from shotscope.model.inference import precision_name
@@ -89,13 +90,13 @@ def main() -> None:
         preds = predict_records(ours_model, records, progress=False, movement="model", batch_size=8)
         ours_s = time.perf_counter() - t0
     n = len(paths)
-    amx = "amx" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else False
+    amx = "AMX" in cpu_kind() and "no AMX" not in cpu_kind()
     goal = GOAL_AMX if amx else GOAL_OTHER
     record = ours_model.precision_record or {}
     timings = ", ".join(f"{k} {v:.2f}" for k, v in record.get("seconds", {}).items()) or "not measured"
     same = float(np.mean(seed_probs.argmax(-1) == preds.scale_probs.argmax(-1)))
     diff = float(np.abs(seed_probs - preds.scale_probs).max())
-    body = f"""Command: `.venv/bin/python benchmarks/predict.py` ({machine()})
+    body = f"""Command: `{"ONEDNN_MAX_CPU_ISA=" + os.environ["ONEDNN_MAX_CPU_ISA"] + " " if "capped" in cpu_kind() else ""}.venv/bin/python benchmarks/predict.py` ({machine()})
 
 {n} clips of 3 s cut from the real footage in `shared/fixtures/real-video` (720p, 704x576 SAR 16:11,
 1280x544 VFR, 480x320 MPEG-4), a model of the published size (VideoMAE-base, random weights).
@@ -108,7 +109,8 @@ def main() -> None:
 Loading the model (345 MB of safetensors, straight into a meta-initialised model): {load_s:.2f} s;
 a random initialisation alone, which loading no longer does, takes {init_s:.2f} s.
 
-Speed-up: **{seed_s / ours_s:.1f}x** (goal >= {goal}x on a CPU {"with" if amx else "without"} AMX, as this one). Both paths are
+Speed-up: **{seed_s / ours_s:.1f}x** (goal >= {goal}x on a CPU {"with" if amx else "without"} AMX, as this one{
+    ", its AMX switched off for oneDNN and OpenVINO: an emulation, not the AMD EPYC above" if "capped" in cpu_kind() else ""}). Both paths are
 bound by the model: the seed's decoding is ~5 % of its time, and shotscope's clips are decoded one
 batch ahead in a thread while the model runs. What is left is the network's own speed at the
 variant chosen; the probe's timings on this machine (seconds a clip): {timings}. Scale labels the same on {100 * same:.0f} % of the
