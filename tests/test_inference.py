@@ -80,7 +80,7 @@ def test_precision_choices_on_each_device(gpus, monkeypatch):
     assert resolve_precision("fp16", "cuda") == torch.float16
     with pytest.raises(DataError, match=r"^precision bf16: this GPU has no bfloat16; use fp16 or auto$"):
         resolve_precision("bf16", "cuda")
-    with pytest.raises(DataError, match=r"^precision must be one of auto, fp32, bf16, fp16, onnx-fp32, onnx-int8, openvino-fp32, openvino-bf16, openvino-int8, got 'int8'$"):
+    with pytest.raises(DataError, match=r"^precision must be one of auto, fp32, bf16, fp16, onnx-fp32, onnx-int8, openvino-fp32, openvino-bf16, openvino-int8, openvino-int8-bf16, got 'int8'$"):
         resolve_precision("int8", "cpu")
 
 

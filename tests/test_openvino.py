@@ -53,6 +53,8 @@ def test_openvino_int8_is_quantized_once_and_keeps_the_labels(tiny_model, user_c
     reference = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
     set_precision(tiny_model, "openvino-int8")
     assert tiny_model.backend_network.variant == "openvino-int8"
+    # what is not 8-bit runs at float32 (faster than bfloat16 on CPUs without AMX; -bf16 is the other)
+    assert "float32" in str(tiny_model.backend_network.compiled.get_property("INFERENCE_PRECISION_HINT"))
     folder = user_cache / "openvino"
     converted = next(p for p in folder.glob("*.xml") if not p.stem.endswith("-int8"))
     quantized = converted.with_name(f"{converted.stem}-int8.xml")  # beside the converted model it came from
@@ -66,6 +68,12 @@ def test_openvino_int8_is_quantized_once_and_keeps_the_labels(tiny_model, user_c
     monkeypatch.setattr(openvino_backend, "quantize", lambda *a, **k: pytest.fail("quantized again"))
     set_precision(tiny_model, "openvino-int8")
     assert predict_probs(tiny_model, random_clips(tiny_model, 2, seed=1), batch_size=2)[0].shape == (2, 5)
+    if "openvino-int8-bf16" in openvino_backend.variants():  # the same 8-bit model, the rest at bfloat16
+        set_precision(tiny_model, "openvino-int8-bf16")
+        config = tiny_model.backend_network.compiled
+        assert "bfloat16" in str(config.get_property("INFERENCE_PRECISION_HINT"))
+        other = predict_probs(tiny_model, random_clips(tiny_model, 12, seed=1), batch_size=4)
+        assert all(np.abs(a - b).max() < 0.1 for a, b in zip(other, ours, strict=True))
 
 
 def test_calibration_clips_are_moving_photographs_at_the_models_shape(tiny_model):
@@ -171,6 +179,8 @@ def test_openvino_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypat
         set_precision(tiny_model, "openvino-bf16")
     with pytest.raises(ModelLoadError, match="no 8-bit products on this CPU"):
         set_precision(tiny_model, "openvino-int8")
+    with pytest.raises(ModelLoadError, match="no 8-bit products on this CPU"):
+        set_precision(tiny_model, "openvino-int8-bf16")
     monkeypatch.setattr(openvino_backend, "_quantizer_available", lambda: False)
     with pytest.raises(ModelLoadError, match=r'NNCF is not installed: pip install "shotscope\[openvino\]"'):
         set_precision(tiny_model, "openvino-int8")

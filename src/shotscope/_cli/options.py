@@ -121,8 +121,8 @@ def _device_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                    help="compute precision: auto = the fastest of fp32, bf16 (and fp16 on GPUs; on a CPU also "
                         "ONNX Runtime's onnx-fp32 and onnx-int8 where shotscope[onnx] is installed, OpenVINO's "
-                        "openvino-fp32, openvino-bf16 and openvino-int8 where shotscope[openvino] is) whose labels agree with "
-                        "fp32's, measured once per machine and model (cached)")
+                        "openvino-fp32, openvino-bf16, openvino-int8 and openvino-int8-bf16 where shotscope[openvino] "
+                        "is) whose labels agree with fp32's, measured once per machine and model (cached)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model: a warm-up of tens of seconds that long archive runs win back")
 

@@ -6,12 +6,14 @@ input shape and the library versions (:func:`shotscope.model.onnx_backend.weight
 compiled form is cached by OpenVINO beside it, so a later run starts in a fraction of a second.
 ``openvino-bf16`` runs it with bfloat16 inference precision, offered only where OpenVINO reports
 the CPU can (AVX512-BF16 or AMX); ``openvino-fp32`` at float32. ``openvino-int8``: the converted
-model quantized once by NNCF (8-bit weights and activations of the matrix products, the rest at
-bfloat16 where the CPU has it; the two heads in float), calibrated on clips of photographs under
-slow camera moves, with no data of the user's; offered where NNCF is installed and the CPU has 8-bit products (AVX-VNNI,
-AVX512-VNNI or AMX). :mod:`.probe` times both beside
-torch's and ONNX Runtime's variants and keeps them only where their answers agree with float32's;
-``--precision openvino-fp32|openvino-bf16`` forces one. Measured in docs/benchmarks.md.
+model quantized once by NNCF (8-bit weights and activations of the matrix products, the two heads
+in float, the rest at float32), calibrated on clips of photographs under slow camera moves, with
+no data of the user's; offered where NNCF is installed and the CPU has 8-bit products (AVX-VNNI,
+AVX512-VNNI or AMX); ``openvino-int8-bf16``: the same with the rest at bfloat16, where the CPU has
+it (faster with AMX, slower without: measured, 0.20 against 0.29 s a clip with AMX, 0.52 against
+0.44 with it switched off). :mod:`.probe` times them all beside torch's and ONNX Runtime's variants
+and keeps them only where their answers agree with float32's; ``--precision`` forces one.
+Measured in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from .calibration import photograph_clips
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("openvino-fp32", "openvino-bf16", "openvino-int8")
-_HINTS = {"openvino-fp32": "f32", "openvino-bf16": "bf16"}
+VARIANTS = ("openvino-fp32", "openvino-bf16", "openvino-int8", "openvino-int8-bf16")
+# the precision of what is not 8-bit (int8) or of everything
+_HINTS = {"openvino-fp32": "f32", "openvino-bf16": "bf16", "openvino-int8": "f32", "openvino-int8-bf16": "bf16"}
 CALIBRATION_CLIPS = 16  # clips NNCF reads the activations' ranges from
 
 
@@ -61,8 +64,9 @@ def variants() -> tuple[str, ...]:
         capabilities = _capabilities()
     except RuntimeError:  # no CPU plugin: nothing to offer
         return ()
-    return ("openvino-fp32", *(["openvino-bf16"] if "BF16" in capabilities else []),
-            *(["openvino-int8"] if "INT8" in capabilities and _quantizer_available() else []))
+    bf16, int8 = "BF16" in capabilities, "INT8" in capabilities and _quantizer_available()
+    return ("openvino-fp32", *(["openvino-bf16"] if bf16 else []), *(["openvino-int8"] if int8 else []),
+            *(["openvino-int8-bf16"] if int8 and bf16 else []))
 
 
 @lru_cache(maxsize=1)
@@ -157,8 +161,7 @@ class OpenVinoNetwork:
     """A compiled OpenVINO model of the network: logits of both heads for a float32 batch."""
 
     def __init__(self, path: Path, variant: str, threads: int | None = None):
-        hint = _HINTS.get(variant) or ("bf16" if "BF16" in _capabilities() else "f32")  # int8: the rest's precision
-        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY",
+        config = {"INFERENCE_PRECISION_HINT": _HINTS[variant], "PERFORMANCE_HINT": "LATENCY",
                   "INFERENCE_NUM_THREADS": threads or torch.get_num_threads(),
                   "CACHE_DIR": str(path.parent / "compiled")}
         self.compiled = _core().compile_model(str(path), "CPU", config)
@@ -178,16 +181,17 @@ def openvino_network(model: Any, variant: str) -> OpenVinoNetwork:
         raise ValueError(f"not an OpenVINO variant: {variant!r}")
     if not available():
         raise ModelLoadError(f'precision {variant}: OpenVINO is not installed: pip install "shotscope[openvino]"')
-    if variant == "openvino-int8" and not _quantizer_available():
+    eight_bit = variant.startswith("openvino-int8")
+    if eight_bit and not _quantizer_available():
         raise ModelLoadError(f'precision {variant}: NNCF is not installed: pip install "shotscope[openvino]"')
     if variant not in variants():
-        what = "8-bit products" if variant == "openvino-int8" else "bfloat16"
+        what = "8-bit products" if eight_bit and "openvino-int8" not in variants() else "bfloat16"
         raise ModelLoadError(f"precision {variant}: OpenVINO finds no {what} on this CPU; use openvino-fp32")
     path = cache_dir() / "openvino" / f"{weights_key(model, 'openvino', version())}.xml"
     if not path.is_file():
         log.debug("%s: converting the network for OpenVINO once (cached in %s; tens of seconds)", variant, path.parent)
         convert(model, path)
-    if variant == "openvino-int8":
+    if eight_bit:  # both int8 variants share the quantized model
         source, path = path, path.with_name(f"{path.stem}-int8.xml")
         if not path.is_file():
             log.debug("%s: quantizing the network once (cached in %s; tens of seconds)", variant, path.parent)
