@@ -56,8 +56,9 @@ def test_openvino_int8_is_quantized_once_and_keeps_the_labels(tiny_model, user_c
     # what is not 8-bit runs at float32 (faster than bfloat16 on CPUs without AMX; -bf16 is the other)
     assert "float32" in str(tiny_model.backend_network.compiled.get_property("INFERENCE_PRECISION_HINT"))
     folder = user_cache / "openvino"
-    converted = next(p for p in folder.glob("*.xml") if not p.stem.endswith("-int8"))
-    quantized = converted.with_name(f"{converted.stem}-int8.xml")  # beside the converted model it came from
+    converted = next(p for p in folder.glob("*.xml") if "-int8" not in p.stem)
+    # beside the converted model it came from, named by how it was quantized (other settings: anew)
+    quantized = converted.with_name(f"{converted.stem}-int8-{openvino_backend.QUANTIZATION}.xml")
     assert {p.name for p in folder.glob("*.xml")} == {converted.name, quantized.name}
     assert not list(folder.glob(".*"))
     ops = {op.get_type_name() for op in openvino_backend._core().read_model(str(quantized)).get_ops()}

@@ -108,7 +108,9 @@ def _model_option(p: argparse.ArgumentParser) -> None:
 def _movement_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--movement", choices=MOVEMENT_CHOICES, default="auto", help=MOVEMENT_HELP)
     p.add_argument("--scale", choices=SCALE_CHOICES, default="auto", help=SCALE_HELP)
-    p.add_argument("--people-detector", choices=["auto", "mediapipe", "opencv"], default="auto",
+    from ..sources.selection import PEOPLE_DETECTORS
+
+    p.add_argument("--people-detector", choices=list(PEOPLE_DETECTORS), default="auto",
                    help="who finds the people for --scale people: MediaPipe's pose and face models (fetched once "
                         "with `shotscope fetch-people-models`), OpenCV's own detectors (weaker), or auto (MediaPipe's "
                         "where fetched)")

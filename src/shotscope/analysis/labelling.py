@@ -35,10 +35,14 @@ class ShotLabeller:
         self.model, self.settings, self.n, self.convert = model, settings, num_frames, convert
         self.geometry, self.people = geometry or convert, people or convert
         self.sources: list[tuple[ShotSource, Converter]] = []
+        self.timeline_sources: list[tuple[ShotSource, Converter]] = []  # those read window by window too
         if settings.movement in ("geometry", "fused"):
             self.sources.append((GeometrySource(), self.geometry))
+            self.timeline_sources.append(self.sources[-1])
         if settings.scale == "people":
             self.sources.append((PeopleSource(settings.people_detector), self.people))
+            if settings.timeline_people:  # only when asked: a frame a point costs more than decoding it
+                self.timeline_sources.append(self.sources[-1])
         self.network = NetworkSource(model, settings.batch_size) if model is not None else None
         # thumbnails from the largest frames converted
         self.thumb = max((convert, *(c for _, c in self.sources)), key=lambda c: c.size[0])
@@ -89,9 +93,7 @@ class ShotLabeller:
         times = np.array([f.time for f in items])
         pending.centres = [c for c, _, _ in windows]
         pending.windows = [{"scale": {}, "movement": {}} for _ in windows]
-        for source, convert in self.sources:
-            if not hasattr(source, "timeline") or (source.name == "people" and not st.timeline_people):
-                continue  # the people only when asked: a frame a point costs more than the film's decoding
+        for source, convert in self.timeline_sources:
             picked, spans = window_frames(times, windows)
             said = source.timeline(np.stack([convert(items[i]) for i in picked]), times[picked], spans)
             for answers, window in zip(pending.windows, said, strict=True):

@@ -21,6 +21,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ VARIANTS = ("openvino-fp32", "openvino-bf16", "openvino-int8", "openvino-int8-bf
 # the precision of what is not 8-bit (int8) or of everything
 _HINTS = {"openvino-fp32": "f32", "openvino-bf16": "bf16", "openvino-int8": "f32", "openvino-int8-bf16": "bf16"}
 CALIBRATION_CLIPS = 16  # clips NNCF reads the activations' ranges from
+# in the quantized file's name: a change of how it is quantized (these settings) quantizes anew
+QUANTIZATION = "q1"
 
 
 def available() -> bool:
@@ -88,8 +92,6 @@ def convert(model: Any, path: Path) -> Path:
 
     from .onnx_backend import _Logits, quiet_conversion
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xml")
     x = torch.zeros(2, model.num_frames, 3, model.image_size, model.image_size)
     shape = ov.PartialShape([-1, model.num_frames, 3, model.image_size, model.image_size])
     was_training = model.training
@@ -97,11 +99,23 @@ def convert(model: Any, path: Path) -> Path:
     try:
         with quiet_conversion():
             converted = ov.convert_model(_Logits(model).eval(), example_input=(x,), input=[shape])
-        ov.save_model(converted, str(tmp), compress_to_fp16=False)
+    finally:
+        model.train(was_training)
+    return _save(converted, path)
+
+
+def _save(network: Any, path: Path) -> Path:
+    """``network`` in OpenVINO's format at ``path``: each file written under a temporary name and
+    renamed, the weights first (killed half-way, no .xml is left, so the work is done again)."""
+    import openvino as ov
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xml")
+    try:
+        ov.save_model(network, str(tmp), compress_to_fp16=False)
         os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
         os.replace(tmp, path)
     finally:
-        model.train(was_training)
         for leftover in (tmp, tmp.with_suffix(".bin")):
             leftover.unlink(missing_ok=True)
     return path
@@ -109,52 +123,36 @@ def convert(model: Any, path: Path) -> Path:
 
 def quantize(model: Any, source: Path, path: Path) -> Path:
     """The OpenVINO model at ``source`` quantized to 8 bits by NNCF (calibrated on
-    :func:`shotscope.model.calibration.photograph_clips`), written at ``path`` as :func:`convert` writes (temp files, renamed)."""
+    :func:`shotscope.model.calibration.photograph_clips`), written at ``path`` as :func:`convert` writes."""
     import nncf
-    import openvino as ov
+    from nncf.quantization.advanced_parameters import (
+        AdvancedQuantizationParameters,
+        AdvancedSmoothQuantParameters,
+    )
 
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xml")
-    try:
-        with _quiet_nncf():
-            from nncf.quantization.advanced_parameters import (
-                AdvancedQuantizationParameters,
-                AdvancedSmoothQuantParameters,
-            )
-
-            # the two heads stay in float (tiny, and where a label is decided); SmoothQuant off: it
-            # is for the outlying activations of language models and doubled the error here
-            quantized = nncf.quantize(
-                _core().read_model(str(source)), nncf.Dataset(photograph_clips(model, CALIBRATION_CLIPS)),
-                model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_CLIPS,
-                ignored_scope=nncf.IgnoredScope(patterns=[".*(scale|movement)_cf.*"], validate=False),
-                advanced_parameters=AdvancedQuantizationParameters(
-                    smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1)))
-        ov.save_model(quantized, str(tmp), compress_to_fp16=False)
-        os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp.with_suffix(".bin")):
-            leftover.unlink(missing_ok=True)
-    return path
+    with _quiet_nncf():
+        # the two heads stay in float (tiny, and where a label is decided); SmoothQuant off: it is
+        # for the outlying activations of language models and doubled the error here
+        quantized = nncf.quantize(
+            _core().read_model(str(source)), nncf.Dataset(photograph_clips(model, CALIBRATION_CLIPS)),
+            model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_CLIPS,
+            ignored_scope=nncf.IgnoredScope(patterns=[".*(scale|movement)_cf.*"], validate=False),
+            advanced_parameters=AdvancedQuantizationParameters(
+                smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1)))
+    return _save(quantized, path)
 
 
-class _quiet_nncf:  # noqa: N801 - a context manager
+@contextmanager
+def _quiet_nncf() -> Iterator[None]:
     """NNCF's progress bars and statistics tables off the console while it quantizes (shotscope's
     own progress stays where it is)."""
+    import io
 
-    def __enter__(self) -> None:
-        import contextlib
-        import io
+    import nncf
 
-        import nncf
-
-        nncf.set_log_level(logging.ERROR)
-        self.stack = contextlib.ExitStack()
-        self.stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        self.stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
-
-    def __exit__(self, *exc: object) -> None:
-        self.stack.close()
+    nncf.set_log_level(logging.ERROR)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        yield
 
 
 class OpenVinoNetwork:
@@ -192,7 +190,7 @@ def openvino_network(model: Any, variant: str) -> OpenVinoNetwork:
         log.debug("%s: converting the network for OpenVINO once (cached in %s; tens of seconds)", variant, path.parent)
         convert(model, path)
     if eight_bit:  # both int8 variants share the quantized model
-        source, path = path, path.with_name(f"{path.stem}-int8.xml")
+        source, path = path, path.with_name(f"{path.stem}-int8-{QUANTIZATION}.xml")
         if not path.is_file():
             log.debug("%s: quantizing the network once (cached in %s; tens of seconds)", variant, path.parent)
             quantize(model, source, path)
