@@ -188,3 +188,17 @@ def test_openvino_where_it_cannot_run_says_why(tiny_model, user_cache, monkeypat
     monkeypatch.setattr(openvino_backend, "available", lambda: False)
     with pytest.raises(ModelLoadError, match=r'pip install "shotscope\[openvino\]"'):
         set_precision(tiny_model, "openvino-fp32")
+
+
+def test_openvino_and_nncf_send_no_usage_statistics():
+    """Converting and quantizing send nothing to Google Analytics (the package NNCF brings would,
+    and offline its forked senders keep the process from exiting): their stubs stand in."""
+    import openvino.tools.ovc.convert_impl as convert_impl
+    import openvino.tools.ovc.telemetry_utils as telemetry_utils
+
+    assert telemetry_utils.tm.__name__ == convert_impl.tm.__name__ == "openvino.tools.ovc.telemetry_stub"
+    if openvino_backend._quantizer_available():
+        from nncf.telemetry import wrapper
+
+        assert isinstance(wrapper.telemetry, wrapper.NNCFTelemetryStub)
+

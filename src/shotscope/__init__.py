@@ -8,10 +8,19 @@ transformers' Auto classes.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .version import __version__
+
+# OpenVINO's converter and NNCF send usage statistics to Google Analytics by default once the
+# openvino-telemetry package is installed (NNCF requires it): an archive's machine should not
+# report on its work, and offline the processes they fork to send keep Python from exiting. Both
+# fall back to their own stubs where the package cannot be imported; this makes it so, unless
+# something imported it before shotscope.
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+
 
 FUSION_FILE = "movement_fusion.json"  # shotscope.sources.fusion.FUSION_FILE
 
