@@ -41,7 +41,7 @@ def cpu_kind() -> str:
         return "CPU with AMX"
     if torch.cpu._is_avx512_bf16_supported():
         return "CPU with AVX512-BF16, no AMX"
-    return "CPU without bf16"
+    return f"CPU without bf16 ({torch.backends.cpu.get_cpu_capability()}, no AVX512)"
 
 
 def machine() -> str:

