@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -64,3 +65,40 @@ def write_section(name: str, body: str) -> None:
     tmp = DOC.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(DOC)
+
+
+def reliability(conf: np.ndarray, right: np.ndarray, path: Path, title: str, bins: int = 5) -> float:
+    """Expected calibration error over ``bins`` equal-width confidence bins; the diagram as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ece, xs, ys, ns = 0.0, [], [], []
+    for inside in _bins(conf, bins):
+        ece += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
+        xs.append(conf[inside].mean())
+        ys.append(right[inside].mean())
+        ns.append(int(inside.sum()))
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
+    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1)
+    ax.plot(xs, ys, "o-", color="#3b6ea5")
+    for x, y, n in zip(xs, ys, ns, strict=True):
+        ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set(xlabel="probability of the label given", ylabel="share right", xlim=(0, 1), ylim=(0, 1),
+           title=f"{title}: ECE {ece:.2f}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return float(ece)
+
+
+def _bins(conf: np.ndarray, bins: int) -> list[np.ndarray]:
+    edges = np.linspace(0, 1, bins + 1)
+    masks = [(conf > lo) & (conf <= hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [m for m in masks if m.any()]
+
+
+def calibration_error(conf: np.ndarray, right: np.ndarray, bins: int = 5) -> float:
+    """Expected calibration error over ``bins`` equal-width confidence bins (no diagram)."""
+    return float(sum(m.mean() * abs(right[m].mean() - conf[m].mean()) for m in _bins(conf, bins)))

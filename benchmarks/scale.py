@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score
 
-from _common import machine, write_section
+from _common import machine, reliability, write_section
 from real_footage import dev_set, other_set, stills_set
 from shotscope.labels import SCALE_LABELS
 from shotscope.sources.people import FRAMES, PEOPLE_SIDE, estimate_scale
@@ -55,35 +55,6 @@ def scores(y: list[str], p: list[str]) -> str:
     cm = confusion_matrix(y, p, labels=SCALE_LABELS).tolist()
     acc = float(np.mean(np.array(y) == np.array(p)))
     return f"{len(y)} | {acc:.2f} | {f1_score(y, p, labels=present, average='macro', zero_division=0):.2f} | {per} | {cm}"
-
-
-def reliability(conf: np.ndarray, right: np.ndarray, path: Path, bins: int = 5) -> float:
-    """Expected calibration error over ``bins`` equal-width confidence bins; the diagram as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    edges = np.linspace(0, 1, bins + 1)
-    ece, xs, ys, ns = 0.0, [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        inside = (conf > lo) & (conf <= hi)
-        if inside.any():
-            ece += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
-            xs.append(conf[inside].mean())
-            ys.append(right[inside].mean())
-            ns.append(int(inside.sum()))
-    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
-    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1)
-    ax.plot(xs, ys, "o-", color="#3b6ea5")
-    for x, y, n in zip(xs, ys, ns, strict=True):
-        ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    ax.set(xlabel="probability of the label given", ylabel="share right", xlim=(0, 1), ylim=(0, 1),
-           title=f"scale from people: ECE {ece:.2f}")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return float(ece)
 
 
 def cost(height: int) -> float:
@@ -162,7 +133,8 @@ def main() -> None:
         y.append(label)
         p.append(estimate_scale(frames).label)
     rows.append(f"| scikit-image's photographs held as shots | people (MediaPipe) | {scores(y, p)} |")
-    ece = reliability(np.array(conf), np.array(right, float), DOCS / "images" / "scale-reliability.png")
+    ece = reliability(np.array(conf), np.array(right, float), DOCS / "images" / "scale-reliability.png",
+                      "scale from people")
     costs = {h: cost(h) for h in (720, 1080)}
     body = f"""Command: `.venv/bin/python benchmarks/scale.py` ({machine()})
 

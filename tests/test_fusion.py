@@ -201,3 +201,17 @@ def test_a_saved_combiner_loads_back_and_a_bad_one_is_refused_with_its_reason(tm
             assert str(err.value) == f"{path}: not a valid movement combiner (values must be finite numbers)"
         else:
             assert str(err.value).endswith("fit it again with `shotscope fit-fusion`")
+
+
+def test_the_combiner_reads_the_geometry_as_before_its_temperature(monkeypatch):
+    """Combiners fitted before the geometry's probabilities were tempered keep their inputs: the
+    combiner undoes the temperature."""
+    from shotscope.sources import fusion, geometry
+
+    frames = _clip("Push", 3)
+    tempered = estimate_movement(frames, _times(len(frames)))
+    monkeypatch.setattr(geometry, "TEMPERATURE", 1.0)  # the probabilities as they were before it
+    untempered = estimate_movement(frames, _times(len(frames)))
+    assert geometry.TEMPERATURE != fusion.TEMPERATURE and tempered.confidence < untempered.confidence
+    network = np.full(4, 0.25)
+    np.testing.assert_allclose(fusion._features(network, tempered), fusion._features(network, untempered), atol=2e-3)

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import atomic_write_text
 from ..labels import MOVEMENT_LABELS
-from .geometry import FEATURE_NAMES, MotionEstimate
+from .geometry import FEATURE_NAMES, TEMPERATURE, MotionEstimate
 
 FUSION_FILE = "movement_fusion.json"
 FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{k}" for k in MOVEMENT_LABELS] + \
@@ -25,7 +25,9 @@ FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{
 
 
 def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
-    geo = np.array([est.probabilities[k] for k in MOVEMENT_LABELS])
+    # the geometry's probabilities before its temperature (what combiners were fitted on before it came)
+    geo = np.array([est.probabilities[k] for k in MOVEMENT_LABELS]) ** TEMPERATURE
+    geo = geo / geo.sum() if geo.sum() > 0 else np.full(len(MOVEMENT_LABELS), 1 / len(MOVEMENT_LABELS))
     return np.concatenate([np.log(np.clip(network_probs, 1e-6, 1.0)), np.log(np.clip(geo, 1e-6, 1.0)),
                            est.features()])
 
