@@ -85,8 +85,8 @@ def reliability(conf: np.ndarray, right: np.ndarray, path: Path, title: str, bin
     ax.plot(xs, ys, "o-", color="#3b6ea5")
     for x, y, n in zip(xs, ys, ns, strict=True):
         ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    ax.set(xlabel="probability of the label given", ylabel="share right", xlim=(0, 1), ylim=(0, 1),
-           title=f"{title}: ECE {ece:.2f}")
+    ax.set(xlabel="probability of the label given", ylabel="share right", xlim=(0, 1), ylim=(0, 1))
+    ax.set_title(f"{title}: ECE {ece:.2f}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

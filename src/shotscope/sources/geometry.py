@@ -289,7 +289,7 @@ def decide_movement(ev: MovementEvidence, th: MotionThresholds) -> str:
 
 # the scores are margins in threshold units, not log-odds: divided by this, their softmax says how
 # often the label is right. Fitted (negative log-likelihood) on 78 hand-labelled real shots, leaving
-# out one source or one stretch of the development set at a time: 1.9-2.3 in every fold, 2.07 on
+# out one source or one stretch of the development set at a time: 1.86-2.25 in every fold, 2.04 on
 # all; expected calibration error 0.12 -> 0.06 on the shots left out (benchmarks/motion.py)
 TEMPERATURE = 2.0
 
