@@ -496,14 +496,15 @@ def test_thumbnails_decode_a_few_at_a_time_and_the_video_does_not_wait(copy, tmp
             thumbs = [asyncio.create_task(client.get(f"/thumb/{one}/{k % 3}/{('first', 'last')[k % 2]}"))
                       for k in range(4 * THUMBNAIL_DECODERS)]
             await asyncio.sleep(0.05)
-            t0 = time.perf_counter()
             video = await client.get(f"/media/{one}", headers={"Range": "bytes=0-999"})
-            waited = time.perf_counter() - t0
-            return [t.status_code for t in await asyncio.gather(*thumbs)], video.status_code, waited
+            done = sum(t.done() for t in thumbs)  # thumbnails finished when the video was answered
+            return [t.status_code for t in await asyncio.gather(*thumbs)], video.status_code, done
 
-    codes, video, waited = asyncio.run(scroll_while_playing())
+    codes, video, done = asyncio.run(scroll_while_playing())
     assert codes == [200] * len(codes) and most == THUMBNAIL_DECODERS
-    assert video == 206 and waited < 0.3  # before even the first thumbnails are done
+    # answered while they were still decoding: queued behind them, the video would have waited for
+    # three rounds at least (a count, not a time: a loaded machine answers late but in this order)
+    assert video == 206 and done < 3 * THUMBNAIL_DECODERS
 
 
 def test_serving_runs_the_app_while_its_block_runs(site):
