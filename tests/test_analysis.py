@@ -220,9 +220,9 @@ def test_transnetv2_kept_channels_last_scores_as_the_package_does():
         want, _ = package.predict_raw(frames)
         got, _ = ours.predict_raw(frames)
         assert torch.allclose(got, want, atol=1e-5)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            fast, _ = ours.predict_raw(frames)
-    assert (fast.float() - want).abs().max() < 0.02
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # one window is enough (slow where bf16 is converted)
+            fast, _ = ours.predict_raw(frames[:1])
+    assert (fast.float() - want[:1]).abs().max() < 0.02
 
 
 def test_non_smpte_frame_rate_still_writes_edl_and_timelines(tmp_path):

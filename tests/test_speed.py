@@ -47,11 +47,12 @@ against fp32."""
     model = ShotScopeModel(ShotScopeConfig()).eval()
     model.preprocess_config = PreprocessConfig(image_size=224)
     model.save_pretrained(tmp_path / "base")
-    from shotscope.model.backends import available_variants
+    from shotscope.model import probe
 
-    # torch's bf16, and each backend's fastest kind where installed (ONNX int8, OpenVINO bf16 or fp32)
-    offered = available_variants()
-    variants = ("fp32", "bf16", *(v for v in ("onnx-int8", "openvino-bf16") if v in offered),
+    # torch's bf16 where the CPU has it, and each backend's fastest kind where installed (ONNX int8,
+    # OpenVINO bf16 or fp32): what the probe would offer here
+    offered = probe.variants(torch.device("cpu"))
+    variants = ("fp32", *(v for v in ("bf16", "onnx-int8", "openvino-bf16") if v in offered),
                 *(("openvino-fp32",) if "openvino-fp32" in offered and "openvino-bf16" not in offered else ()))
     preds = {p: predict_records(load_model(tmp_path / "base", precision=p), records, progress=False, movement="model")
              for p in variants}
@@ -61,7 +62,10 @@ against fp32."""
             pa, pb = getattr(a, task), getattr(preds[p], task)
             assert (pa.argmax(-1) == pb.argmax(-1)).mean() >= 0.99, p
             assert np.abs(pa - pb).max() <= 0.02, p
-    record = load_model(tmp_path / "base").precision_record  # auto: the fastest that agrees, as measured
+    # auto: the fastest that agrees, as measured (among these: the others' conversions are their own tests')
+    monkeypatch.setattr(probe, "variants", lambda device: list(variants))
+    record = load_model(tmp_path / "base").precision_record
+    assert set(record["seconds"]) == set(variants)
     fine = [k for k, ok in record["agrees"].items() if ok]
     assert record["choice"] == min(fine, key=record["seconds"].get)
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..devices import cpu_has_native_bf16
 from ..files import atomic_write_text, cache_dir
 from .backends import available_variants, is_backend
 from .backends import network as backend_network
@@ -72,13 +73,11 @@ def _backend_versions() -> str | None:
     return " ".join(versions()) or None
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions at all. An x86 CPU without AVX512-BF16 or AMX only
+def _bf16_worth_timing() -> bool:
+    """Whether torch's bf16 is timed on this CPU: an x86 CPU without AVX512-BF16 or AMX only
     converts (measured on an AVX2 EPYC: 16.5 s a clip against float32's 3.1), so the probe does not
-    spend half a minute proving it; whether bf16 wins where it exists is still measured."""
-    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
-        return True  # other CPUs (Arm): measured
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    spend half a minute proving it; where bf16 exists (and on other CPUs: Arm) it is measured."""
+    return platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686") or cpu_has_native_bf16()
 
 
 def variants(device: torch.device) -> list[str]:
@@ -87,7 +86,7 @@ def variants(device: torch.device) -> list[str]:
     if device.type == "cuda":
         return ["fp32", *(["bf16"] if torch.cuda.is_bf16_supported() else []), "fp16"]
     if device.type == "cpu":
-        return ["fp32", *(["bf16"] if cpu_has_bf16() else []), *available_variants()]
+        return ["fp32", *(["bf16"] if _bf16_worth_timing() else []), *available_variants()]
     return ["fp32"]
 
 
