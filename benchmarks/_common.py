@@ -74,12 +74,9 @@ def reliability(conf: np.ndarray, right: np.ndarray, path: Path, title: str, bin
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ece, xs, ys, ns = 0.0, [], [], []
-    for inside in _bins(conf, bins):
-        ece += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
-        xs.append(conf[inside].mean())
-        ys.append(right[inside].mean())
-        ns.append(int(inside.sum()))
+    ece = calibration_error(conf, right, bins)
+    masks = _bins(conf, bins)
+    xs, ys, ns = [conf[m].mean() for m in masks], [right[m].mean() for m in masks], [int(m.sum()) for m in masks]
     fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
     ax.plot([0, 1], [0, 1], "--", color="grey", lw=1)
     ax.plot(xs, ys, "o-", color="#3b6ea5")

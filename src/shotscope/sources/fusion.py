@@ -27,7 +27,7 @@ FEATURES = [f"log_p_network_{k}" for k in MOVEMENT_LABELS] + [f"log_p_geometry_{
 def _features(network_probs: np.ndarray, est: MotionEstimate) -> np.ndarray:
     # the geometry's probabilities before its temperature (what combiners were fitted on before it came)
     geo = np.array([est.probabilities[k] for k in MOVEMENT_LABELS]) ** TEMPERATURE
-    geo = geo / geo.sum() if geo.sum() > 0 else np.full(len(MOVEMENT_LABELS), 1 / len(MOVEMENT_LABELS))
+    geo = geo / geo.sum()
     return np.concatenate([np.log(np.clip(network_probs, 1e-6, 1.0)), np.log(np.clip(geo, 1e-6, 1.0)),
                            est.features()])
 
